@@ -1,0 +1,25 @@
+// Shows every <time datetime> in the reader's own time zone; the server writes UTC, which
+// stays correct when this script does not run.
+(function () {
+  "use strict";
+  var styles = {
+    datetime: { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
+    time: { hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
+    date: { year: "numeric", month: "short", day: "numeric" }
+  };
+  function localize() {
+    var nodes = document.querySelectorAll("time[datetime]");
+    for (var i = 0; i < nodes.length; i++) {
+      var node = nodes[i];
+      var when = new Date(node.getAttribute("datetime"));
+      if (isNaN(when)) continue;
+      var style = styles[node.getAttribute("data-style")] || styles.datetime;
+      try {
+        node.textContent = new Intl.DateTimeFormat(undefined, style).format(when);
+        node.title = when.toISOString().replace(".000Z", "Z").replace("T", " ");
+      } catch (e) { /* keep the UTC text */ }
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localize);
+  else localize();
+})();

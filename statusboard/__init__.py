@@ -1,0 +1,3 @@
+"""statusboard: incident and outage status communicator."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,30 @@
+"""The application factory: a table of contents of register_* steps. No I/O happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from flask import Flask
+
+from statusboard.config import load_config
+from statusboard.db import register_database
+from statusboard.web import register_blueprints, register_extensions
+from statusboard.web.errors import register_error_handlers
+from statusboard.web.templating import register_templating
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(resources.files("statusboard._templates")),
+        static_folder=str(resources.files("statusboard._static")),
+    )
+    load_config(app, overrides)  # defaults -> STATUSBOARD_* env -> overrides (tests)
+    register_database(app)
+    register_extensions(app)  # CSRF, login manager, rate limiter
+    register_templating(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    return app

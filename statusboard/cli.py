@@ -1,0 +1,122 @@
+"""The `statusboard` command. Each command opens a session, calls services, commits."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from flask import Flask
+
+from statusboard import migrate
+from statusboard.app import create_app
+from statusboard.config import ConfigError
+from statusboard.db import database
+from statusboard.domain.errors import DomainError
+from statusboard.models import Role
+from statusboard.services import operators
+from statusboard.services.audit import Actor
+
+CLI = Actor(operator=None, via="cli")
+
+
+def _app() -> Flask:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _read_password(confirm: bool = True) -> str:
+    """From a prompt on a terminal, else the first line of standard input; never argv."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@click.group()
+def main() -> None:
+    """statusboard: honest incident communication."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version (safe to repeat)."""
+    app = _app()
+    migrate.upgrade(database(app).engine)
+    click.echo("database is up to date", err=True)
+
+
+@main.group()
+def operator() -> None:
+    """Operator accounts."""
+
+
+@operator.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Name shown to other operators.")
+@click.option("--admin", is_flag=True, help="May manage operators and components.")
+def operator_add(email: str, name: str, admin: bool) -> None:
+    """Add an operator; the password comes from a prompt or standard input."""
+    app = _app()
+    password = _read_password()
+    try:
+        with database(app).session() as session:
+            added = operators.add_operator(session, email=email, name=name, password=password,
+                                           role=Role.ADMIN if admin else Role.OPERATOR,
+                                           actor=CLI)
+            click.echo(f"added {added.role.value} {added.email}", err=True)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@main.command("init")
+def init() -> None:
+    """Migrate, and on a database without operators create the first admin."""
+    app = _app()
+    migrate.upgrade(database(app).engine)
+    with database(app).session() as session:
+        if operators.count_operators(session):
+            return
+        email = app.config["STATUSBOARD_ADMIN_EMAIL"] or "admin@example.com"
+        password = app.config["STATUSBOARD_ADMIN_PASSWORD"]
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+        try:
+            operators.add_operator(session, email=email, name="Admin", password=password,
+                                   role=Role.ADMIN, actor=CLI)
+        except DomainError as exc:
+            raise click.ClickException(f"first admin: {exc.message}") from exc
+    click.echo(f"\nFirst admin created: {email}")
+    if generated:
+        click.echo(f"Password (shown once, write it down): {password}")
+    click.echo("")
+
+
+@main.command("run")
+def run() -> None:
+    """Serve the app with gunicorn on STATUSBOARD_HOST:STATUSBOARD_PORT."""
+    from statusboard.server import serve
+
+    app = _app()
+    serve(app)
+
+
+@main.command("demo")
+def demo() -> None:
+    """Fill an empty database with a realistic example page."""
+    from statusboard.demo import seed
+
+    app = _app()
+    migrate.upgrade(database(app).engine)
+    try:
+        with database(app).session() as session:
+            seed(session)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo("demo data added", err=True)

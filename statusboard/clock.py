@@ -1,0 +1,29 @@
+"""The one source of "now". Services ask it; tests set it (see tests/conftest.py `clock`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """Aware UTC now, truncated to milliseconds (the precision every surface shows)."""
+    current = _frozen if _frozen is not None else datetime.now(UTC)
+    return current.replace(microsecond=current.microsecond // 1000 * 1000)
+
+
+def freeze(at: datetime) -> None:
+    global _frozen
+    if at.tzinfo is None:
+        raise ValueError("the clock takes aware datetimes")
+    _frozen = at.astimezone(UTC)
+
+
+def advance(delta: timedelta) -> None:
+    freeze(now() + delta)
+
+
+def unfreeze() -> None:
+    global _frozen
+    _frozen = None

@@ -1,0 +1,179 @@
+"""Settings: defaults, then STATUSBOARD_* environment variables, then overrides (tests).
+
+Every setting is validated when the app is created, so a typo fails at start-up with a message
+naming the variable, never later in the middle of an outage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+PREFIX = "STATUSBOARD_"
+INSTANCE_DIR = Path(os.environ.get("STATUSBOARD_INSTANCE_DIR", "instance")).absolute()
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive whole number")
+    return number
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value.strip().rstrip("/")
+
+
+def normalize_database_url(value: str) -> str:
+    value = value.strip()
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value[len("postgres://") :]
+    if value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://") :]
+    if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin") from exc
+    return value.strip()
+
+
+def _minutes_by_impact(value: str) -> dict[str, int]:
+    """"critical=15,major=30,minor=60,none=120" -> dict; every impact must be given."""
+    result: dict[str, int] = {}
+    for part in value.split(","):
+        key, _, minutes = part.partition("=")
+        result[key.strip()] = _positive_int(minutes)
+    missing = {"critical", "major", "minor", "none"} - result.keys()
+    if missing:
+        raise ValueError(f"missing impacts: {', '.join(sorted(missing))}")
+    return result
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+    secret: bool = False
+
+
+SETTINGS: list[Setting] = [
+    Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'statusboard.db'}", normalize_database_url,
+            "SQLAlchemy URL: sqlite:///path or postgresql://user@host/db (psycopg 3)"),
+    Setting("SECRET_KEY", None, _text,
+            "signs sessions, CSRF tokens and links; generated into instance/ when unset",
+            secret=True),
+    Setting("BASE_URL", "http://127.0.0.1:8000", _url,
+            "public address of the status page, used in links, feeds and posts"),
+    Setting("PAGE_NAME", "Status", _text, "name shown on the page, feeds and API"),
+    Setting("TIME_ZONE", "UTC", _time_zone,
+            "page time zone (IANA) for the API's page.time_zone and server-rendered times"),
+    Setting("HOST", "127.0.0.1", _text, "address `statusboard run` listens on"),
+    Setting("PORT", 8000, _positive_int, "port `statusboard run` listens on"),
+    Setting("SECURE_COOKIES", None, _bool,
+            "mark session cookies Secure; defaults to true when BASE_URL is https"),
+    Setting("NEXT_UPDATE_MINUTES", {"critical": 15, "major": 30, "minor": 60, "none": 120},
+            _minutes_by_impact, "default next-update promise per impact, e.g. critical=15,..."),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute", _text,
+            "login attempts allowed per client address"),
+    Setting("RATE_LIMIT_STORAGE", "memory://", _text,
+            "Flask-Limiter storage URI; use redis://host:6379 with several web processes"),
+    Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
+    Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`",
+            secret=True),
+]
+
+
+def read_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """Resolve every setting; raise ConfigError naming each bad variable."""
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for setting in SETTINGS:
+        raw = environ.get(PREFIX + setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            errors.append(f"{PREFIX}{setting.name}: {exc}")
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    known = {setting.name for setting in SETTINGS}
+    values.update({k: v for k, v in (overrides or {}).items() if k in known})
+    if values["SECURE_COOKIES"] is None:
+        values["SECURE_COOKIES"] = values["BASE_URL"].startswith("https://")
+    return values
+
+
+def _secret_key() -> str:
+    """A random key kept in instance/ so sessions survive restarts of a one-host install."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    values = read_settings(os.environ, overrides)
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = _secret_key()
+    app.config.update({f"STATUSBOARD_{k}": v for k, v in values.items()})
+    app.config.update(
+        SECRET_KEY=values["SECRET_KEY"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=values["SECURE_COOKIES"],
+        REMEMBER_COOKIE_SECURE=values["SECURE_COOKIES"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=values["RATE_LIMIT_STORAGE"],
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    # Plain Flask keys (TESTING, WTF_CSRF_ENABLED ...) pass straight through.
+    app.config.update({k: v for k, v in (overrides or {}).items() if k not in values})

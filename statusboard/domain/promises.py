@@ -1,0 +1,61 @@
+"""Promise math: when the next update is due and what the ETA says.
+
+An open incident always carries a next-update promise. The ETA is either a time or explicitly
+unknown (None); both are public commitments and are stored on every update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from statusboard.domain.errors import InvalidInput, PromiseInThePast
+from statusboard.domain.statuses import Impact
+
+DEFAULT_NEXT_UPDATE_MINUTES: Mapping[str, int] = {
+    "critical": 15, "major": 30, "minor": 60, "none": 120,
+}
+
+# An update may promise at most this far ahead; longer silences are not "updates".
+MAX_NEXT_UPDATE = timedelta(days=7)
+
+
+def default_next_update(impact: Impact, now: datetime,
+                        minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES
+                        ) -> datetime:
+    return now + timedelta(minutes=minutes_by_impact[impact.value])
+
+
+def check_next_update(next_update_at: datetime, now: datetime) -> datetime:
+    if next_update_at.tzinfo is None:
+        raise InvalidInput("the next-update time needs a time zone", field="next_update_at")
+    if next_update_at <= now:
+        raise PromiseInThePast("the next update must be promised for a time in the future",
+                               field="next_update_at")
+    if next_update_at - now > MAX_NEXT_UPDATE:
+        raise InvalidInput("promise the next update within 7 days", field="next_update_at")
+    return next_update_at
+
+
+def check_eta(eta: datetime | None, now: datetime) -> datetime | None:
+    """None means "unknown" and is always allowed; a time must lie in the future."""
+    if eta is None:
+        return None
+    if eta.tzinfo is None:
+        raise InvalidInput("the ETA needs a time zone", field="eta")
+    if eta <= now:
+        raise PromiseInThePast("the ETA must be in the future, or say it is unknown",
+                               field="eta")
+    return eta
+
+
+def format_minutes(delta: timedelta) -> str:
+    """"7 min", "1 h 5 min", "2 d 3 h": how late or how far, for people."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

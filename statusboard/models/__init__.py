@@ -1,0 +1,13 @@
+"""Typed SQLAlchemy models, one module per aggregate. Importing this registers them all."""
+
+from statusboard.models.audit import AuditEvent
+from statusboard.models.base import Base
+from statusboard.models.component import Component
+from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.operator import Operator, Role
+from statusboard.models.page import PageState
+
+__all__ = [
+    "AuditEvent", "Base", "Component", "ComponentChange", "Incident", "IncidentKind",
+    "Operator", "PageState", "Role", "Update",
+]

@@ -1,0 +1,56 @@
+"""Operators (people who post) and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from statusboard import clock
+from statusboard.models.base import Base
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # manages operators and components, and posts
+    OPERATOR = "operator"  # posts incidents and updates
+
+
+class Operator(Base):
+    __tablename__ = "operator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(default=Role.OPERATOR)
+    active: Mapped[bool] = mapped_column(default=True)
+    on_call: Mapped[bool] = mapped_column(default=True)
+    # Public updates are signed with the author's name only when they choose so.
+    sign_updates: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<Operator {self.email} {self.role}>"

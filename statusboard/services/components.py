@@ -1,0 +1,111 @@
+"""Components and groups: create, rename, reorder, set status."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statusboard import clock
+from statusboard.domain.errors import InvalidInput, NotFound
+from statusboard.domain.statuses import ComponentStatus
+from statusboard.models import Component
+from statusboard.services import audit, page
+from statusboard.services.audit import Actor
+
+MAX_NAME = 120
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("enter a name", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"keep the name under {MAX_NAME} characters", field="name")
+    return name
+
+
+def find_component(session: Session, public_id: str) -> Component:
+    component = session.scalar(select(Component).where(Component.public_id == public_id))
+    if component is None:
+        raise NotFound(f"no component {public_id}", field="component")
+    return component
+
+
+def ordered_components(session: Session) -> list[Component]:
+    """Top-level rows by position, each group followed by its children (the page's order)."""
+    rows = session.scalars(select(Component).order_by(Component.position, Component.id)).all()
+    top = [c for c in rows if c.group_id is None]
+    result: list[Component] = []
+    for component in top:
+        result.append(component)
+        if component.is_group:
+            result.extend(c for c in rows if c.group_id == component.id)
+    return result
+
+
+def create_component(session: Session, *, name: str, actor: Actor, group: Component | None = None,
+                     description: str | None = None, is_group: bool = False,
+                     status: ComponentStatus = ComponentStatus.OPERATIONAL) -> Component:
+    name = _clean_name(name)
+    if group is not None and not group.is_group:
+        raise InvalidInput("components can only be placed in a group", field="group")
+    if is_group and group is not None:
+        raise InvalidInput("groups cannot be nested", field="group")
+    parent_id = group.id if group else None
+    last = session.scalar(select(func.max(Component.position))
+                          .where(Component.group_id.is_(None) if parent_id is None
+                                 else Component.group_id == parent_id))
+    component = Component(name=name, description=(description or "").strip() or None,
+                          is_group=is_group, group_id=parent_id, position=(last or 0) + 1,
+                          status=ComponentStatus.OPERATIONAL if is_group else status)
+    session.add(component)
+    session.flush()
+    audit.record(session, actor=actor, action="component.create", subject_type="component",
+                 subject_id=component.public_id, name=name, group=group.public_id if group
+                 else None, is_group=is_group)
+    page.bump_version(session)
+    return component
+
+
+def edit_component(session: Session, *, component: Component, name: str,
+                   description: str | None, actor: Actor) -> None:
+    component.name = _clean_name(name)
+    component.description = (description or "").strip() or None
+    component.updated_at = clock.now()
+    audit.record(session, actor=actor, action="component.edit", subject_type="component",
+                 subject_id=component.public_id, name=component.name)
+    page.bump_version(session)
+
+
+def move_component(session: Session, *, component: Component, offset: int,
+                   actor: Actor) -> None:
+    """Swap with the sibling `offset` places away (-1 up, +1 down); positions stay 1..n."""
+    siblings = session.scalars(
+        select(Component).where(Component.group_id.is_(None) if component.group_id is None
+                                else Component.group_id == component.group_id)
+        .order_by(Component.position, Component.id)).all()
+    index = siblings.index(component)
+    target = index + offset
+    if not 0 <= target < len(siblings):
+        return
+    siblings.insert(target, siblings.pop(index))
+    for position, sibling in enumerate(siblings, start=1):
+        sibling.position = position
+    audit.record(session, actor=actor, action="component.move", subject_type="component",
+                 subject_id=component.public_id, position=target + 1)
+    page.bump_version(session)
+
+
+def set_component_status(session: Session, *, component: Component, status: ComponentStatus,
+                         actor: Actor) -> ComponentStatus:
+    """Set a leaf component's status; returns the old one."""
+    if component.is_group:
+        raise InvalidInput("a group's status follows its components", field="status")
+    old = component.status
+    if old is not status:
+        component.status = status
+        component.updated_at = clock.now()
+        audit.record(session, actor=actor, action="component.status", subject_type="component",
+                     subject_id=component.public_id, old=old.value, new=status.value)
+        page.bump_version(session)
+    return old

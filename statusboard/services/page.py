@@ -1,0 +1,25 @@
+"""The page version: every change customers could see bumps it, inside the same transaction,
+so caches and snapshots keyed on it are never older than the data."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from statusboard import clock
+from statusboard.models import PageState
+
+
+def bump_version(session: Session) -> None:
+    result = session.execute(
+        update(PageState).where(PageState.id == 1)
+        .values(version=PageState.version + 1, updated_at=clock.now()))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(PageState(id=1, version=2, updated_at=clock.now()))
+        session.flush()
+
+
+def current_version(session: Session) -> tuple[int, object]:
+    row = session.execute(select(PageState.version, PageState.updated_at)
+                          .where(PageState.id == 1)).first()
+    return (row[0], row[1]) if row else (1, None)

@@ -1,0 +1,108 @@
+"""Read queries behind every public surface (page, incident pages, history, API, feeds), so
+they can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from statusboard import clock
+from statusboard.domain.honesty import PromiseState
+from statusboard.domain.statuses import (
+    INDICATOR_DESCRIPTIONS,
+    OPEN_INCIDENT_STATUSES,
+    Impact,
+    Indicator,
+    rollup,
+)
+from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
+from statusboard.services.components import ordered_components
+from statusboard.services.page import current_version
+
+RECENT_DAYS = 14
+HISTORY_PAGE_SIZE = 20
+
+
+@dataclass
+class ComponentRow:
+    component: Component
+    children: list[Component] = field(default_factory=list)
+
+
+@dataclass
+class PageView:
+    indicator: Indicator
+    description: str
+    rows: list[ComponentRow]
+    open_incidents: list[Incident]
+    recent_incidents: list[Incident]
+    now: datetime
+    version: int
+    updated_at: datetime | None
+
+    def promise_state(self, incident: Incident) -> PromiseState:
+        return PromiseState(incident.next_update_at, incident.eta_at, self.now)
+
+
+def _with_timeline():
+    return (selectinload(Incident.updates).selectinload(Update.component_changes)
+            .selectinload(ComponentChange.component),
+            selectinload(Incident.updates).selectinload(Update.author),
+            selectinload(Incident.components))
+
+
+def component_rows(session: Session) -> list[ComponentRow]:
+    rows: list[ComponentRow] = []
+    for component in ordered_components(session):
+        if component.group_id is None:
+            rows.append(ComponentRow(component))
+        else:
+            rows[-1].children.append(component)
+    return rows
+
+
+def open_incidents(session: Session) -> list[Incident]:
+    return list(session.scalars(
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
+                               Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]))
+        .options(*_with_timeline()).order_by(Incident.started_at.desc())))
+
+
+def page_view(session: Session) -> PageView:
+    now = clock.now()
+    rows = component_rows(session)
+    incidents = open_incidents(session)
+    since = now - timedelta(days=RECENT_DAYS)
+    recent = list(session.scalars(
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
+                               Incident.resolved_at.is_not(None), Incident.resolved_at >= since)
+        .options(*_with_timeline()).order_by(Incident.started_at.desc())))
+    leaves = [c.status for row in rows for c in ([row.component] if not row.component.is_group
+                                                 else row.children)]
+    indicator = rollup(leaves, [Impact(i.impact) for i in incidents])
+    version, updated_at = current_version(session)
+    return PageView(indicator=indicator, description=INDICATOR_DESCRIPTIONS[indicator],
+                    rows=rows, open_incidents=incidents, recent_incidents=recent, now=now,
+                    version=version, updated_at=updated_at)  # type: ignore[arg-type]
+
+
+def incident_with_timeline(session: Session, public_id: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.public_id == public_id)
+                          .options(*_with_timeline()))
+
+
+def history_page(session: Session, page: int) -> tuple[list[Incident], int]:
+    """One page of all incidents, newest first, and the number of pages."""
+    total = session.scalar(select(func.count(Incident.id))
+                           .where(Incident.kind == IncidentKind.INCIDENT)) or 0
+    pages = max(1, -(-total // HISTORY_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    incidents = list(session.scalars(
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT)
+        .options(selectinload(Incident.updates), selectinload(Incident.components))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .limit(HISTORY_PAGE_SIZE).offset((page - 1) * HISTORY_PAGE_SIZE)))
+    return incidents, pages

@@ -1,0 +1,21 @@
+"""HTTP edge: blueprints and the Flask extensions they share."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from statusboard.web.extensions import csrf, limiter, login_manager
+
+
+def register_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from statusboard.web import admin, auth, public
+
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(admin.blueprint, url_prefix="/admin")
+    app.register_blueprint(public.blueprint)

@@ -1,0 +1,36 @@
+"""The public status page, incident permalinks and history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from statusboard import clock
+from statusboard.db import db_session
+from statusboard.domain.honesty import PromiseState
+from statusboard.services import timeline
+
+blueprint = Blueprint("public", __name__)
+
+
+@blueprint.route("/")
+def index():
+    view = timeline.page_view(db_session())
+    return render_template("public/index.html", view=view)
+
+
+@blueprint.route("/incidents/<public_id>")
+def incident(public_id: str):
+    found = timeline.incident_with_timeline(db_session(), public_id)
+    if found is None:
+        abort(404, "There is no incident at this address.")
+    now = clock.now()
+    return render_template("public/incident.html", incident=found, now=now,
+                           promise=PromiseState(found.next_update_at, found.eta_at, now))
+
+
+@blueprint.route("/history")
+def history():
+    page = request.args.get("page", 1, type=int) or 1
+    incidents, pages = timeline.history_page(db_session(), page)
+    return render_template("public/history.html", incidents=incidents, page=min(page, pages),
+                           pages=pages)

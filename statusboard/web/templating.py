@@ -1,0 +1,48 @@
+"""Jinja filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+
+from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+
+
+def iso(value: datetime) -> str:
+    """RFC 3339 with milliseconds and Z: the one machine format of every surface."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def time_tag(value: datetime | None, style: str = "datetime") -> Markup:
+    """<time> in UTC; static/time.js rewrites it into the reader's zone (still right without)."""
+    if value is None:
+        return Markup("")
+    value = value.astimezone(UTC)
+    if style == "time":
+        text = value.strftime("%H:%M UTC")
+    elif style == "date":
+        text = value.strftime("%-d %b %Y")
+    else:
+        text = value.strftime("%-d %b %Y, %H:%M UTC")
+    return Markup(f'<time datetime="{iso(value)}" data-style="{escape(style)}">{text}</time>')
+
+
+def page_zone_time(value: datetime) -> str:
+    zone = ZoneInfo(current_app.config["STATUSBOARD_TIME_ZONE"])
+    return value.astimezone(zone).strftime("%H:%M %Z")
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(time_tag=time_tag, iso=iso, page_zone_time=page_zone_time)
+    app.jinja_env.globals.update(ComponentStatus=ComponentStatus, Impact=Impact,
+                                 IncidentStatus=IncidentStatus)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _page() -> dict[str, object]:
+        return {"page_name": app.config["STATUSBOARD_PAGE_NAME"],
+                "base_url": app.config["STATUSBOARD_BASE_URL"]}
