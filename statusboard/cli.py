@@ -99,12 +99,20 @@ def init() -> None:
 
 
 @main.command("run")
-def run() -> None:
-    """Serve the app with gunicorn on STATUSBOARD_HOST:STATUSBOARD_PORT."""
+@click.option("--no-worker", is_flag=True, help="Serve only; run `statusboard worker` apart.")
+def run(no_worker: bool) -> None:
+    """Serve the app with gunicorn on STATUSBOARD_HOST:STATUSBOARD_PORT, plus one worker."""
     from statusboard.server import serve
 
-    app = _app()
-    serve(app)
+    serve(_app(), with_worker=not no_worker)
+
+
+@main.command("worker")
+def worker() -> None:
+    """Run the scheduler: deliveries, promise checks, maintenance windows."""
+    from statusboard.jobs import run_worker
+
+    run_worker(_app())
 
 
 @main.command("demo")
@@ -120,3 +128,7 @@ def demo() -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo("demo data added", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
+import sys
 from typing import Any
 
 from flask import Flask
@@ -38,8 +41,17 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
     }
 
 
-def serve(app: Flask) -> None:
+def _start_worker() -> subprocess.Popen[bytes]:
+    """One host, one command: the worker runs beside gunicorn and stops with it."""
+    worker = subprocess.Popen([sys.executable, "-m", "statusboard.cli", "worker"])
+    atexit.register(worker.terminate)
+    return worker
+
+
+def serve(app: Flask, with_worker: bool = True) -> None:
     options = gunicorn_options(app)
+    if with_worker:
+        _start_worker()
     base = app.config["STATUSBOARD_BASE_URL"]
     print(f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
           f"http://{options['bind']}", flush=True)

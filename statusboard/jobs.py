@@ -1,0 +1,63 @@
+"""The scheduler's job table and the worker entry point (`statusboard worker`).
+
+APScheduler is only a timer here: every durable fact lives in our tables, so a restart loses
+nothing and two workers do no harm (each job claims rows or relies on unique constraints).
+Each job opens its own session(s), calls a service and commits; jobs hold no rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger("statusboard.worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    run: Callable[[Flask], object]
+    every: timedelta
+
+
+JOBS: list[Job] = []
+
+
+def _guarded(app: Flask, job: Job) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            with app.app_context():
+                job.run(app)
+        except Exception:  # one failed run must not stop the timer; the next run retries
+            log.exception("job %s failed", job.id)
+
+    return run
+
+
+def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    for job in JOBS if jobs is None else jobs:
+        scheduler.add_job(_guarded(app, job), "interval", id=job.id, name=job.id,
+                          seconds=job.every.total_seconds(), coalesce=True, max_instances=1,
+                          misfire_grace_time=None, replace_existing=True)
+    return scheduler
+
+
+def run_worker(app: Flask) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler = build_scheduler(app)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker started with jobs: %s", ", ".join(j.id for j in JOBS) or "(none)")
+    scheduler.start()
