@@ -27,3 +27,8 @@ def advance(delta: timedelta) -> None:
 def unfreeze() -> None:
     global _frozen
     _frozen = None
+
+
+def iso(value: datetime) -> str:
+    """RFC 3339 with milliseconds and Z: the one machine format on every surface."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -8,12 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from statusboard.clock import iso
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
-
-
-def iso(value: datetime) -> str:
-    """RFC 3339 with milliseconds and Z: the one machine format of every surface."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def time_tag(value: datetime | None, style: str = "datetime") -> Markup:

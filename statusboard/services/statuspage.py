@@ -1,0 +1,134 @@
+"""Statuspage-compatible objects (../shared/reference/statuspage-v2.md): the one place that
+knows the contract's keys, used by /api/v2 and by webhook payloads alike.
+
+Every key is always present (null, never omitted); timestamps carry milliseconds and Z.
+statusboard's own facts go under the single namespaced key "statusboard".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from statusboard.clock import iso
+from statusboard.domain.honesty import PromiseState
+from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
+from statusboard.models import Component, Incident, IncidentKind, Update
+
+NAMESPACE = "statusboard"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What the objects need to know about the page (from settings)."""
+
+    name: str
+    base_url: str
+    time_zone: str
+    updated_at: datetime | None
+
+    @property
+    def id(self) -> str:
+        # Stable for a deployment: derived from its public address.
+        return hashlib.sha256(self.base_url.encode()).hexdigest()[:12]
+
+    def incident_url(self, incident: Incident) -> str:
+        return f"{self.base_url}/incidents/{incident.public_id}"
+
+
+def _ts(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
+
+
+def page_object(page: PageInfo) -> dict[str, Any]:
+    return {"id": page.id, "name": page.name, "url": page.base_url,
+            "time_zone": page.time_zone, "updated_at": _ts(page.updated_at)}
+
+
+def status_object(indicator: Indicator) -> dict[str, Any]:
+    return {"indicator": indicator.value, "description": INDICATOR_DESCRIPTIONS[indicator]}
+
+
+def component_object(component: Component, page: PageInfo,
+                     position: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": component.public_id,
+        "name": component.name,
+        "status": component.effective_status.value,
+        "created_at": _ts(component.created_at),
+        "updated_at": _ts(component.updated_at),
+        "position": position if position is not None else component.position,
+        "description": component.description,
+        "showcase": component.showcase,
+        "start_date": component.start_date.isoformat() if component.start_date else None,
+        "group_id": component.group.public_id if component.group is not None else None,
+        "page_id": page.id,
+        "group": component.is_group,
+        "only_show_if_degraded": component.only_show_if_degraded,
+    }
+    if component.is_group:
+        data["components"] = [child.public_id for child in component.children]
+    return data
+
+
+def update_object(update: Update, incident: Incident,
+                  tweet_id: str | None = None) -> dict[str, Any]:
+    changes = update.component_changes
+    return {
+        "id": update.public_id,
+        "status": update.status,
+        "body": update.body,
+        "incident_id": incident.public_id,
+        "created_at": _ts(update.created_at),
+        "updated_at": _ts(update.created_at),
+        "display_at": _ts(update.display_at),
+        "affected_components": [
+            {"code": c.component.public_id, "name": c.component.name,
+             "old_status": c.old_status.value, "new_status": c.new_status.value}
+            for c in changes] if changes else None,
+        "deliver_notifications": update.deliver_notifications,
+        "custom_tweet": None,
+        "tweet_id": tweet_id,
+    }
+
+
+def promise_facts(incident: Incident, now: datetime) -> dict[str, Any]:
+    """statusboard's own facts about an incident's promises, under the namespaced key."""
+    state = PromiseState(incident.next_update_at, incident.eta_at, now)
+    overdue = state.update_overdue_by
+    return {
+        "eta": _ts(incident.eta_at),
+        "eta_unknown": incident.is_open and incident.eta_at is None,
+        "eta_passed": incident.is_open and state.eta_passed,
+        "next_update_by": _ts(incident.next_update_at),
+        "next_update_overdue": overdue is not None,
+        "next_update_overdue_seconds": int(overdue.total_seconds()) if overdue else None,
+    }
+
+
+def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[str, Any]:
+    """The incident (or scheduled maintenance) object, updates newest first."""
+    maintenance = incident.kind is IncidentKind.MAINTENANCE
+    data: dict[str, Any] = {
+        "id": incident.public_id,
+        "name": incident.name,
+        "status": incident.status,
+        "impact": "maintenance" if maintenance else incident.impact.value,
+        "created_at": _ts(incident.created_at),
+        "updated_at": _ts(incident.updated_at),
+        "started_at": _ts(incident.started_at),
+        "monitoring_at": _ts(incident.monitoring_at),
+        "resolved_at": _ts(incident.resolved_at),
+        "shortlink": page.incident_url(incident),
+        "page_id": page.id,
+        "incident_updates": [update_object(u, incident) for u in reversed(incident.updates)],
+        "components": [component_object(c, page) for c in incident.components
+                       if not c.is_group],
+    }
+    if maintenance:
+        data["scheduled_for"] = _ts(incident.scheduled_for)
+        data["scheduled_until"] = _ts(incident.scheduled_until)
+    data[NAMESPACE] = promise_facts(incident, now)
+    return data
