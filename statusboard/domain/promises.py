@@ -7,7 +7,7 @@ unknown (None); both are public commitments and are stored on every update.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from statusboard.domain.errors import InvalidInput, PromiseInThePast
 from statusboard.domain.statuses import Impact
@@ -59,3 +59,24 @@ def format_minutes(delta: timedelta) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def local_datetime(value: datetime, zone_name: str) -> datetime:
+    """A naive wall-clock time the operator typed, read in their zone, as aware UTC."""
+    from zoneinfo import ZoneInfo
+
+    if value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)
+
+
+def next_occurrence(hour: int, minute: int, zone_name: str, now: datetime) -> datetime:
+    """"By 14:30": the next time the operator's clock shows 14:30, within 24 hours."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    local_now = now.astimezone(zone)
+    candidate = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if candidate <= local_now:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)

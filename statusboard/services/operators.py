@@ -86,3 +86,7 @@ def update_profile(session: Session, *, operator: Operator, name: str, sign_upda
 
 def count_operators(session: Session) -> int:
     return session.scalar(select(func.count(Operator.id))) or 0
+
+
+def all_operators(session: Session) -> list[Operator]:
+    return list(session.scalars(select(Operator).order_by(Operator.name)))

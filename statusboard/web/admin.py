@@ -1,12 +1,22 @@
-"""The operators' UI under /admin/: every route needs a logged-in operator."""
+"""The operators' UI under /admin/: every route needs a logged-in operator; managing
+components and operators needs an admin. Views parse, call one service, commit, redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from statusboard.db import db_session
-from statusboard.services import timeline
+from statusboard.domain import markup
+from statusboard.domain.errors import DomainError
+from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.models import AuditEvent, Component, Role
+from statusboard.services import components, incidents, operators, timeline
+from statusboard.services.audit import Actor
+from statusboard.web import forms
 
 blueprint = Blueprint("admin", __name__)
 
@@ -17,7 +27,271 @@ def _require_login() -> None:
     return None
 
 
+def admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, "Only admins can manage components and operators.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _actor() -> Actor:
+    return Actor(current_user._get_current_object(), "web")
+
+
+def _zone() -> str:
+    return current_app.config["STATUSBOARD_TIME_ZONE"]
+
+
+def _show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal next to the field it names (or on top of the form)."""
+    db_session().rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _leaves() -> list[Component]:
+    return [c for c in components.ordered_components(db_session()) if not c.is_group]
+
+
+def _minutes() -> dict[str, int]:
+    return current_app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"]
+
+
+# -- dashboard and incidents -------------------------------------------------------------------
+
 @blueprint.route("/")
 def dashboard():
     view = timeline.page_view(db_session())
     return render_template("admin/dashboard.html", view=view)
+
+
+@blueprint.route("/incidents/new", methods=["GET", "POST"])
+def declare():
+    form = forms.DeclareForm()
+    leaves = _leaves()
+    preview = markup.render(form.body.data) if form.body.data and "preview" in request.form \
+        else None
+    if form.validate_on_submit() and preview is None:
+        session = db_session()
+        try:
+            incident = incidents.open_incident(
+                session, name=form.name.data, impact=Impact(form.impact.data),
+                status=IncidentStatus(form.status.data), body=form.body.data, actor=_actor(),
+                eta=form.eta_value(_zone()), next_update_at=form.next_update_value(_zone()),
+                component_changes=forms.component_changes(request.form, leaves),
+                notify=form.notify.data, minutes_by_impact=_minutes())
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Incident “{incident.name}” is live on the status page.", "success")
+            return redirect(url_for("admin.incident", public_id=incident.public_id))
+    status = 400 if request.method == "POST" and preview is None else 200
+    return render_template("admin/declare.html", form=form, leaves=leaves, preview=preview,
+                           chosen=request.form, minutes=_minutes()), status
+
+
+@blueprint.route("/incidents/<public_id>")
+def incident(public_id: str):
+    found = timeline.incident_with_timeline(db_session(), public_id)
+    if found is None:
+        abort(404, "There is no incident at this address.")
+    return render_template("admin/incident.html", incident=found,
+                           view=timeline.page_view(db_session()))
+
+
+@blueprint.route("/incidents/<public_id>/update", methods=["GET", "POST"])
+def post_update(public_id: str):
+    session = db_session()
+    incident = incidents.find_incident(session, public_id)
+    if not incident.is_open:
+        flash("This incident is resolved; open a new one if the problem is back.", "info")
+        return redirect(url_for("admin.incident", public_id=public_id))
+    form = forms.MessageForm()
+    if request.method == "GET":
+        form.status.data = incident.status
+        form.eta_mode.data = "time" if incident.eta_at else "unknown"
+        form.notify.data = True
+    leaves = _leaves()
+    preview = markup.render(form.body.data) if form.body.data and "preview" in request.form \
+        else None
+    if form.validate_on_submit() and preview is None:
+        try:
+            eta = form.eta_value(_zone()) if form.eta_mode.data == "unknown" or form.eta.data \
+                else incidents.KEEP_ETA
+            changes = forms.component_changes(request.form, leaves)
+            if form.status.data == IncidentStatus.RESOLVED:
+                incidents.resolve(session, incident=incident, body=form.body.data,
+                                  actor=_actor(), notify=form.notify.data,
+                                  component_changes=_resolution_changes(incident, changes))
+            else:
+                incidents.post_update(
+                    session, incident=incident, status=IncidentStatus(form.status.data),
+                    body=form.body.data, actor=_actor(), eta=eta,
+                    next_update_at=form.next_update_value(_zone()), component_changes=changes,
+                    notify=form.notify.data, minutes_by_impact=_minutes())
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash("Update posted.", "success")
+            return redirect(url_for("admin.incident", public_id=public_id))
+    status = 400 if request.method == "POST" and preview is None else 200
+    return render_template("admin/update.html", form=form, incident=incident, leaves=leaves,
+                           preview=preview, chosen=request.form, minutes=_minutes(),
+                           view=timeline.page_view(session)), status
+
+
+def _resolution_changes(incident, changes: dict[Component, ComponentStatus]
+                        ) -> dict[Component, ComponentStatus]:
+    """Resolving puts affected components back to operational unless the form said otherwise."""
+    restored = {c: ComponentStatus.OPERATIONAL for c in incident.components if not c.is_group}
+    restored.update(changes)
+    return restored
+
+
+@blueprint.route("/incidents/<public_id>/resolve", methods=["GET", "POST"])
+def resolve(public_id: str):
+    session = db_session()
+    incident = incidents.find_incident(session, public_id)
+    form = forms.ResolveForm()
+    if form.validate_on_submit():
+        try:
+            incidents.resolve(session, incident=incident, body=form.body.data, actor=_actor(),
+                              notify=form.notify.data)
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash("Incident resolved.", "success")
+            return redirect(url_for("admin.incident", public_id=public_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/resolve.html", form=form, incident=incident), status
+
+
+# -- components ----------------------------------------------------------------------------------
+
+@blueprint.route("/components", methods=["GET", "POST"])
+@admin_required
+def component_list():
+    session = db_session()
+    rows = components.ordered_components(session)
+    form = forms.ComponentForm()
+    form.group.choices = [("", "No group")] + [(c.public_id, c.name) for c in rows if c.is_group]
+    if form.validate_on_submit():
+        try:
+            group = components.find_component(session, form.group.data) if form.group.data \
+                else None
+            created = components.create_component(
+                session, name=form.name.data, description=form.description.data,
+                group=group, is_group=form.is_group.data, actor=_actor())
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Added {'group' if created.is_group else 'component'} “{created.name}”.",
+                  "success")
+            return redirect(url_for("admin.component_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/components.html", rows=rows, form=form,
+                           status_form=forms.ComponentStatusForm()), status
+
+
+@blueprint.route("/components/<public_id>/edit", methods=["POST"])
+@admin_required
+def component_edit(public_id: str):
+    session = db_session()
+    component = components.find_component(session, public_id)
+    components.edit_component(session, component=component, name=request.form.get("name", ""),
+                              description=request.form.get("description"), actor=_actor())
+    session.commit()
+    flash(f"Saved “{component.name}”.", "success")
+    return redirect(url_for("admin.component_list"))
+
+
+@blueprint.route("/components/<public_id>/move", methods=["POST"])
+@admin_required
+def component_move(public_id: str):
+    session = db_session()
+    offset = -1 if request.form.get("direction") == "up" else 1
+    components.move_component(session, component=components.find_component(session, public_id),
+                              offset=offset, actor=_actor())
+    session.commit()
+    return redirect(url_for("admin.component_list"))
+
+
+@blueprint.route("/components/<public_id>/status", methods=["POST"])
+@admin_required
+def component_status(public_id: str):
+    session = db_session()
+    form = forms.ComponentStatusForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose one of the listed statuses.")
+    component = components.find_component(session, public_id)
+    components.set_component_status(session, component=component,
+                                    status=ComponentStatus(form.status.data), actor=_actor())
+    session.commit()
+    flash(f"{component.name} is now {ComponentStatus(form.status.data).label.lower()}.",
+          "success")
+    return redirect(url_for("admin.component_list"))
+
+
+# -- operators and profile -------------------------------------------------------------------------
+
+@blueprint.route("/operators", methods=["GET", "POST"])
+@admin_required
+def operator_list():
+    session = db_session()
+    form = forms.OperatorForm()
+    if form.validate_on_submit():
+        try:
+            added = operators.add_operator(
+                session, email=form.email.data, name=form.name.data,
+                password=form.password.data, actor=_actor(),
+                role=Role.ADMIN if form.admin.data else Role.OPERATOR)
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Added {added.email}. Give them their password in person.", "success")
+            return redirect(url_for("admin.operator_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/operators.html", form=form,
+                           operators=operators.all_operators(session)), status
+
+
+@blueprint.route("/profile", methods=["GET", "POST"])
+def profile():
+    session = db_session()
+    me = current_user._get_current_object()
+    form = forms.ProfileForm(obj=me)
+    if form.validate_on_submit():
+        try:
+            operators.update_profile(session, operator=me, name=form.name.data,
+                                     sign_updates=form.sign_updates.data, actor=_actor())
+            if form.password.data:
+                operators.set_password(session, operator=me, password=form.password.data,
+                                       actor=_actor())
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("admin.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/profile.html", form=form), status
+
+
+@blueprint.route("/audit")
+@admin_required
+def audit_log():
+    from sqlalchemy import select
+
+    events = db_session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200))
+    return render_template("admin/audit.html", events=list(events))
