@@ -99,7 +99,7 @@ def component_changes(form_data: dict[str, str], leaves: list[Component]
     """Read the per-component selects; "" leaves a component out of the change."""
     changes: dict[Component, ComponentStatus] = {}
     known = {component_field_name(c): c for c in leaves}
-    for key, value in form_data.items():
+    for key in form_data:
         if key.startswith("component_") and key not in known:
             raise InvalidInput("that component does not exist (any more); reload the form",
                                field="components")
