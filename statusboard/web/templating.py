@@ -9,7 +9,13 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from statusboard.clock import iso
-from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.domain.statuses import (
+    OPEN_INCIDENT_STATUSES,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+)
+from statusboard.models import Incident
 
 
 def time_tag(value: datetime | None, style: str = "datetime") -> Markup:
@@ -31,10 +37,17 @@ def page_zone_time(value: datetime) -> str:
     return value.astimezone(zone).strftime("%H:%M %Z")
 
 
+def eta_revisions(incident: Incident) -> int:
+    """How often the ETA changed after the first update said it."""
+    etas = [u.eta_at for u in incident.updates if u.status in OPEN_INCIDENT_STATUSES]
+    return sum(1 for before, after in zip(etas, etas[1:], strict=False) if before != after)
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(time_tag=time_tag, iso=iso, page_zone_time=page_zone_time)
     app.jinja_env.globals.update(ComponentStatus=ComponentStatus, Impact=Impact,
-                                 IncidentStatus=IncidentStatus)
+                                 IncidentStatus=IncidentStatus,
+                                 eta_revisions=eta_revisions)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

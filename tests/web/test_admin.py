@@ -112,3 +112,18 @@ def test_started_incident_is_shown_with_start_time(operator_client, clock):
     assert 'datetime="2026-11-24T12:00:00.000Z"' in operator_client.get("/").get_data(
         as_text=True)
     assert START.year == 2026
+
+
+def test_forms_render_for_a_page_with_components_and_an_open_incident(admin_client, session,
+                                                                       clock):
+    add_component(admin_client, "API")
+    declare(admin_client)
+    incident = session.scalar(select(Incident))
+    for path in ("/admin/", "/admin/incidents/new", "/admin/components", "/admin/operators",
+                 "/admin/profile", "/admin/audit", f"/admin/incidents/{incident.public_id}",
+                 f"/admin/incidents/{incident.public_id}/update",
+                 f"/admin/incidents/{incident.public_id}/resolve"):
+        response = admin_client.get(path)
+        assert response.status_code == 200, path
+    update_form = admin_client.get(f"/admin/incidents/{incident.public_id}/update")
+    assert '<option selected value="investigating">' in update_form.get_data(as_text=True)

@@ -1,0 +1,117 @@
+"""`statusboard demo`: a realistic example page, written through the same services as the UI.
+
+The history is backdated by moving the service clock, so every promise, ETA revision and
+resolution is as real as if an operator had posted it at that time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statusboard import clock
+from statusboard.domain.errors import Conflict
+from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.models import Component, Incident, Operator
+from statusboard.services import components, incidents
+from statusboard.services.audit import Actor
+
+GROUPS = {
+    "Core platform": ["API", "Web app", "Dashboard"],
+    "Regions": ["EU (Frankfurt)", "US East (Virginia)", "Asia Pacific (Singapore)"],
+    "Notifications": ["Email delivery", "Webhooks"],
+}
+
+PAST = [
+    # (days ago, name, impact, component, component status, [(minutes after start, status, body)])
+    (3, "Delayed webhook deliveries", Impact.MINOR, "Webhooks",
+     ComponentStatus.DEGRADED_PERFORMANCE, [
+        (0, "investigating", "Webhook deliveries are arriving up to 10 minutes late. We are "
+                             "looking into it."),
+        (18, "identified", "A queue consumer stopped after a configuration change. We are "
+                           "rolling it back."),
+        (41, "monitoring", "The backlog is drained and deliveries are on time again. We are "
+                           "watching closely."),
+        (75, "resolved", "Deliveries have been on time for 30 minutes. All delayed webhooks "
+                         "were delivered; none were lost."),
+    ]),
+    (9, "Dashboard login errors", Impact.MAJOR, "Dashboard", ComponentStatus.PARTIAL_OUTAGE, [
+        (0, "investigating", "Some customers see an error after logging in to the dashboard."),
+        (12, "identified", "An expired certificate on one of our identity servers. We are "
+                           "replacing it."),
+        (26, "resolved", "The certificate is replaced and logins work for everyone. We have "
+                         "added an alert 30 days before any certificate expires."),
+    ]),
+]
+
+
+def seed(session: Session) -> None:
+    """Refuses on a database that already has components or incidents."""
+    if (session.scalar(select(func.count(Component.id))) or 0) or \
+            (session.scalar(select(func.count(Incident.id))) or 0):
+        raise Conflict("the database already has data; run the demo on an empty database")
+    author = session.scalar(select(Operator).order_by(Operator.id))
+    actor = Actor(author, "demo")
+    now = clock.now()
+    try:
+        by_name = _components(session, actor)
+        for days, name, impact, component, status, steps in PAST:
+            _past_incident(session, actor, now - timedelta(days=days, hours=2), name, impact,
+                           by_name[component], status, steps)
+        _ongoing_incident(session, actor, now, by_name)
+    finally:
+        clock.unfreeze()
+
+
+def _components(session: Session, actor: Actor) -> dict[str, Component]:
+    by_name: dict[str, Component] = {}
+    for group_name, names in GROUPS.items():
+        group = components.create_component(session, name=group_name, is_group=True,
+                                            actor=actor)
+        for name in names:
+            by_name[name] = components.create_component(session, name=name, group=group,
+                                                        actor=actor)
+    return by_name
+
+
+def _past_incident(session, actor, start, name, impact, component, status, steps) -> None:
+    clock.freeze(start)
+    incident = incidents.open_incident(session, name=name, impact=impact, body=steps[0][2],
+                                       actor=actor, component_changes={component: status})
+    for minutes, step_status, body in steps[1:]:
+        clock.freeze(start + timedelta(minutes=minutes))
+        if step_status == "resolved":
+            incidents.resolve(session, incident=incident, body=body, actor=actor)
+        else:
+            incidents.post_update(session, incident=incident,
+                                  status=IncidentStatus(step_status), body=body, actor=actor,
+                                  eta=None)
+
+
+def _ongoing_incident(session, actor, now, by_name) -> None:
+    """Started 70 min ago; ETA revised twice; the last promise passed 8 minutes ago."""
+    start = now - timedelta(minutes=70)
+    clock.freeze(start)
+    eu = by_name["EU (Frankfurt)"]
+    api = by_name["API"]
+    incident = incidents.open_incident(
+        session, name="Elevated API error rates in EU", impact=Impact.MAJOR, actor=actor,
+        body="Some API requests in the EU region fail with **HTTP 503**. We are investigating.",
+        component_changes={eu: ComponentStatus.PARTIAL_OUTAGE,
+                           api: ComponentStatus.DEGRADED_PERFORMANCE},
+        eta=start + timedelta(minutes=45), next_update_at=start + timedelta(minutes=20))
+    clock.freeze(start + timedelta(minutes=17))
+    incidents.post_update(
+        session, incident=incident, status=IncidentStatus.IDENTIFIED, actor=actor,
+        body="A storage node in Frankfurt is failing over slowly. We are moving traffic to "
+             "healthy nodes. This takes longer than we first thought.",
+        eta=start + timedelta(minutes=90), next_update_at=start + timedelta(minutes=40))
+    clock.freeze(start + timedelta(minutes=37))
+    incidents.post_update(
+        session, incident=incident, status=IncidentStatus.IDENTIFIED, actor=actor,
+        body="About 60% of EU traffic is on healthy nodes; error rates are falling. The last "
+             "part needs a data consistency check before we switch it, so we moved our "
+             "estimate.\n\n- Reads: mostly working\n- Writes: may fail, please retry",
+        eta=start + timedelta(minutes=120), next_update_at=start + timedelta(minutes=62))
