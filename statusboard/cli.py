@@ -75,13 +75,38 @@ def operator_add(email: str, name: str, admin: bool) -> None:
         raise click.ClickException(exc.message) from exc
 
 
+@operator.command("password")
+@click.argument("email")
+def operator_password(email: str) -> None:
+    """Set an operator's password (from a prompt or standard input)."""
+    from sqlalchemy import select
+
+    from statusboard.models import Operator
+
+    app = _app()
+    password = _read_password()
+    try:
+        with database(app).session() as session:
+            found = session.scalar(select(Operator).where(
+                Operator.email == operators.normalize_email(email)))
+            if found is None:
+                raise click.ClickException(f"no operator {email}")
+            operators.set_password(session, operator=found, password=password, actor=CLI)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"password changed for {email}", err=True)
+
+
 @main.command("init")
 def init() -> None:
     """Migrate, and on a database without operators create the first admin."""
     app = _app()
     migrate.upgrade(database(app).engine)
+    base = app.config["STATUSBOARD_BASE_URL"]
     with database(app).session() as session:
         if operators.count_operators(session):
+            click.echo(f"\nLog in at {base}/login with your operator account "
+                       "(reset a password: statusboard operator password EMAIL).\n")
             return
         email = app.config["STATUSBOARD_ADMIN_EMAIL"] or "admin@example.com"
         password = app.config["STATUSBOARD_ADMIN_PASSWORD"]
@@ -92,9 +117,12 @@ def init() -> None:
                                    role=Role.ADMIN, actor=CLI)
         except DomainError as exc:
             raise click.ClickException(f"first admin: {exc.message}") from exc
-    click.echo(f"\nFirst admin created: {email}")
+    click.echo(f"\nFirst admin created. Log in at {base}/login")
+    click.echo(f"  email:    {email}")
     if generated:
-        click.echo(f"Password (shown once, write it down): {password}")
+        click.echo(f"  password: {password}   (shown once: write it down)")
+    else:
+        click.echo("  password: the one in STATUSBOARD_ADMIN_PASSWORD")
     click.echo("")
 
 

@@ -101,8 +101,9 @@ SETTINGS: list[Setting] = [
     Setting("SECRET_KEY", None, _text,
             "signs sessions, CSRF tokens and links; generated into instance/ when unset",
             secret=True),
-    Setting("BASE_URL", "http://127.0.0.1:8000", _url,
-            "public address of the status page, used in links, feeds and posts"),
+    Setting("BASE_URL", None, _url,
+            "public address of the status page, used in links, feeds and posts; "
+            "defaults to http://HOST:PORT"),
     Setting("PAGE_NAME", "Status", _text, "name shown on the page, feeds and API"),
     Setting("TIME_ZONE", "UTC", _time_zone,
             "page time zone (IANA) for the API's page.time_zone and server-rendered times"),
@@ -140,6 +141,8 @@ def read_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     known = {setting.name for setting in SETTINGS}
     values.update({k: v for k, v in (overrides or {}).items() if k in known})
+    if not values["BASE_URL"]:
+        values["BASE_URL"] = f"http://{values['HOST']}:{values['PORT']}"
     if values["SECURE_COOKIES"] is None:
         values["SECURE_COOKIES"] = values["BASE_URL"].startswith("https://")
     return values

@@ -39,7 +39,10 @@ def test_init_creates_first_admin_once_and_upgrade_is_idempotent(env, session, m
     runner = CliRunner()
     first = runner.invoke(main, ["init"])
     assert first.exit_code == 0 and "boss@example.com" in first.output
-    assert runner.invoke(main, ["init"]).output == ""
+    assert "Log in at" in runner.invoke(main, ["init"]).output
+    changed = runner.invoke(main, ["operator", "password", "boss@example.com"],
+                            input="another long password\n")
+    assert changed.exit_code == 0, changed.output
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     assert session.scalar(select(func.count(Operator.id))) == 1
 
