@@ -20,6 +20,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(resources.files("statusboard._templates")),
         static_folder=str(resources.files("statusboard._static")),
+        static_url_path="/static",
     )
     load_config(app, overrides)  # defaults -> STATUSBOARD_* env -> overrides (tests)
     register_database(app)
