@@ -30,6 +30,29 @@
       } catch (e) { /* keep the UTC text */ }
     }
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localize);
-  else localize();
+  // "Update overdue since 14:30" becomes "Update overdue by 7 min", kept current.
+  function minutesText(ms) {
+    var minutes = Math.max(0, Math.floor(ms / 60000));
+    if (minutes < 60) return minutes + " min";
+    var hours = Math.floor(minutes / 60), rest = minutes % 60;
+    return hours + " h" + (rest ? " " + rest + " min" : "");
+  }
+  function overdue() {
+    var nodes = document.querySelectorAll("[data-overdue-since]");
+    for (var i = 0; i < nodes.length; i++) {
+      var since = new Date(nodes[i].getAttribute("data-overdue-since"));
+      if (isNaN(since)) continue;
+      var late = Date.now() - since.getTime();
+      if (late < 0) continue;
+      nodes[i].firstChild.textContent = "Update overdue by " + minutesText(late) + " (promised for ";
+      if (!nodes[i].getAttribute("data-live")) {
+        nodes[i].setAttribute("data-live", "1");
+        var time = nodes[i].querySelector("time");
+        if (time && time.nextSibling) time.nextSibling.textContent = ") — the team has been reminded.";
+      }
+    }
+  }
+  function start() { localize(); overdue(); setInterval(overdue, 30000); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -117,6 +117,9 @@ SETTINGS: list[Setting] = [
             "login attempts allowed per client address"),
     Setting("RATE_LIMIT_STORAGE", "memory://", _text,
             "Flask-Limiter storage URI; use redis://host:6379 with several web processes"),
+    Setting("SNAPSHOT_DIR", str(INSTANCE_DIR / "snapshots"), _text,
+            "where web processes keep the last good public snapshots, served when the "
+            "database is unreachable"),
     Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
     Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`",
             secret=True),

@@ -43,6 +43,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # single-statement reads (the public version check) need no transaction
     # BEGIN IMMEDIATE when a caller asked for a write lock up front (claims in the worker).
     mode = connection.info.pop("sqlite_begin", "BEGIN")
     connection.exec_driver_sql(mode)

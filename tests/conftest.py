@@ -73,6 +73,7 @@ def app(database_url: str, tmp_path: Path, app_overrides: dict[str, object]) -> 
         "PAGE_NAME": "Example Status",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
     }
     overrides.update(app_overrides)
     app = create_app(overrides)

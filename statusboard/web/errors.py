@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from statusboard.domain.errors import DomainError
+from statusboard.web.snapshots import DatabaseUnavailable
 
 
 def _wants_json() -> bool:
@@ -29,10 +31,21 @@ def register_error_handlers(app: Flask) -> None:
         return _error_response(400, "csrf", "This form has expired or was not sent from "
                                "statusboard. Go back, reload the page and try again.")
 
+    @app.errorhandler(DatabaseUnavailable)
+    @app.errorhandler(OperationalError)
+    def _database_down(_error: Exception):
+        response = make_response(_error_response(
+            503, "database_unavailable",
+            "The database cannot be reached right now, so nothing was read or saved. "
+            "Try again in a minute; the public status page keeps showing its last state."))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        response = _error_response(error.code or 500, code, error.description or error.name)
-        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        response = make_response(_error_response(error.code or 500, code,
+                                                 error.description or error.name))
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 
 from statusboard import clock
 from statusboard.db import db_session
 from statusboard.domain.honesty import PromiseState
 from statusboard.services import timeline
+from statusboard.web.snapshots import snapshot
 
 blueprint = Blueprint("public", __name__)
 
 
 @blueprint.route("/")
+@snapshot
 def index():
     view = timeline.page_view(db_session())
     return render_template("public/index.html", view=view)
 
 
 @blueprint.route("/incidents/<public_id>")
+@snapshot
 def incident(public_id: str):
     found = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
@@ -28,9 +31,12 @@ def incident(public_id: str):
                            promise=PromiseState(found.next_update_at, found.eta_at, now))
 
 
-@blueprint.route("/history")
-def history():
-    page = request.args.get("page", 1, type=int) or 1
+@blueprint.route("/history", defaults={"page": 1})
+@blueprint.route("/history/<int:page>")
+@snapshot
+def history(page: int):
     incidents, pages = timeline.history_page(db_session(), page)
+    if page > pages:
+        abort(404, "There is no such page of incident history.")
     return render_template("public/history.html", incidents=incidents, page=min(page, pages),
                            pages=pages)

@@ -41,7 +41,8 @@ def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock
     assert "overdue" not in page
     clock.advance(timedelta(minutes=17))
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
-    assert "Update overdue by 7 min" in page
+    assert "Update overdue since" in page
+    assert 'data-overdue-since="2026-11-24T12:10:00.000Z"' in page
 
 
 def test_eta_revisions_are_listed_on_the_incident_page(client, session, clock, actor):
@@ -78,7 +79,7 @@ def test_history_is_paginated(client, session, clock, actor):
     first = client.get("/history").get_data(as_text=True)
     assert "Incident 24" in first and "Incident 4" not in first
     assert "Page 1 of 2" in first
-    second = client.get("/history?page=2").get_data(as_text=True)
+    second = client.get("/history/2").get_data(as_text=True)
     assert "Incident 4" in second and "Incident 24" not in second
 
 

@@ -1,0 +1,209 @@
+"""Public surfaces served from snapshots: rendered once per data version, not per request.
+
+A public request costs one cheap query (the page version). When the version is the one the
+snapshot was rendered for, the stored bytes are sent as they are, with a strong ETag,
+Last-Modified and cache headers that let proxies and CDNs absorb a surge. When the database
+cannot be reached, the last good snapshot is served (from memory, or from the snapshot store on
+disk that any process of this host wrote), so the page stays up when the system it describes
+does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import http_date
+
+from statusboard.db import database
+from statusboard.models import PageState
+
+EXTENSION = "statusboard.snapshots"
+# Browsers revalidate every time (a cheap 304), so whoever just posted sees it at once; shared
+# caches (reverse proxies, CDNs) may serve a copy for 5 s and keep serving it while they
+# refetch, or while this server is down.
+CACHE_CONTROL = ("public, max-age=0, s-maxage=5, stale-while-revalidate=30, "
+                 "stale-if-error=86400")
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached and no snapshot of this surface exists."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    status: int
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: datetime | None
+
+
+class SnapshotCache:
+    """An LRU of rendered surfaces per process, mirrored to a directory for cold starts."""
+
+    def __init__(self, store: Path | None, capacity: int = 4096) -> None:
+        self.store = store
+        self.capacity = capacity
+        self._entries: OrderedDict[str, Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Snapshot | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: str, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._entries[key] = snapshot
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        if self.store is not None:
+            self._write(key, snapshot)
+
+    def last_good(self, key: str) -> Snapshot | None:
+        return self.get(key) or self._read(key)
+
+    def _path(self, key: str) -> Path:
+        assert self.store is not None
+        return self.store / quote(key, safe="")
+
+    def _write(self, key: str, snapshot: Snapshot) -> None:
+        try:
+            self.store.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            modified = snapshot.last_modified.isoformat() if snapshot.last_modified else ""
+            header = (f"{snapshot.version}\n{snapshot.status}\n{snapshot.content_type}\n"
+                      f"{snapshot.etag}\n{modified}\n")
+            write_atomically(self._path(key), header.encode() + snapshot.body)
+        except OSError:  # a read-only or full disk must not break serving from memory
+            log.warning("could not store snapshot %s", key, exc_info=True)
+
+    def _read(self, key: str) -> Snapshot | None:
+        if self.store is None:
+            return None
+        try:
+            raw = self._path(key).read_bytes()
+        except OSError:
+            return None
+        version, status, content_type, etag, modified, body = raw.split(b"\n", 5)
+        return Snapshot(int(version), int(status), body, content_type.decode(), etag.decode(),
+                        datetime.fromisoformat(modified.decode()) if modified else None)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write then rename: a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_VERSION_QUERY = select(PageState.version, PageState.updated_at).where(PageState.id == 1)
+
+
+def read_version(app: Flask) -> tuple[int, datetime | None]:
+    """The one query of a steady-state public request."""
+    engine = database(app).engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_VERSION_QUERY).first()
+    return (int(row[0]), row[1]) if row is not None else (1, None)
+
+
+def _not_modified(snapshot: Snapshot) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(snapshot.etag)
+    since = request.if_modified_since
+    return (since is not None and snapshot.last_modified is not None
+            and snapshot.last_modified.replace(microsecond=0) <= since)
+
+
+def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
+    if _not_modified(snapshot):
+        response = Response(status=304)
+    else:
+        response = Response(snapshot.body, status=snapshot.status,
+                            content_type=snapshot.content_type)
+    response.headers["ETag"] = f'"{snapshot.etag}"'
+    if snapshot.last_modified is not None:
+        response.headers["Last-Modified"] = http_date(snapshot.last_modified)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    if stale:
+        response.headers["Warning"] = '110 - "Response is stale: database unreachable"'
+    return response
+
+
+def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Serve `view` from the snapshot of the current data version (keyed by path only, so a
+    query string can neither bust the cache nor change what is served)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        cache: SnapshotCache = app.extensions[EXTENSION]
+        key = request.path
+        try:
+            version, updated_at = read_version(app)
+        except SQLAlchemyError:
+            found = cache.last_good(key)
+            if found is None:
+                raise DatabaseUnavailable() from None
+            return _respond(found, stale=True)
+        found = cache.get(key)
+        if found is None or found.version != version:
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code not in (200, 404) or response.is_streamed:
+                return response
+            body = response.get_data()
+            found = Snapshot(version=version, status=response.status_code, body=body,
+                             content_type=response.content_type or "text/html",
+                             etag=hashlib.sha256(body).hexdigest()[:32],
+                             last_modified=updated_at)
+            cache.put(key, found)
+        return _respond(found)
+
+    wrapped.is_snapshot = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+class _PublicAwareSessions(SecureCookieSessionInterface):
+    """Never touch the session cookie on snapshot responses: a Set-Cookie or "Vary: Cookie"
+    makes every proxy and CDN cache skip them (a logged-in operator reading the page would
+    otherwise get one through Flask-Login's remember-cookie check)."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "is_snapshot", False):
+            return
+        super().save_session(app, session, response)
+
+
+def register_snapshots(app: Flask) -> None:
+    app.extensions[EXTENSION] = SnapshotCache(Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]))
+    app.session_interface = _PublicAwareSessions()
+

@@ -1,0 +1,217 @@
+"""The read path: public surfaces from snapshots, one cheap query per request, 304s, no
+cookies, read-your-writes across processes, and a page that outlives its database."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from statusboard.app import create_app
+from statusboard.db import database
+from statusboard.domain.statuses import Impact
+from statusboard.services import incidents
+from statusboard.services.audit import Actor
+from tests.conftest import login
+
+PUBLIC = ["/", "/history"]
+
+
+@contextlib.contextmanager
+def count_queries(app) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def another_process(database_url, snapshot_dir):
+    """An app like a second web process: same database, its own memory."""
+    return create_app({"TESTING": True, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False,
+                       "DATABASE_URL": database_url, "SNAPSHOT_DIR": str(snapshot_dir)})
+
+
+def open_incident(session, operator, name="Database slow"):
+    incident = incidents.open_incident(session, name=name, impact=Impact.MAJOR,
+                                       body="Looking into it.", actor=Actor(operator, "test"))
+    session.commit()
+    return incident
+
+
+@pytest.mark.parametrize("path", PUBLIC + ["/incidents/{id}"])
+def test_steady_state_public_request_makes_one_version_query(app, client, session, operator,
+                                                             path):
+    incident = open_incident(session, operator)
+    path = path.format(id=incident.public_id)
+    assert client.get(path).status_code == 200  # renders the snapshot
+    with count_queries(app) as statements:
+        for _ in range(5):
+            assert client.get(path).status_code == 200
+    assert len(statements) == 5
+    assert all("page_state" in s for s in statements)
+
+
+def test_conditional_get_answers_304(client, session, operator):
+    open_incident(session, operator)
+    first = client.get("/")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"].startswith("public")
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    since = first.headers["Last-Modified"]
+    assert client.get("/", headers={"If-Modified-Since": since}).status_code == 304
+    open_incident(session, operator, name="Second problem")
+    changed = client.get("/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "Second problem" in changed.get_data(as_text=True)
+
+
+def test_public_responses_carry_no_cookie_even_for_a_logged_in_operator(client, operator):
+    login(client, operator)
+    for path in PUBLIC:
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        assert "Cookie" not in response.headers.get("Vary", ""), path
+
+
+def test_a_write_is_visible_to_the_next_request_of_another_process(app, client, session,
+                                                                   operator, tmp_path):
+    other = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other")
+    reader = other.test_client()
+    assert "Database slow" not in reader.get("/").get_data(as_text=True)
+    open_incident(session, operator)  # written through this process's session
+    assert "Database slow" in reader.get("/").get_data(as_text=True)
+    database(other).engine.dispose()
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to the database; stop() cuts connectivity like a network
+    failure, start() restores it."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.listener.listen(64)
+        self.up = True
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def stop(self) -> None:
+        self.up = False
+        for connection in self.connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+        self.connections.clear()
+
+    def start(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.stop()
+        self.listener.close()
+
+
+@pytest.fixture
+def outage(database_url, tmp_path):
+    """An app whose database can be cut off and restored: (app, cut, restore)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+        proxied = url.set(host="127.0.0.1", port=proxy.port)
+        app = another_process(proxied.render_as_string(hide_password=False),
+                              tmp_path / "snapshots")
+        yield app, proxy.stop, proxy.start
+        proxy.close()
+    else:
+        path = url.database
+        app = another_process(database_url, tmp_path / "snapshots")
+        hidden = f"{path}.away"
+
+        def cut():
+            import os
+
+            database(app).engine.dispose()
+            os.rename(path, hidden)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(path + suffix, hidden + suffix)
+            # The engine would create an empty file; make the path unusable instead.
+            os.mkdir(path)
+
+        def restore():
+            import os
+
+            database(app).engine.dispose()
+            os.rmdir(path)
+            os.rename(hidden, path)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(hidden + suffix, path + suffix)
+
+        yield app, cut, restore
+    database(app).engine.dispose()
+
+
+def test_page_is_served_while_the_database_is_unreachable_and_recovers(
+        outage, session, operator, tmp_path):
+    app, cut, restore = outage
+    open_incident(session, operator)
+    session.close()
+    client = app.test_client()
+    before = client.get("/")
+    assert before.status_code == 200
+    cut()
+    try:
+        during = client.get("/")
+        assert during.status_code == 200
+        assert during.get_data() == before.get_data()  # with its "last updated" time
+        assert "stale" in during.headers["Warning"]
+        # A process started during the outage serves the snapshot from disk.
+        fresh = another_process(app.config["STATUSBOARD_DATABASE_URL"],
+                                app.config["STATUSBOARD_SNAPSHOT_DIR"])
+        assert fresh.test_client().get("/").get_data() == before.get_data()
+        # Operators get a clear error, not a crash.
+        login_page = client.post("/login", data={"email": "ops@example.com", "password": "x"})
+        assert login_page.status_code == 503
+        assert "database cannot be reached" in login_page.get_data(as_text=True)
+        # A surface never rendered before has nothing to fall back on.
+        assert client.get("/history").status_code == 503
+    finally:
+        restore()
+    assert "Warning" not in client.get("/").headers
