@@ -143,6 +143,20 @@ def worker() -> None:
     run_worker(_app())
 
 
+@main.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+def export_site(directory: str) -> None:
+    """Write the public site (pages, /api/v2 JSON, feeds) as static files into DIRECTORY."""
+    from pathlib import Path
+
+    from statusboard.export import export
+
+    result = export(_app(), Path(directory), full=True)
+    assert result is not None
+    click.echo(f"exported {result.files} surfaces of version {result.version} "
+               f"in {result.seconds:.1f}s to {directory}", err=True)
+
+
 @main.command("demo")
 def demo() -> None:
     """Fill an empty database with a realistic example page."""

@@ -120,6 +120,9 @@ SETTINGS: list[Setting] = [
     Setting("SNAPSHOT_DIR", str(INSTANCE_DIR / "snapshots"), _text,
             "where web processes keep the last good public snapshots, served when the "
             "database is unreachable"),
+    Setting("EXPORT_DIR", None, _text,
+            "when set, the worker keeps a static copy of the public site here for nginx or "
+            "a CDN"),
     Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
     Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`",
             secret=True),

@@ -27,7 +27,15 @@ class Job:
     every: timedelta
 
 
-JOBS: list[Job] = []
+def _export_site(app: Flask) -> object:
+    from statusboard.export import export_due
+
+    return export_due(app)
+
+
+JOBS: list[Job] = [
+    Job("export-site", _export_site, every=timedelta(seconds=2)),
+]
 
 
 def _guarded(app: Flask, job: Job) -> Callable[[], None]:
