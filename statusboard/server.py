@@ -27,17 +27,24 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def gunicorn_options(app: Flask) -> dict[str, Any]:
+    """Threads absorb slow clients and keep-alive; processes use the cores. A status page's
+    surge is many small cached reads, so more processes than cores pays off."""
     cores = os.cpu_count() or 1
+    config = app.config
     return {
-        "bind": f"{app.config['STATUSBOARD_HOST']}:{app.config['STATUSBOARD_PORT']}",
-        "workers": min(2 * cores + 1, 9),
-        "threads": 4,
+        "bind": f"{config['STATUSBOARD_HOST']}:{config['STATUSBOARD_PORT']}",
+        "workers": config["STATUSBOARD_WEB_WORKERS"] or min(2 * cores + 1, 9),
+        "threads": config["STATUSBOARD_WEB_THREADS"],
         "worker_class": "gthread",
-        "keepalive": 5,
-        "timeout": 30,
+        "keepalive": config["STATUSBOARD_WEB_KEEPALIVE"],
+        "timeout": config["STATUSBOARD_WEB_TIMEOUT"],
         "graceful_timeout": 20,
-        "accesslog": "-",
+        "backlog": 2048,
+        "max_requests": 20000,  # recycle workers now and then: bounded memory over weeks
+        "max_requests_jitter": 2000,
+        "accesslog": "-" if config["STATUSBOARD_ACCESS_LOG"] else None,
         "errorlog": "-",
+        "control_socket_disable": True,
     }
 
 
