@@ -31,6 +31,12 @@ def incident(public_id: str):
                            promise=PromiseState(found.next_update_at, found.eta_at, now))
 
 
+@blueprint.route("/healthz")
+def healthz():
+    """Liveness for load balancers: answers without touching the database."""
+    return {"status": "ok"}
+
+
 @blueprint.route("/history", defaults={"page": 1})
 @blueprint.route("/history/<int:page>")
 @snapshot
