@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -13,7 +14,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,10 +85,8 @@ class Deployment:
 
     def stop(self) -> None:
         for process in self.processes:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for process in self.processes:
             try:
                 process.wait(timeout=15)
@@ -145,7 +143,7 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-@contextmanager
+@contextlib.contextmanager
 def nginx(root: Path, port: int):
     """nginx (Debian's) serving an exported site with the configuration the README shows."""
     binary = apt_install("nginx", "nginx-light")
