@@ -1,0 +1,171 @@
+"""Does a long history slow the public surfaces? Fills one database with 100,000 incidents
+and 1,000,000 updates and another with 100 incidents, then times the cold render (no snapshot
+yet, a fresh process's first request) of every public surface on each, and their sizes.
+
+Usage: .venv/bin/python benchmarks/history_scale.py [--incidents 100000] [--updates-per 10]
+Set STATUSBOARD_BENCH_DATABASE_URL=postgresql://... (an empty database it may wipe) to run
+on PostgreSQL; by default it uses temporary SQLite files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _support import emit, table  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from statusboard import migrate  # noqa: E402
+from statusboard.app import create_app  # noqa: E402
+from statusboard.db import database, make_engine  # noqa: E402
+from statusboard.models import (  # noqa: E402
+    Base,
+    Component,
+    Incident,
+    PageState,
+    Update,
+    incident_component,
+)
+from statusboard.models.base import new_public_id  # noqa: E402
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+STATUSES = ["investigating", "identified", "monitoring"]
+SURFACES = ["/", "/history", "/incidents/{recent}", "/incidents/{oldest}",
+            "/api/v2/summary.json", "/api/v2/incidents.json", "/api/v2/components.json",
+            "/api/v2/incidents/unresolved.json", "/history.atom", "/history.rss",
+            "/feed.atom", "/feed.rss", "/feed.json", "/incidents/{recent}.atom"]
+
+
+def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    rng = random.Random(7)
+    span = timedelta(days=365 * 20)
+    with engine.begin() as connection:
+        connection.execute(insert(PageState), [{"id": 1, "version": 2, "updated_at": NOW}])
+        components = [{"public_id": new_public_id(), "name": f"Component {n}",
+                       "status": "operational", "position": n, "is_group": False,
+                       "showcase": True, "only_show_if_degraded": False, "created_at": NOW,
+                       "updated_at": NOW} for n in range(1, 11)]
+        connection.execute(insert(Component), components)
+    component_ids = list(range(1, 11))
+    next_update_id = 1
+    chunk = 5000
+    for first in range(0, incidents, chunk):
+        rows, updates, links = [], [], []
+        for number in range(first, min(first + chunk, incidents)):
+            start = NOW - span * (1 - number / incidents) - timedelta(hours=2)
+            open_incident = number >= incidents - 2
+            rows.append({
+                "id": number + 1, "public_id": new_public_id(), "kind": "incident",
+                "name": f"Incident number {number}: elevated errors",
+                "status": "identified" if open_incident else "resolved",
+                "impact": rng.choice(["minor", "major", "critical"]), "started_at": start,
+                "created_at": start, "updated_at": start + timedelta(minutes=updates_per * 10),
+                "resolved_at": None if open_incident
+                else start + timedelta(minutes=updates_per * 10),
+                "next_update_at": NOW + timedelta(minutes=30) if open_incident else None,
+                "eta_at": None})
+            links.append({"incident_id": number + 1,
+                          "component_id": rng.choice(component_ids)})
+            for step in range(updates_per):
+                last = step == updates_per - 1
+                status = ("identified" if open_incident else "resolved") if last \
+                    else STATUSES[min(step, 2)]
+                at = start + timedelta(minutes=step * 10)
+                body = f"Update {step} on incident {number}: we are working on it. " * 3
+                updates.append({
+                    "id": next_update_id, "public_id": new_public_id(),
+                    "incident_id": number + 1, "status": status, "body": body,
+                    "html": f"<p>{body}</p>", "created_at": at, "display_at": at,
+                    "deliver_notifications": True,
+                    "next_update_at": None if status == "resolved" else at + timedelta(
+                        minutes=30)})
+                next_update_id += 1
+        with engine.begin() as connection:
+            connection.execute(insert(Incident), rows)
+            connection.execute(insert(incident_component), links)
+            connection.execute(insert(Update), updates)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table_ in Base.metadata.sorted_tables:
+                connection.execute(text(f'ANALYZE "{table_.name}"'))
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('incident', 'id'), "
+                                    "(SELECT max(id) FROM incident))"))
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('incident_update', "
+                                    "'id'), (SELECT max(id) FROM incident_update))"))
+    else:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    with engine.connect() as connection:
+        recent = connection.scalar(select(Incident.public_id).order_by(Incident.id.desc()))
+        oldest = connection.scalar(select(Incident.public_id).order_by(Incident.id))
+    engine.dispose()
+    return recent, oldest
+
+
+def cold_render(url: str, path: str, snapshot_root: Path, repeats: int = 3
+                ) -> tuple[float, int]:
+    times, size = [], 0
+    for attempt in range(repeats):
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
+                          "BASE_URL": "https://status.example.com",
+                          "SNAPSHOT_DIR": str(snapshot_root / f"{attempt}-{time.time_ns()}")})
+        client = app.test_client()
+        client.get("/healthz")  # import and first-request costs are not the surface's
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+        size = len(response.get_data())
+        database(app).engine.dispose()
+    return statistics.median(times), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--updates-per", type=int, default=10)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="statusboard-history-"))
+    big_url = os.environ.get("STATUSBOARD_BENCH_DATABASE_URL") or f"sqlite:///{work / 'big.db'}"
+    small_url = f"sqlite:///{work / 'small.db'}" if big_url.startswith("sqlite") else big_url
+    results: dict[str, dict[str, float]] = {}
+    for label, url, count in (("small", small_url, 100), ("big", big_url, args.incidents)):
+        started = time.perf_counter()
+        recent, oldest = fill(url, count, args.updates_per)
+        print(f"filled {count} incidents, {count * args.updates_per} updates "
+              f"in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+        for surface in SURFACES:
+            path = surface.format(recent=recent, oldest=oldest)
+            ms, size = cold_render(url, path, work / "snapshots")
+            results.setdefault(surface, {})[f"{label}_ms"] = round(ms, 1)
+            results[surface][f"{label}_bytes"] = size
+    rows = []
+    for surface, r in results.items():
+        r["ratio"] = round(r["big_ms"] / r["small_ms"], 2)
+        rows.append([surface, r["small_ms"], r["big_ms"], r["ratio"], r["small_bytes"],
+                     r["big_bytes"]])
+    print(table(rows, ["surface (cold render)", "100 incidents ms",
+                       f"{args.incidents} incidents ms", "ratio", "bytes (100)",
+                       f"bytes ({args.incidents})"]))
+    worst = max(r["ratio"] for r in results.values())
+    print(f"\nworst ratio {worst:.2f} (target <= 1.5)")
+    emit({"incidents": args.incidents, "updates": args.incidents * args.updates_per,
+          "worst_ratio": worst, "surfaces": results})
+
+
+if __name__ == "__main__":
+    main()
