@@ -1,0 +1,1 @@
+"""Push destinations (social networks, email, webhooks) behind one narrow protocol."""
