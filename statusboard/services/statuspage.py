@@ -113,7 +113,6 @@ def promise_facts(incident: Incident, now: datetime) -> dict[str, Any]:
         "eta_passed": incident.is_open and state.eta_passed,
         "next_update_by": _ts(incident.next_update_at),
         "next_update_overdue": overdue is not None,
-        "next_update_overdue_seconds": int(overdue.total_seconds()) if overdue else None,
     }
 
 

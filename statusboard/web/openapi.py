@@ -85,7 +85,6 @@ SCHEMAS: dict[str, Any] = {
         "next_update_by": {**NULLABLE_TIMESTAMP,
                            "description": "the next public update is promised by then"},
         "next_update_overdue": {"type": "boolean"},
-        "next_update_overdue_seconds": {"type": ["integer", "null"]},
     }, description="statusboard's own facts: the promises in force and whether they hold"),
     "Incident": _object({
         "id": _text("public id"), "name": _text("name"),

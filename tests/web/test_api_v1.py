@@ -263,3 +263,12 @@ def test_unknown_eta_is_explicit_and_kept_until_changed(client, session, clock, 
                     admin_token, {"status": "identified", "body": "Found it.",
                                   "eta": "2026-11-24T14:00:00Z"})
     assert with_eta.get_json()["statusboard"]["eta"] == "2026-11-24T14:00:00.000Z"
+
+
+def test_json_body_is_read_even_with_curls_default_form_content_type(client, session, clock,
+                                                                     admin_token):
+    response = client.post("/api/v1/components", data='{"name": "API"}',
+                           headers={"Authorization": f"Bearer {admin_token}"},
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["name"] == "API"
