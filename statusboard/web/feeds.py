@@ -27,6 +27,19 @@ RENDER = {
 }
 
 
+def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss", "json")):
+    """One plain rule and endpoint per format ("/feed.atom" -> feeds.updates_atom), so each
+    feed is a path of its own for caches and the static export."""
+
+    def register(view):
+        for fmt in formats:
+            blueprint.add_url_rule(f"{path}.{fmt}", f"{name}_{fmt}", view, methods=["GET"],
+                                   defaults={"fmt": fmt})
+        return view
+
+    return register
+
+
 def _page() -> PageInfo:
     return statuspage.page_info(current_app.config, current_version(db_session())[1])
 
@@ -42,7 +55,7 @@ def _feed(page: PageInfo, path: str, title: str, description: str, home: str) ->
                 fallback_updated=page.updated_at)
 
 
-@blueprint.get("/history.<any(atom, rss):fmt>")
+@feed_routes("/history", "history", ("atom", "rss"))
 def history(fmt: str):
     page = _page()
     feed = _feed(page, "/history", "Incident history",
@@ -51,7 +64,7 @@ def history(fmt: str):
     return _respond(feeds.history_feed(feed, incidents, page, clock.now()), fmt)
 
 
-@blueprint.get("/feed.<any(atom, rss, json):fmt>")
+@feed_routes("/feed", "updates")
 def updates(fmt: str):
     page = _page()
     feed = _feed(page, "/feed", "Status updates",
@@ -61,7 +74,7 @@ def updates(fmt: str):
     return _respond(feeds.updates_feed(feed, found, page, clock.now()), fmt)
 
 
-@blueprint.get("/incidents/<public_id>.<any(atom, rss, json):fmt>")
+@feed_routes("/incidents/<public_id>", "incident")
 def incident(public_id: str, fmt: str):
     found: Incident | None = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
@@ -73,7 +86,7 @@ def incident(public_id: str, fmt: str):
     return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)
 
 
-@blueprint.get("/components/<public_id>.<any(atom, rss, json):fmt>")
+@feed_routes("/components/<public_id>", "component")
 def component(public_id: str, fmt: str):
     found: Component = find_component(db_session(), public_id)
     page = _page()
