@@ -172,5 +172,66 @@ def demo() -> None:
     click.echo("demo data added", err=True)
 
 
+@main.group()
+def token() -> None:
+    """API tokens for the operator API (/api/v1)."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use the token, e.g. deploy-bot.")
+def token_create(email: str, name: str) -> None:
+    """Create a token for an operator; only the secret goes to standard output."""
+    from statusboard.services import tokens
+
+    app = _app()
+    try:
+        with database(app).session() as session:
+            owner = tokens.find_owner(session, email)
+            created, secret = tokens.create_token(session, operator=owner, name=name,
+                                                  actor=CLI)
+            click.echo(f"created token {created.public_id} for {owner.email}; "
+                       "the secret is shown once", err=True)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(secret)
+
+
+@token.command("list")
+@click.option("--email", help="Only this operator's tokens.")
+def token_list(email: str | None) -> None:
+    """List tokens: id, owner, name, created, last used, state."""
+    from statusboard.clock import iso
+    from statusboard.services import tokens
+
+    app = _app()
+    try:
+        with database(app).session() as session:
+            owner = tokens.find_owner(session, email) if email else None
+            for row in tokens.list_tokens(session, owner):
+                used = iso(row.last_used_at) if row.last_used_at else "never"
+                state = "revoked" if row.revoked_at else "active"
+                click.echo(f"{row.public_id}\t{row.operator.email}\t{row.name}\t"
+                           f"{row.prefix}…\tcreated {iso(row.created_at)}\tused {used}\t{state}")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id (see `token list`); it stops working at once."""
+    from statusboard.services import tokens
+
+    app = _app()
+    try:
+        with database(app).session() as session:
+            found = tokens.find_token(session, token_id)
+            tokens.revoke_token(session, token=found, actor=CLI)
+            click.echo(f"revoked token {found.public_id} ({found.name})", err=True)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 if __name__ == "__main__":
     main()

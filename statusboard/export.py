@@ -79,6 +79,9 @@ def _history_pages(session: Session, since: datetime | None) -> list[int]:
 ARGUMENTS: dict[str, tuple[str, Callable[[Session, datetime | None], Iterable[object]]]] = {
     "public.incident": ("public_id", _incident_ids),
     "public.history": ("page", _history_pages),
+    **{f"feeds.incident_{fmt}": ("public_id", _incident_ids) for fmt in ("atom", "rss", "json")},
+    **{f"feeds.component_{fmt}": ("public_id", _component_ids)
+       for fmt in ("atom", "rss", "json")},
 }
 
 

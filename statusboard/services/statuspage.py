@@ -8,8 +8,9 @@ statusboard's own facts go under the single namespaced key "statusboard".
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from statusboard.clock import iso
@@ -18,6 +19,8 @@ from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
 from statusboard.models import Component, Incident, IncidentKind, Update
 
 NAMESPACE = "statusboard"
+# page.updated_at before anything was ever published (the key must never be null).
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,19 @@ class PageInfo:
         return f"{self.base_url}/incidents/{incident.public_id}"
 
 
+def page_info(config: Mapping[str, Any], updated_at: datetime | None) -> PageInfo:
+    """The page as the app's settings describe it (config is Flask's app.config)."""
+    return PageInfo(name=config["STATUSBOARD_PAGE_NAME"], base_url=config["STATUSBOARD_BASE_URL"],
+                    time_zone=config["STATUSBOARD_TIME_ZONE"], updated_at=updated_at)
+
+
 def _ts(value: datetime | None) -> str | None:
     return iso(value) if value is not None else None
 
 
 def page_object(page: PageInfo) -> dict[str, Any]:
     return {"id": page.id, "name": page.name, "url": page.base_url,
-            "time_zone": page.time_zone, "updated_at": _ts(page.updated_at)}
+            "time_zone": page.time_zone, "updated_at": _ts(page.updated_at or NEVER)}
 
 
 def status_object(indicator: Indicator) -> dict[str, Any]:
@@ -131,3 +140,19 @@ def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[s
         data["scheduled_until"] = _ts(incident.scheduled_until)
     data[NAMESPACE] = promise_facts(incident, now)
     return data
+
+
+def component_list(components: Sequence[Component], page: PageInfo) -> list[dict[str, Any]]:
+    """The flat list in page order; positions counted 1.. within each parent, so gaps left
+    by deleted rows never show."""
+    counters: dict[int | None, int] = {}
+    result = []
+    for component in components:
+        counters[component.group_id] = counters.get(component.group_id, 0) + 1
+        result.append(component_object(component, page, counters[component.group_id]))
+    return result
+
+
+def incident_list(incidents: Sequence[Incident], page: PageInfo, now: datetime
+                  ) -> list[dict[str, Any]]:
+    return [incident_object(incident, page, now) for incident in incidents]

@@ -3,6 +3,7 @@ they can never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import (
     INDICATOR_DESCRIPTIONS,
     OPEN_INCIDENT_STATUSES,
+    ComponentStatus,
     Impact,
     Indicator,
     rollup,
@@ -24,6 +26,10 @@ from statusboard.services.page import current_version
 
 RECENT_DAYS = 14
 HISTORY_PAGE_SIZE = 20
+# The machine surfaces (/api/v2 lists, feeds) carry at most this many items.
+LIST_LIMIT = 50
+MAINTENANCE_ACTIVE = ("in_progress", "verifying")
+MAINTENANCE_OPEN = ("scheduled", *MAINTENANCE_ACTIVE)
 
 
 @dataclass
@@ -82,7 +88,8 @@ def page_view(session: Session) -> PageView:
         .options(*_with_timeline()).order_by(Incident.started_at.desc())))
     leaves = [c.status for row in rows for c in ([row.component] if not row.component.is_group
                                                  else row.children)]
-    indicator = rollup(leaves, [Impact(i.impact) for i in incidents])
+    indicator = rollup(leaves, [Impact(i.impact) for i in incidents],
+                       maintenance_active=maintenance_active(session))
     version, updated_at = current_version(session)
     return PageView(indicator=indicator, description=INDICATOR_DESCRIPTIONS[indicator],
                     rows=rows, open_incidents=incidents, recent_incidents=recent, now=now,
@@ -106,3 +113,63 @@ def history_page(session: Session, page: int) -> tuple[list[Incident], int]:
         .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(HISTORY_PAGE_SIZE).offset((page - 1) * HISTORY_PAGE_SIZE)))
     return incidents, pages
+
+
+def leaf_statuses(session: Session) -> list[ComponentStatus]:
+    return list(session.scalars(select(Component.status).where(Component.is_group.is_(False))))
+
+
+def maintenance_active(session: Session) -> bool:
+    return session.scalar(
+        select(func.count(Incident.id)).where(Incident.kind == IncidentKind.MAINTENANCE,
+                                              Incident.status.in_(MAINTENANCE_ACTIVE))) > 0
+
+
+def page_indicator(session: Session) -> Indicator:
+    """The rollup every surface shows: worst of component status and open incident impact;
+    an active maintenance with nothing worse shows as maintenance."""
+    impacts = session.scalars(
+        select(Incident.impact).where(Incident.kind == IncidentKind.INCIDENT,
+                                      Incident.status.in_([s.value for s in
+                                                           OPEN_INCIDENT_STATUSES])))
+    return rollup(leaf_statuses(session), list(impacts), maintenance_active(session))
+
+
+def incident_list(session: Session, *, kind: IncidentKind = IncidentKind.INCIDENT,
+                  statuses: Iterable[str] | None = None, limit: int = LIST_LIMIT
+                  ) -> list[Incident]:
+    """Incidents (or maintenances) with their timelines, newest first, at most `limit`."""
+    query = select(Incident).where(Incident.kind == kind).options(*_with_timeline())
+    if statuses is not None:
+        query = query.where(Incident.status.in_([str(s) for s in statuses]))
+    if kind is IncidentKind.MAINTENANCE:
+        started = func.coalesce(Incident.scheduled_for, Incident.started_at)
+        query = query.order_by(started.desc(), Incident.id.desc())
+    else:
+        query = query.order_by(Incident.started_at.desc(), Incident.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def feed_incidents(session: Session, *, component: Component | None = None,
+                   limit: int = LIST_LIMIT) -> list[Incident]:
+    """Incidents and maintenances for the history feeds: most recently revised first."""
+    query = select(Incident).options(*_with_timeline()) \
+        .order_by(Incident.updated_at.desc(), Incident.id.desc()).limit(limit)
+    if component is not None:
+        query = query.where(Incident.components.any(Component.id == component.id))
+    return list(session.scalars(query))
+
+
+def feed_updates(session: Session, *, component: Component | None = None,
+                 incident: Incident | None = None, limit: int = LIST_LIMIT) -> list[Update]:
+    """Single updates for the per-update feeds, newest first, each with its incident."""
+    query = select(Update).join(Update.incident).options(
+        selectinload(Update.incident).selectinload(Incident.updates),
+        selectinload(Update.incident).selectinload(Incident.components),
+        selectinload(Update.component_changes).selectinload(ComponentChange.component)) \
+        .order_by(Update.created_at.desc(), Update.id.desc()).limit(limit)
+    if component is not None:
+        query = query.where(Incident.components.any(Component.id == component.id))
+    if incident is not None:
+        query = query.where(Update.incident_id == incident.id)
+    return list(session.scalars(query))

@@ -14,8 +14,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from statusboard.web import admin, auth, public
+    from statusboard.web import admin, admin_tokens, api_v1, api_v2, auth, feeds, public
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
     app.register_blueprint(public.blueprint)
+    app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
+    app.register_blueprint(feeds.blueprint)
+    app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")

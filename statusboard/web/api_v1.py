@@ -1,0 +1,201 @@
+"""The operator API under /api/v1: bearer tokens, the same services as the admin forms.
+
+Every write is audited as the token's owner ("api:<token name>"); errors are
+{"error": {"code", "message", "field"}}. Token auth means no CSRF and no login rate limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+
+from statusboard import clock
+from statusboard.db import db_session
+from statusboard.domain.errors import Forbidden, NotFound
+from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.models import Component, Incident, IncidentKind
+from statusboard.services import components, incidents, statuspage, timeline, tokens
+from statusboard.services.audit import Actor
+from statusboard.services.page import current_version
+from statusboard.web import openapi
+from statusboard.web.api_input import MISSING, Body
+from statusboard.web.extensions import csrf
+
+blueprint = Blueprint("api_v1", __name__)
+csrf.exempt(blueprint)
+
+UNAUTHENTICATED = {"api_v1.openapi_document", "api_v1.docs"}
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    if request.endpoint in UNAUTHENTICATED:
+        return
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    token = None
+    if scheme.lower() == "bearer" and secret.strip():
+        token = tokens.authenticate(db_session(), secret.strip())
+    if token is None:
+        abort(401, "Send a valid API token: Authorization: Bearer <token>.")
+    db_session().commit()  # the last use is kept even if the request is then refused
+    g.api_token = token
+
+
+@blueprint.after_request
+def _challenge(response: Response) -> Response:
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="statusboard"'
+    return response
+
+
+def _actor() -> Actor:
+    return Actor(g.api_token.operator, via=f"api:{g.api_token.name}")
+
+
+def _require_admin() -> None:
+    if not g.api_token.operator.is_admin:
+        raise Forbidden("only admins can manage components", field=None)
+
+
+def _page() -> statuspage.PageInfo:
+    return statuspage.page_info(current_app.config, current_version(db_session())[1])
+
+
+def _component_json(component: Component) -> dict[str, Any]:
+    return statuspage.component_object(component, _page())
+
+
+def _incident_json(public_id: str) -> dict[str, Any]:
+    found = timeline.incident_with_timeline(db_session(), public_id)
+    if found is None or found.kind is not IncidentKind.INCIDENT:
+        raise NotFound(f"no incident {public_id}", field="incident")
+    return statuspage.incident_object(found, _page(), clock.now())
+
+
+def _created(data: dict[str, Any], location: str):
+    response = jsonify(data)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+def _minutes_by_impact() -> dict[str, int]:
+    return current_app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"]
+
+
+def _find_incident(public_id: str) -> Incident:
+    incident = incidents.find_incident(db_session(), public_id)
+    if incident.kind is not IncidentKind.INCIDENT:
+        raise NotFound(f"no incident {public_id}", field="incident")
+    return incident
+
+
+@blueprint.get("/components")
+def list_components():
+    page = _page()
+    return jsonify(components=statuspage.component_list(
+        components.ordered_components(db_session()), page))
+
+
+@blueprint.post("/components")
+def create_component():
+    _require_admin()
+    body = Body({"name", "description", "group_id", "group", "status"})
+    session = db_session()
+    group_id = body.text("group_id")
+    group = components.find_component(session, group_id) if group_id else None
+    created = components.create_component(
+        session, name=body.text("name", required=True), description=body.text("description"),
+        group=group, is_group=body.boolean("group", False), actor=_actor(),
+        status=body.choice("status", ComponentStatus) or ComponentStatus.OPERATIONAL)
+    session.commit()
+    return _created(_component_json(created), f"/api/v1/components/{created.public_id}")
+
+
+@blueprint.patch("/components/<public_id>")
+def update_component(public_id: str):
+    _require_admin()
+    body = Body({"name", "description", "status"})
+    session = db_session()
+    component = components.find_component(session, public_id)
+    status = body.choice("status", ComponentStatus)
+    if body.has("name") or body.has("description"):
+        name = body.text("name") if body.has("name") else component.name
+        description = body.text("description") if body.has("description") \
+            else component.description
+        components.edit_component(session, component=component, name=name or "",
+                                  description=description, actor=_actor())
+    if status is not None:
+        components.set_component_status(session, component=component, status=status,
+                                        actor=_actor())
+    session.commit()
+    return jsonify(_component_json(component))
+
+
+@blueprint.post("/incidents")
+def open_incident():
+    body = Body({"name", "impact", "body", "status", "eta", "next_update_at", "components",
+                 "notify"})
+    session = db_session()
+    eta = body.timestamp("eta")
+    next_update_at = body.timestamp("next_update_at")
+    incident = incidents.open_incident(
+        session, name=body.text("name", required=True),
+        impact=body.choice("impact", Impact, required=True),
+        body=body.text("body", required=True),
+        status=body.choice("status", IncidentStatus) or IncidentStatus.INVESTIGATING,
+        eta=None if eta is MISSING else eta,
+        next_update_at=None if next_update_at is MISSING else next_update_at,
+        component_changes=body.component_changes(session), notify=body.boolean("notify", True),
+        minutes_by_impact=_minutes_by_impact(), actor=_actor())
+    session.commit()
+    return _created(_incident_json(incident.public_id), f"/api/v1/incidents/{incident.public_id}")
+
+
+@blueprint.get("/incidents/<public_id>")
+def read_incident(public_id: str):
+    return jsonify(_incident_json(public_id))
+
+
+@blueprint.post("/incidents/<public_id>/updates")
+def post_update(public_id: str):
+    body = Body({"status", "body", "eta", "next_update_at", "components", "notify"})
+    session = db_session()
+    incident = _find_incident(public_id)
+    eta = body.timestamp("eta")
+    next_update_at = body.timestamp("next_update_at")
+    incidents.post_update(
+        session, incident=incident, status=body.choice("status", IncidentStatus, required=True),
+        body=body.text("body", required=True),
+        eta=incidents.KEEP_ETA if eta is MISSING else eta,
+        next_update_at=None if next_update_at is MISSING else next_update_at,
+        component_changes=body.component_changes(session), notify=body.boolean("notify", True),
+        minutes_by_impact=_minutes_by_impact(), actor=_actor())
+    session.commit()
+    return _created(_incident_json(public_id), f"/api/v1/incidents/{public_id}")
+
+
+@blueprint.post("/incidents/<public_id>/resolve")
+def resolve(public_id: str):
+    body = Body({"body", "components", "notify"})
+    session = db_session()
+    incident = _find_incident(public_id)
+    incidents.resolve(session, incident=incident, body=body.text("body", required=True),
+                      component_changes=body.component_changes(session),
+                      notify=body.boolean("notify", True), actor=_actor())
+    session.commit()
+    return jsonify(_incident_json(public_id))
+
+
+@blueprint.get("/openapi.json")
+def openapi_document():
+    response = jsonify(openapi.document(current_app.config["STATUSBOARD_BASE_URL"]))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blueprint.get("/docs")
+def docs():
+    spec = openapi.document(current_app.config["STATUSBOARD_BASE_URL"])
+    return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])

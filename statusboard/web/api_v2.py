@@ -1,0 +1,123 @@
+"""The Statuspage-compatible public API under /api/v2 (../shared/reference/statuspage-v2.md).
+
+GET and HEAD only, JSON with `Access-Control-Allow-Origin: *`, 404 for any other path. The
+objects come from services/statuspage.py and the data from services/timeline.py, the same
+read queries as the page and feeds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app
+
+from statusboard import clock
+from statusboard.db import db_session
+from statusboard.models import IncidentKind
+from statusboard.services import statuspage, timeline
+from statusboard.services.components import ordered_components
+from statusboard.services.page import current_version
+from statusboard.web.snapshots import snapshot
+
+blueprint = Blueprint("api_v2", __name__)
+
+JSON = "application/json; charset=utf-8"
+OPEN_INCIDENT = ("investigating", "identified", "monitoring")
+
+
+@blueprint.after_request
+def _cors(response: Response) -> Response:
+    # Browser widgets read the page from other origins; nothing here is private.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _document(**parts: Any) -> Response:
+    session = db_session()
+    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    document: dict[str, Any] = {"page": statuspage.page_object(page)}
+    now = clock.now()
+    for key, build in parts.items():
+        document[key] = build(session, page, now)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, content_type=JSON)
+
+
+def _status(session, _page, _now):
+    return statuspage.status_object(timeline.page_indicator(session))
+
+
+def _components(session, page, _now):
+    return statuspage.component_list(ordered_components(session), page)
+
+
+def _incidents(statuses=None):
+    def build(session, page, now):
+        found = timeline.incident_list(session, statuses=statuses)
+        return statuspage.incident_list(found, page, now)
+    return build
+
+
+def _maintenances(statuses=None):
+    def build(session, page, now):
+        found = timeline.incident_list(session, kind=IncidentKind.MAINTENANCE,
+                                       statuses=statuses)
+        return statuspage.incident_list(found, page, now)
+    return build
+
+
+@blueprint.get("/summary.json")
+@snapshot
+def summary():
+    return _document(status=_status, components=_components,
+                     incidents=_incidents(OPEN_INCIDENT),
+                     scheduled_maintenances=_maintenances(timeline.MAINTENANCE_OPEN))
+
+
+@blueprint.get("/status.json")
+@snapshot
+def status():
+    return _document(status=_status)
+
+
+@blueprint.get("/components.json")
+@snapshot
+def components():
+    return _document(components=_components)
+
+
+@blueprint.get("/incidents.json")
+@snapshot
+def incidents():
+    return _document(incidents=_incidents())
+
+
+@blueprint.get("/incidents/unresolved.json")
+@snapshot
+def unresolved_incidents():
+    return _document(incidents=_incidents(OPEN_INCIDENT))
+
+
+@blueprint.get("/scheduled-maintenances.json")
+@snapshot
+def scheduled_maintenances():
+    return _document(scheduled_maintenances=_maintenances())
+
+
+@blueprint.get("/scheduled-maintenances/upcoming.json")
+@snapshot
+def upcoming_maintenances():
+    return _document(scheduled_maintenances=_maintenances(("scheduled",)))
+
+
+@blueprint.get("/scheduled-maintenances/active.json")
+@snapshot
+def active_maintenances():
+    return _document(scheduled_maintenances=_maintenances(timeline.MAINTENANCE_ACTIVE))
+
+
+@blueprint.route("/", defaults={"rest": ""})
+@blueprint.route("/<path:rest>")
+def unknown(rest: str):
+    abort(404, "There is no such endpoint in the Statuspage-compatible API.")

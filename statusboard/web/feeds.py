@@ -1,0 +1,97 @@
+"""Feeds: incident history (Statuspage semantics), every update, one incident, one component.
+
+Atom, RSS and JSON Feed 1.1 are three renderings of the same entries, read through the same
+timeline queries as the page. Responses carry ETag and Last-Modified and answer 304.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app
+
+from statusboard import clock
+from statusboard.db import db_session
+from statusboard.models import Component, Incident
+from statusboard.services import feeds, statuspage, timeline
+from statusboard.services.components import find_component
+from statusboard.services.feeds import Feed
+from statusboard.services.page import current_version
+from statusboard.services.statuspage import PageInfo
+from statusboard.web.snapshots import snapshot
+
+blueprint = Blueprint("feeds", __name__)
+
+RENDER = {
+    "atom": (feeds.render_atom, feeds.ATOM),
+    "rss": (feeds.render_rss, feeds.RSS),
+    "json": (feeds.render_json, feeds.JSON_FEED),
+}
+
+
+def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss", "json")):
+    """One plain rule and endpoint per format ("/feed.atom" -> feeds.updates_atom), so each
+    feed is a path of its own for caches and the static export."""
+
+    def register(view):
+        served = snapshot(view)  # rendered once per data version, like every public surface
+        for fmt in formats:
+            blueprint.add_url_rule(f"{path}.{fmt}", f"{name}_{fmt}", served, methods=["GET"],
+                                   defaults={"fmt": fmt})
+        return view
+
+    return register
+
+
+def _page() -> PageInfo:
+    return statuspage.page_info(current_app.config, current_version(db_session())[1])
+
+
+def _respond(feed: Feed, fmt: str):
+    render, content_type = RENDER[fmt]
+    return Response(render(feed), content_type=content_type)
+
+
+def _feed(page: PageInfo, path: str, title: str, description: str, home: str) -> Feed:
+    return Feed(url=f"{page.base_url}{path}", title=f"{title} · {page.name}",
+                description=description, home=home, author=page.name,
+                fallback_updated=page.updated_at)
+
+
+@feed_routes("/history", "history", ("atom", "rss"))
+def history(fmt: str):
+    page = _page()
+    feed = _feed(page, "/history", "Incident history",
+                 "Every incident and maintenance, revised as updates arrive.", page.base_url)
+    incidents = timeline.feed_incidents(db_session())
+    return _respond(feeds.history_feed(feed, incidents, page, clock.now()), fmt)
+
+
+@feed_routes("/feed", "updates")
+def updates(fmt: str):
+    page = _page()
+    feed = _feed(page, "/feed", "Status updates",
+                 "Every public update, with its ETA and the next update promised.",
+                 page.base_url)
+    found = timeline.feed_updates(db_session())
+    return _respond(feeds.updates_feed(feed, found, page, clock.now()), fmt)
+
+
+@feed_routes("/incidents/<public_id>", "incident")
+def incident(public_id: str, fmt: str):
+    found: Incident | None = timeline.incident_with_timeline(db_session(), public_id)
+    if found is None:
+        abort(404, "There is no incident at this address.")
+    page = _page()
+    feed = _feed(page, f"/incidents/{found.public_id}", found.name,
+                 f"Updates on {found.name}.", page.incident_url(found))
+    found_updates = timeline.feed_updates(db_session(), incident=found)
+    return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)
+
+
+@feed_routes("/components/<public_id>", "component")
+def component(public_id: str, fmt: str):
+    found: Component = find_component(db_session(), public_id)
+    page = _page()
+    feed = _feed(page, f"/components/{found.public_id}", found.name,
+                 f"Updates on incidents affecting {found.name}.", page.base_url)
+    found_updates = timeline.feed_updates(db_session(), component=found)
+    return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)
