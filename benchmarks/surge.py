@@ -50,8 +50,7 @@ def post_updates_during(base: str, token: str, incident_id: str, stop: threading
         number += 1
         started = time.perf_counter()
         api(base, token, "POST", f"/api/v1/incidents/{incident_id}/updates",
-            {"status": "identified", "body": f"Progress report {number}: still working on it.",
-             "next_update_in_minutes": 30})
+            {"status": "identified", "body": f"Progress report {number}: still working on it."})
         latencies.append((time.perf_counter() - started) * 1000)
         stop.wait(0.5)
 
@@ -71,8 +70,8 @@ def main() -> None:
         wait_for(deployment.base + TRIVIAL)
         incident = api(deployment.base, token, "POST", "/api/v1/incidents", {
             "name": "Surge test incident", "impact": "major", "status": "investigating",
-            "body": "Investigating.", "next_update_in_minutes": 30})
-        incident_id = incident.get("id") or incident["incident"]["id"]
+            "body": "Investigating."})
+        incident_id = incident["id"]
         export_dir = deployment.dir / "export"
         deployment.cli("export", str(export_dir))
 

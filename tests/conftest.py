@@ -31,6 +31,17 @@ PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2 at production cost makes every login fixture slow; the rules are the same."""
+    from argon2 import PasswordHasher
+
+    original = operators._hasher
+    operators._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    operators._hasher = original
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("STATUSBOARD_TEST_DATABASE_URL")

@@ -19,7 +19,7 @@ from statusboard.services import incidents
 from statusboard.services.audit import Actor
 from tests.conftest import login
 
-PUBLIC = ["/", "/history"]
+PUBLIC = ["/", "/history", "/api/v2/summary.json", "/feed.atom", "/history.atom", "/feed.json"]
 
 
 @contextlib.contextmanager
