@@ -55,6 +55,7 @@ class Deployment:
 
     def __init__(self, database_url: str | None = None, **settings: str) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
+        self.dir.chmod(0o755)  # nginx's workers (an unprivileged user) read the export
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {

@@ -18,20 +18,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from functools import wraps
+from datetime import UTC, datetime
+from functools import cached_property, wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
 from statusboard.db import database
-from statusboard.models import PageState
 
 EXTENSION = "statusboard.snapshots"
 # Browsers revalidate every time (a cheap 304), so whoever just posted sees it at once; shared
@@ -55,6 +53,14 @@ class Snapshot:
     etag: str
     last_modified: datetime | None
 
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Computed once per snapshot, not per request."""
+        headers = {"ETag": f'"{self.etag}"', "Cache-Control": CACHE_CONTROL}
+        if self.last_modified is not None:
+            headers["Last-Modified"] = http_date(self.last_modified)
+        return headers
+
 
 class SnapshotCache:
     """An LRU of rendered surfaces per process, mirrored to a directory for cold starts."""
@@ -64,6 +70,7 @@ class SnapshotCache:
         self.capacity = capacity
         self._entries: OrderedDict[str, Snapshot] = OrderedDict()
         self._lock = threading.Lock()
+        self._render_locks = [threading.Lock() for _ in range(64)]
 
     def get(self, key: str) -> Snapshot | None:
         with self._lock:
@@ -83,6 +90,18 @@ class SnapshotCache:
 
     def last_good(self, key: str) -> Snapshot | None:
         return self.get(key) or self._read(key)
+
+    def stored(self, key: str, version: int) -> Snapshot | None:
+        """The snapshot another process of this host already rendered for `version`."""
+        found = self._read(key)
+        if found is None or found.version != version:
+            return None
+        with self._lock:
+            self._entries[key] = found
+        return found
+
+    def lock_for(self, key: str) -> threading.Lock:
+        return self._render_locks[hash(key) % len(self._render_locks)]
 
     def _path(self, key: str) -> Path:
         assert self.store is not None
@@ -124,15 +143,28 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-_VERSION_QUERY = select(PageState.version, PageState.updated_at).where(PageState.id == 1)
+_VERSION_SQL = "SELECT version, updated_at FROM page_state WHERE id = 1"
 
 
 def read_version(app: Flask) -> tuple[int, datetime | None]:
-    """The one query of a steady-state public request."""
-    engine = database(app).engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_VERSION_QUERY).first()
-    return (int(row[0]), row[1]) if row is not None else (1, None)
+    """The one query of a steady-state public request, on a raw pooled connection: this runs
+    on every public hit, so it skips the ORM and Core result machinery."""
+    connection = database(app).engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    if row is None:
+        return 1, None
+    updated = row[1]
+    if isinstance(updated, str):  # SQLite hands back text
+        updated = datetime.fromisoformat(updated)
+    if updated is not None and updated.tzinfo is None:
+        updated = updated.replace(tzinfo=UTC)
+    return int(row[0]), updated
 
 
 def _not_modified(snapshot: Snapshot) -> bool:
@@ -149,10 +181,7 @@ def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
     else:
         response = Response(snapshot.body, status=snapshot.status,
                             content_type=snapshot.content_type)
-    response.headers["ETag"] = f'"{snapshot.etag}"'
-    if snapshot.last_modified is not None:
-        response.headers["Last-Modified"] = http_date(snapshot.last_modified)
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers.update(snapshot.headers)
     if stale:
         response.headers["Warning"] = '110 - "Response is stale: database unreachable"'
     return response
@@ -169,22 +198,30 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
         key = request.path
         try:
             version, updated_at = read_version(app)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, database(app).engine.dialect.loaded_dbapi.Error):
             found = cache.last_good(key)
             if found is None:
                 raise DatabaseUnavailable() from None
             return _respond(found, stale=True)
         found = cache.get(key)
-        if found is None or found.version != version:
-            response = current_app.make_response(view(*args, **kwargs))
-            if response.status_code not in (200, 404) or response.is_streamed:
-                return response
-            body = response.get_data()
-            found = Snapshot(version=version, status=response.status_code, body=body,
-                             content_type=response.content_type or "text/html",
-                             etag=hashlib.sha256(body).hexdigest()[:32],
-                             last_modified=updated_at)
-            cache.put(key, found)
+        if found is not None and found.version == version:
+            return _respond(found)
+        # One render per version per host: threads of this process wait for the first one,
+        # and other processes pick up the file it stored.
+        with cache.lock_for(key):
+            found = cache.get(key)
+            if found is None or found.version != version:
+                found = cache.stored(key, version)
+            if found is None:
+                response = current_app.make_response(view(*args, **kwargs))
+                if response.status_code not in (200, 404) or response.is_streamed:
+                    return response
+                body = response.get_data()
+                found = Snapshot(version=version, status=response.status_code, body=body,
+                                 content_type=response.content_type or "text/html",
+                                 etag=hashlib.sha256(body).hexdigest()[:32],
+                                 last_modified=updated_at)
+                cache.put(key, found)
         return _respond(found)
 
     wrapped.is_snapshot = True  # type: ignore[attr-defined]
@@ -204,6 +241,9 @@ class _PublicAwareSessions(SecureCookieSessionInterface):
 
 
 def register_snapshots(app: Flask) -> None:
-    app.extensions[EXTENSION] = SnapshotCache(Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]))
+    # One store per database, so versions of two databases never mix.
+    database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
+    store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
+    app.extensions[EXTENSION] = SnapshotCache(store)
     app.session_interface = _PublicAwareSessions()
 
