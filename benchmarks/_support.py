@@ -96,8 +96,8 @@ class Deployment:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def process_tree_rss_mb(pid: int) -> dict[int, float]:
-    """RSS of a process and its descendants, in MB, by pid."""
+def process_tree_rss_mb(pid: int, field: str = "VmRSS") -> dict[int, float]:
+    """RSS (or, with field="VmHWM", peak RSS) of a process and its descendants, in MB."""
     result: dict[int, float] = {}
     pending = [pid]
     while pending:
@@ -107,7 +107,7 @@ def process_tree_rss_mb(pid: int) -> dict[int, float]:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        match = re.search(field + r":\s+(\d+) kB", status)
         if match:
             result[current] = int(match.group(1)) / 1024
         pending += [int(child) for child in children]

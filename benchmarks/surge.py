@@ -24,7 +24,6 @@ from _support import (  # noqa: E402
     emit,
     free_port,
     nginx,
-    peak_rss_mb,
     process_tree_rss_mb,
     table,
     wait_for,
@@ -93,6 +92,7 @@ def main() -> None:
             stop.set()
             writer.join()
         rss = process_tree_rss_mb(server.pid)
+        peaks = process_tree_rss_mb(server.pid, "VmHWM")
         web_rss = max(rss.values())
 
         nginx_results: dict[str, dict] = {}
@@ -125,7 +125,7 @@ def main() -> None:
               f"database: {deployment.env['STATUSBOARD_DATABASE_URL'].split(':')[0]}")
         summary.update(write_p95_ms=write_p95, writes=len(write_latencies),
                        web_worker_max_rss_mb=round(web_rss, 1),
-                       worker_peak_rss_mb=round(max(peak_rss_mb(p) for p in rss), 1))
+                       worker_peak_rss_mb=round(max(peaks.values()), 1))
         emit(summary)
     finally:
         deployment.stop()
