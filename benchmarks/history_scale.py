@@ -33,9 +33,9 @@ from statusboard.models import (  # noqa: E402
     Incident,
     PageState,
     Update,
-    incident_component,
 )
 from statusboard.models.base import new_public_id  # noqa: E402
+from statusboard.models.incident import incident_component  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 STATUSES = ["investigating", "identified", "monitoring"]

@@ -47,7 +47,7 @@ class Incident(Base):
     monitoring_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     # The promises in force, copied from the latest update: the ETA (None = unknown) and the
     # time by which the next public update is due (None once resolved).
     eta_at: Mapped[datetime | None]
@@ -76,6 +76,8 @@ class Incident(Base):
 
 class Update(Base):
     __tablename__ = "incident_update"
+    # The per-update feeds read the newest updates first.
+    __table_args__ = (Index("ix_incident_update_created_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
