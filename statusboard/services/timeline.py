@@ -25,6 +25,7 @@ from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
 
 RECENT_DAYS = 14
+RECENT_LIMIT = 25  # the page stays short on a busy fortnight; /history has the rest
 HISTORY_PAGE_SIZE = 20
 # The machine surfaces (/api/v2 lists, feeds) carry at most this many items.
 LIST_LIMIT = 50
@@ -85,7 +86,8 @@ def page_view(session: Session) -> PageView:
     recent = list(session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
                                Incident.resolved_at.is_not(None), Incident.resolved_at >= since)
-        .options(*_with_timeline()).order_by(Incident.started_at.desc())))
+        .options(*_with_timeline()).order_by(Incident.started_at.desc())
+        .limit(RECENT_LIMIT)))
     leaves = [c.status for row in rows for c in ([row.component] if not row.component.is_group
                                                  else row.children)]
     indicator = rollup(leaves, [Impact(i.impact) for i in incidents],
