@@ -61,9 +61,17 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        session = self.sessions()
+    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error. `write_lock` takes
+        SQLite's write lock when the transaction begins (BEGIN IMMEDIATE), so two workers
+        reading the same due rows cannot both act on them; PostgreSQL uses row locks."""
+        connection = None
+        if write_lock and self.dialect == "sqlite":
+            connection = self.engine.connect()
+            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+            session = self.sessions(bind=connection)
+        else:
+            session = self.sessions()
         try:
             yield session
             session.commit()
@@ -72,6 +80,8 @@ class Database:
             raise
         finally:
             session.close()
+            if connection is not None:
+                connection.close()
 
 
 def register_database(app: Flask) -> None:

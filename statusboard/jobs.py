@@ -33,7 +33,16 @@ def _export_site(app: Flask) -> object:
     return export_due(app)
 
 
+def _advance_maintenance(app: Flask) -> object:
+    from statusboard.db import database
+    from statusboard.services.maintenance import advance_windows
+
+    with database(app).session(write_lock=True) as session:
+        return advance_windows(session)
+
+
 JOBS: list[Job] = [
+    Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
     Job("export-site", _export_site, every=timedelta(seconds=2)),
 ]
 

@@ -41,6 +41,32 @@ OPEN_INCIDENT_STATUSES = frozenset(
 )
 
 
+class MaintenanceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+ACTIVE_MAINTENANCE_STATUSES = frozenset(
+    {MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING})
+
+
+def check_maintenance_transition(current: MaintenanceStatus, new: MaintenanceStatus) -> None:
+    """Windows only move forward: scheduled -> in progress -> verifying -> completed."""
+    order = list(MaintenanceStatus)
+    if current is MaintenanceStatus.COMPLETED:
+        raise InvalidTransition("this maintenance is completed; schedule a new one",
+                                field="status")
+    if order.index(new) < order.index(current):
+        raise InvalidTransition(f"a maintenance that is {current.label.lower()} cannot go "
+                                f"back to {new.label.lower()}", field="status")
+
+
 class Impact(StrEnum):
     NONE = "none"
     MINOR = "minor"

@@ -21,6 +21,7 @@ from statusboard.domain.statuses import (
     rollup,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
+from statusboard.services import maintenance
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
 
@@ -46,6 +47,8 @@ class PageView:
     rows: list[ComponentRow]
     open_incidents: list[Incident]
     recent_incidents: list[Incident]
+    active_maintenance: list[Incident]
+    upcoming_maintenance: list[Incident]
     now: datetime
     version: int
     updated_at: datetime | None
@@ -95,6 +98,8 @@ def page_view(session: Session) -> PageView:
     version, updated_at = current_version(session)
     return PageView(indicator=indicator, description=INDICATOR_DESCRIPTIONS[indicator],
                     rows=rows, open_incidents=incidents, recent_incidents=recent, now=now,
+                    active_maintenance=maintenance.active(session),
+                    upcoming_maintenance=maintenance.upcoming(session, limit=10),
                     version=version, updated_at=updated_at)  # type: ignore[arg-type]
 
 

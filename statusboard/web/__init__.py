@@ -14,7 +14,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from statusboard.web import admin, admin_tokens, api_v1, api_v2, auth, feeds, public
+    from statusboard.web import (
+        admin,
+        admin_maintenance,
+        admin_tokens,
+        api_v1,
+        api_v2,
+        auth,
+        feeds,
+        public,
+    )
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
@@ -23,3 +32,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")
+    app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 
 from statusboard import clock
 from statusboard.db import db_session
 from statusboard.domain.honesty import PromiseState
-from statusboard.services import timeline
+from statusboard.services import calendar, maintenance, statuspage, timeline
+from statusboard.services.page import current_version
 from statusboard.web.snapshots import snapshot
 
 blueprint = Blueprint("public", __name__)
@@ -29,6 +30,16 @@ def incident(public_id: str):
     now = clock.now()
     return render_template("public/incident.html", incident=found, now=now,
                            promise=PromiseState(found.next_update_at, found.eta_at, now))
+
+
+@blueprint.route("/maintenance.ics")
+@snapshot
+def maintenance_calendar():
+    session = db_session()
+    windows = maintenance.active(session) + maintenance.upcoming(session)
+    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    return Response(calendar.maintenance_calendar(windows, page),
+                    content_type="text/calendar; charset=utf-8")
 
 
 @blueprint.route("/healthz")

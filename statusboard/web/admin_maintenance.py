@@ -1,0 +1,124 @@
+"""Admin pages for planned maintenance: schedule a window, post its updates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from statusboard.db import db_session
+from statusboard.domain.errors import DomainError, InvalidInput
+from statusboard.domain.promises import local_datetime
+from statusboard.domain.statuses import MaintenanceStatus
+from statusboard.services import components, maintenance
+from statusboard.services.audit import Actor
+from statusboard.services.incidents import find_incident
+from statusboard.web.admin import _show_error
+
+blueprint = Blueprint("admin_maintenance", __name__)
+
+
+@blueprint.before_request
+@login_required
+def _require_login() -> None:
+    return None
+
+
+class ScheduleForm(FlaskForm):
+    name = StringField("Name (what customers see)", validators=[DataRequired(), Length(max=200)])
+    scheduled_for = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
+                                       validators=[DataRequired("Give the start time.")])
+    scheduled_until = DateTimeLocalField("Ends", format="%Y-%m-%dT%H:%M",
+                                         validators=[DataRequired("Give the end time.")])
+    body = TextAreaField("Message to customers (Markdown)",
+                         validators=[DataRequired("Say what will happen and what customers "
+                                                  "may notice."), Length(max=20_000)])
+    time_zone = HiddenField(default="")
+    notify = BooleanField("Notify subscribers and social accounts", default=True)
+
+
+class WindowUpdateForm(FlaskForm):
+    status = SelectField("Status", choices=[(s.value, s.label) for s in MaintenanceStatus
+                                            if s is not MaintenanceStatus.SCHEDULED])
+    body = TextAreaField("Message to customers (Markdown)",
+                         validators=[DataRequired("Write what customers should know."),
+                                     Length(max=20_000)])
+    scheduled_until = DateTimeLocalField("New end (only to extend)", format="%Y-%m-%dT%H:%M",
+                                         validators=[Optional()])
+    time_zone = HiddenField(default="")
+    notify = BooleanField("Notify subscribers and social accounts", default=True)
+
+
+def _zone(form) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(form.time_zone.data or "")
+        return form.time_zone.data
+    except (ZoneInfoNotFoundError, ValueError):
+        return current_app.config["STATUSBOARD_TIME_ZONE"]
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+def schedule():
+    session = db_session()
+    form = ScheduleForm()
+    leaves = [c for c in components.ordered_components(session) if not c.is_group]
+    if form.validate_on_submit():
+        try:
+            chosen = set(request.form.getlist("components"))
+            unknown = chosen - {c.public_id for c in leaves}
+            if unknown:
+                raise InvalidInput("that component does not exist (any more)",
+                                   field="components")
+            window = maintenance.schedule_maintenance(
+                session, name=form.name.data, body=form.body.data,
+                actor=Actor(current_user._get_current_object(), "web"),
+                scheduled_for=local_datetime(form.scheduled_for.data, _zone(form)),
+                scheduled_until=local_datetime(form.scheduled_until.data, _zone(form)),
+                components=[c for c in leaves if c.public_id in chosen],
+                notify=form.notify.data)
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Maintenance “{window.name}” is scheduled and on the status page.",
+                  "success")
+            return redirect(url_for("admin.incident", public_id=window.public_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/maintenance.html", form=form, leaves=leaves,
+                           chosen=set(request.form.getlist("components")),
+                           upcoming=maintenance.upcoming(session),
+                           active=maintenance.active(session)), status
+
+
+@blueprint.route("/<public_id>/update", methods=["GET", "POST"])
+def update(public_id: str):
+    session = db_session()
+    window = find_incident(session, public_id)
+    form = WindowUpdateForm()
+    if form.validate_on_submit():
+        try:
+            until = local_datetime(form.scheduled_until.data, _zone(form)) \
+                if form.scheduled_until.data else None
+            maintenance.update_maintenance(
+                session, window=window, status=MaintenanceStatus(form.status.data),
+                body=form.body.data, actor=Actor(current_user._get_current_object(), "web"),
+                scheduled_until=until, notify=form.notify.data)
+            session.commit()
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash("Maintenance update posted.", "success")
+            return redirect(url_for("admin.incident", public_id=public_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/maintenance_update.html", form=form, window=window), status
