@@ -15,7 +15,7 @@ from statusboard import clock
 from statusboard.domain.errors import Conflict
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Component, Incident, Operator
-from statusboard.services import components, incidents
+from statusboard.services import components, incidents, maintenance
 from statusboard.services.audit import Actor
 
 GROUPS = {
@@ -61,6 +61,7 @@ def seed(session: Session) -> None:
             _past_incident(session, actor, now - timedelta(days=days, hours=2), name, impact,
                            by_name[component], status, steps)
         _ongoing_incident(session, actor, now, by_name)
+        _upcoming_maintenance(session, actor, now, by_name)
     finally:
         clock.unfreeze()
 
@@ -115,3 +116,14 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
              "part needs a data consistency check before we switch it, so we moved our "
              "estimate.\n\n- Reads: mostly working\n- Writes: may fail, please retry",
         eta=start + timedelta(minutes=120), next_update_at=start + timedelta(minutes=62))
+
+
+def _upcoming_maintenance(session, actor, now, by_name) -> None:
+    clock.freeze(now - timedelta(days=1))
+    start = (now + timedelta(days=2)).replace(hour=2, minute=0, second=0, microsecond=0)
+    maintenance.schedule_maintenance(
+        session, name="Database upgrade in US East", actor=actor,
+        body="We are upgrading the primary database cluster in US East. The API stays "
+             "available; **writes may be delayed by up to a minute** during the switch-over.",
+        scheduled_for=start, scheduled_until=start + timedelta(hours=2),
+        components=[by_name["US East (Virginia)"], by_name["API"]])

@@ -51,9 +51,12 @@ def test_demo_seeds_an_empty_database_and_refuses_a_second_time(env, session):
     runner = CliRunner()
     assert runner.invoke(main, ["demo"]).exit_code == 0
     assert session.scalar(select(func.count(Component.id))) == 11
-    open_incidents = session.scalars(select(Incident).where(Incident.resolved_at.is_(None)))
+    open_incidents = session.scalars(select(Incident).where(Incident.resolved_at.is_(None),
+                                                            Incident.kind == "incident"))
     [ongoing] = list(open_incidents)
     assert len(ongoing.updates) == 3
+    upcoming = session.scalars(select(Incident).where(Incident.kind == "maintenance")).all()
+    assert [w.status for w in upcoming] == ["scheduled"]
     again = runner.invoke(main, ["demo"])
     assert again.exit_code != 0 and "already has data" in again.output
 
