@@ -27,7 +27,21 @@ class Job:
     every: timedelta
 
 
-JOBS: list[Job] = []
+def check_promises(app: Flask) -> object:
+    """Mark broken promises and send the nags due (services.promises.check_promises)."""
+    from statusboard.db import database
+    from statusboard.services.nags import NagSetup
+    from statusboard.services.promises import check_promises as check
+
+    setup = app.extensions.get("statusboard.nag_setup")
+    if setup is None:
+        setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
+    return check(database(app), setup=setup)
+
+
+JOBS: list[Job] = [
+    Job("check-promises", check_promises, every=timedelta(seconds=5)),
+]
 
 
 def _guarded(app: Flask, job: Job) -> Callable[[], None]:
