@@ -164,35 +164,37 @@ def _what_was_promised(facts: NagFacts) -> str:
     return f"Customers were promised the next update by {_clock(facts.due_at)} {said}."
 
 
-def _headline(facts: NagFacts) -> str:
-    late = format_minutes(facts.now - facts.due_at)
-    soon = format_minutes(facts.due_at - facts.now + timedelta(seconds=59))
-    if facts.promise_kind == "eta":
-        if facts.level == HEADS_UP:
+def headline(promise_kind: str, due_at: datetime, now: datetime) -> str:
+    """What is due or late, in a few words: the subject of a nag and a banner line."""
+    late = now - due_at
+    soon = format_minutes(due_at - now + timedelta(seconds=59))  # round up: "in 5 min"
+    if promise_kind == "eta":
+        if late < timedelta(0):
             return f"ETA in {soon}: revise it or resolve"
-        return f"ETA passed {late} ago: give a revised ETA or resolve"
-    if facts.promise_kind == "maintenance_end":
-        if facts.level == HEADS_UP:
+        return f"ETA passed {format_minutes(late)} ago: give a revised ETA or resolve"
+    if promise_kind == "maintenance_end":
+        if late < timedelta(0):
             return f"Maintenance due to end in {soon}"
-        return f"Maintenance running {late} past its end: post an update or complete it"
-    if facts.level == HEADS_UP:
+        return (f"Maintenance running {format_minutes(late)} past its end: "
+                "post an update or complete it")
+    if late < timedelta(0):
         return f"Next update due in {soon}"
-    if facts.level == DUE:
+    if late < timedelta(minutes=1):
         return "Update due now"
-    return f"Update overdue by {late}"
+    return f"Update overdue by {format_minutes(late)}"
 
 
 def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
-    headline = _headline(facts)
+    headline_text = headline(facts.promise_kind, facts.due_at, facts.now)
     number = escalation_number(facts.level)
     tag = f" (escalation {number})" if number else ""
-    subject = f"[statusboard] {headline}{tag}: {facts.incident_name}"
+    subject = f"[statusboard] {headline_text}{tag}: {facts.incident_name}"
     seen = facts.public_text.strip() or "(no public text)"
     if len(seen) > 600:
         seen = seen[:597].rstrip() + "..."
     posted = f", posted {_clock(facts.public_posted_at)}" if facts.public_posted_at else ""
     lines = [
-        f"{headline}{tag}.",
+        f"{headline_text}{tag}.",
         "",
         f"{facts.incident_kind.capitalize()}: {facts.incident_name} "
         f"({facts.impact} impact, {facts.status})",

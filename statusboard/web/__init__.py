@@ -14,8 +14,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from statusboard.web import admin, auth, public
+    from statusboard.web import admin, admin_nags, auth, public
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
+    app.register_blueprint(admin_nags.blueprint, url_prefix="/admin/nags")
     app.register_blueprint(public.blueprint)
