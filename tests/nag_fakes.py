@@ -4,13 +4,14 @@ webhook receiver (http.server), both on 127.0.0.1. Import the fixtures into a te
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,7 +30,7 @@ def free_port() -> int:
 class Received:
     sender: str
     recipients: list[str]
-    message: Message
+    message: EmailMessage
     at: float
 
     @property
@@ -38,7 +39,7 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.message.get_payload(decode=True).decode()
+        return self.message.get_content()
 
 
 @dataclass
@@ -57,7 +58,8 @@ class SmtpHandler:
         with self.lock:
             self.messages.append(Received(
                 envelope.mail_from, list(envelope.rcpt_tos),
-                email.message_from_bytes(envelope.original_content or envelope.content),
+                email.message_from_bytes(envelope.original_content or envelope.content,
+                                          policy=email.policy.default),
                 time.time()))
         return "250 Message accepted"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, ClassVar
@@ -13,6 +14,9 @@ from statusboard import clock
 from statusboard.domain.nags import NagChannelError, NagMessage
 
 TIMEOUT_SECONDS = 10
+# Fold headers only past RFC 5322's hard limit: the default folds a long subject right after
+# "Subject:", which some clients show with a leading space.
+POLICY = policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class EmailNagChannel:
         self.smtp = smtp
 
     def build(self, message: NagMessage) -> EmailMessage:
-        email = EmailMessage()
+        email = EmailMessage(policy=POLICY)
         email["Subject"] = message.subject
         email["From"] = self.smtp.sender
         email["To"] = ", ".join(message.recipients)

@@ -7,7 +7,8 @@ and move on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -154,10 +155,27 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     return planned
 
 
+@contextmanager
+def writing(database: Database) -> Iterator[Session]:
+    """A session that commits on success and, on SQLite, takes the write lock up front
+    (BEGIN IMMEDIATE): a read that later upgrades to a write fails at once, without waiting,
+    when another worker committed in between."""
+    with database.engine.connect() as connection:
+        if database.dialect == "sqlite":
+            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        with Session(bind=connection, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
 def claim(database: Database, *, plan: PlannedNag, now: datetime) -> int | None:
     """Insert and commit the Nag row; None when another worker has it or it is moot now."""
     try:
-        with database.session() as session:
+        with writing(database) as session:
             promise = session.get(Promise, plan.promise_id)
             if promise is None or promise.closed_at is not None or (
                     promise.paused_until is not None and promise.paused_until > now):
@@ -198,7 +216,7 @@ def send(channels: Sequence[NagChannel], message: NagMessage) -> SendOutcome:
 
 
 def record_outcome(database: Database, *, nag_id: int, outcome: SendOutcome) -> None:
-    with database.session() as session:
+    with writing(database) as session:
         nag = session.get(Nag, nag_id)
         if nag is None:  # the incident was deleted meanwhile
             return
