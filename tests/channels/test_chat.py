@@ -3,7 +3,10 @@ import pytest
 from statusboard.channels.chat import DISCORD_LIMIT, ChatNagChannel
 from statusboard.config import ConfigError, read_settings
 from statusboard.domain.nags import NagChannelError, NagMessage
-from tests.nag_fakes import ChatReceiver, chat_receiver, free_port  # noqa: F401
+from tests import nag_fakes
+from tests.nag_fakes import ChatReceiver, free_port
+
+chat_receiver = nag_fakes.chat_receiver  # fixture
 
 MESSAGE = NagMessage(subject="[statusboard] Update due now: Elevated errors",
                      text="Update due now.\nPost an update: https://x/admin/incidents/a/update",

@@ -3,7 +3,10 @@ import pytest
 from statusboard.channels.nag_email import EmailNagChannel, SmtpSettings
 from statusboard.config import read_settings
 from statusboard.domain.nags import NagChannelError, NagMessage
-from tests.nag_fakes import SmtpServer, free_port, password_authenticator, smtp_server  # noqa: F401
+from tests import nag_fakes
+from tests.nag_fakes import SmtpServer, free_port, password_authenticator
+
+smtp_server = nag_fakes.smtp_server  # fixture
 
 MESSAGE = NagMessage(subject="[statusboard] Update overdue by 7 min: Elevated errors",
                      text="Update overdue by 7 min.\n\nPost an update: https://x/admin/...",

@@ -23,8 +23,12 @@ from statusboard.models import (
 from statusboard.services import incidents, page, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import NagSetup
+from tests import nag_fakes
 from tests.conftest import START, make_operator
-from tests.nag_fakes import ChatReceiver, chat_receiver, smtp_server  # noqa: F401
+from tests.nag_fakes import ChatReceiver
+
+chat_receiver = nag_fakes.chat_receiver  # fixture
+smtp_server = nag_fakes.smtp_server  # fixture
 
 MIN = timedelta(minutes=1)
 
