@@ -37,6 +37,8 @@ class PromiseState:
         late = self.update_overdue_by
         if late is None:
             return None
+        if late < timedelta(minutes=1):
+            return "Update overdue by less than 1 min"
         return f"Update overdue by {format_minutes(late)}"
 
     @property

@@ -5,10 +5,13 @@ from flask import render_template, template_rendered
 from flask_login import login_user
 from sqlalchemy import select
 
+from statusboard.app import create_app
+from statusboard.config import ConfigError
 from statusboard.db import database
+from statusboard.domain.nags import IMPACTS
 from statusboard.domain.statuses import Impact
 from statusboard.models import AuditEvent, Promise
-from statusboard.services import incidents, statuspage
+from statusboard.services import incidents, promises, statuspage
 from statusboard.services.audit import Actor
 from tests.conftest import START
 
@@ -119,7 +122,6 @@ def test_api_facts_agree_with_the_promise_records(app, session, overdue):
     assert facts["next_update_overdue"] is True
     assert facts["next_update_overdue_seconds"] == 7 * 60
     assert facts["eta_passed"] is True
-    from statusboard.services import promises
     with database(app).session() as other:
         promises.mark_broken(other, now=START + 37 * MIN)
     session.rollback()
@@ -147,3 +149,9 @@ class TestHonestyKeptInternal:
     def test_operators_still_see_it(self, operator_client, overdue):
         html = operator_client.get("/admin/nags/").get_data(as_text=True)
         assert "Update overdue by 7 min" in html
+
+
+def test_contradictory_nag_intervals_stop_the_app_at_start(database_url):
+    with pytest.raises(ConfigError, match="after the all-operators"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k",
+                    "NAG_ESCALATE_ALL_MINUTES": dict.fromkeys(IMPACTS, 30)})
