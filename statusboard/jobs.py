@@ -36,7 +36,11 @@ def check_promises(app: Flask) -> object:
     setup = app.extensions.get("statusboard.nag_setup")
     if setup is None:
         setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
-    return check(database(app), setup=setup)
+    report = check(database(app), setup=setup)
+    if report.broken or report.nagged:
+        log.info("promises: %d broken, %d nag(s) sent, %d with a failed channel",
+                 report.broken, len(report.nagged), len(report.failed))
+    return report
 
 
 JOBS: list[Job] = [
@@ -66,6 +70,8 @@ def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingSchedu
 
 def run_worker(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Jobs run every few seconds: log what they did, not that they ran.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
