@@ -15,6 +15,7 @@ PostgreSQL (the database is emptied first).
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -125,6 +126,8 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
 
     app = create_app()
     db = database(app)
+    # Start at a random phase of the worker's 5 s check, as a real incident would.
+    time.sleep(random.uniform(0, 5))
     with db.session() as session:
         owner = session.scalar(select(Operator))
         due_at = clock.now() + DUE_IN
