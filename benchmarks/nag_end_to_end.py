@@ -126,8 +126,8 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
 
     app = create_app()
     db = database(app)
-    # Start at a random phase of the worker's 5 s check, as a real incident would.
-    time.sleep(random.uniform(0, 5))
+    # Start at a random phase of the worker's check, as a real incident would.
+    time.sleep(random.uniform(0, 2))
     with db.session() as session:
         owner = session.scalar(select(Operator))
         due_at = clock.now() + DUE_IN

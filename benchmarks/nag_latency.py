@@ -154,7 +154,7 @@ def main() -> None:
         "worker_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "worker_peak_rss_mb": peak_rss_mb,
         "database": env["STATUSBOARD_DATABASE_URL"].split(":")[0],
-        "check_interval_s": 5,
+        "check_interval_s": 2,
     }
     rows = [("nags expected", result["nags_expected"]), ("nags received", result["nags_received"]),
             ("duplicates", duplicates), ("p50 received - due (s)", result["p50_s"]),

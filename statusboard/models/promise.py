@@ -86,5 +86,8 @@ class Nag(Base):
     sent_at: Mapped[datetime | None]
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # When no channel delivered and a retry may help: how often it was tried, and when next.
+    attempts: Mapped[int] = mapped_column(default=1)
+    retry_at: Mapped[datetime | None]
 
     promise: Mapped[Promise] = relationship(back_populates="nags")

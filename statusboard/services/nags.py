@@ -1,8 +1,8 @@
 """Nags: plan which (promise, level) reminders are due, claim each once, send, record.
 
 Used by services.promises.check_promises. A claim is a committed Nag row, unique per
-(promise, level): whichever worker inserts it first sends it; the others get an IntegrityError
-and move on.
+(promise, level): whichever worker inserts it first sends it; for the others the insert does
+nothing (ON CONFLICT DO NOTHING) and they move on.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
 from statusboard.channels.chat import ChatNagChannel
@@ -34,6 +35,10 @@ from statusboard.domain.nags import (
     compose,
 )
 from statusboard.models import Incident, Nag, Operator, Promise, PromiseKind, Role
+
+# A nag no channel delivered is tried again (30 s, then 60 s later) while its level is current.
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class PlannedNag:
     promise_id: int
     level: str
     message: NagMessage
+    # Set when this is another try of a nag no channel delivered: (nag id, attempts so far).
+    retry: tuple[int, int] | None = None
 
 
 def _recipients(level: str, incident: Incident, operators: Sequence[Operator],
@@ -128,31 +135,40 @@ def _message(promise: Promise, level: str, operators: Sequence[Operator], setup:
 def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag]:
     """The reminders due at `now` that no worker has claimed yet (one per promise at most)."""
     horizon = now + setup.policy.longest_heads_up
-    promises = list(session.scalars(
-        select(Promise).join(Promise.incident)
+    candidates = session.execute(
+        select(Promise.id, Promise.due_at, Promise.made_at, Incident.impact)
+        .join(Promise.incident)
         .where(Promise.closed_at.is_(None), Promise.due_at <= horizon,
-               or_(Promise.paused_until.is_(None), Promise.paused_until <= now))
-        .options(contains_eager(Promise.incident).selectinload(Incident.updates),
-                 contains_eager(Promise.incident).selectinload(Incident.owner))
-        .order_by(Promise.due_at, Promise.id)))
-    if not promises:
+               or_(Promise.paused_until.is_(None), Promise.paused_until <= now))).all()
+    if not candidates:
         return []
-    claimed = set(session.execute(
-        select(Nag.promise_id, Nag.level)
-        .where(Nag.promise_id.in_([p.id for p in promises]))).tuples())
-    operators: list[Operator] | None = None
-    planned = []
-    for promise in promises:
-        ladder = setup.policy.ladder(promise.incident.impact)
-        level = ladder.level_at(due_at=promise.due_at, made_at=promise.made_at, now=now)
-        if level is None or (promise.id, level) in claimed:
+    claimed = {(row.promise_id, row.level): row for row in session.execute(
+        select(Nag.promise_id, Nag.level, Nag.id, Nag.attempts, Nag.retry_at)
+        .where(Nag.promise_id.in_([c.id for c in candidates])))}
+    due: dict[int, tuple[str, tuple[int, int] | None]] = {}
+    for candidate in candidates:
+        level = setup.policy.ladder(candidate.impact).level_at(
+            due_at=candidate.due_at, made_at=candidate.made_at, now=now)
+        if level is None:
             continue
-        if operators is None:
-            operators = list(session.scalars(
-                select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)))
-        planned.append(PlannedNag(promise_id=promise.id, level=level,
-                                  message=_message(promise, level, operators, setup, now)))
-    return planned
+        earlier = claimed.get((candidate.id, level))
+        if earlier is None:
+            due[candidate.id] = (level, None)
+        elif earlier.retry_at is not None and earlier.retry_at <= now:
+            due[candidate.id] = (level, (earlier.id, earlier.attempts))
+    if not due:
+        return []
+    # Only now load what the messages need, for the promises that get one.
+    promises = session.scalars(
+        select(Promise).where(Promise.id.in_(due)).order_by(Promise.due_at, Promise.id)
+        .options(selectinload(Promise.incident).selectinload(Incident.updates),
+                 selectinload(Promise.incident).selectinload(Incident.owner))).all()
+    operators = session.scalars(
+        select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)).all()
+    return [PlannedNag(promise_id=promise.id, level=due[promise.id][0],
+                       message=_message(promise, due[promise.id][0], operators, setup, now),
+                       retry=due[promise.id][1])
+            for promise in promises]
 
 
 @contextmanager
@@ -172,26 +188,64 @@ def writing(database: Database) -> Iterator[Session]:
                 raise
 
 
-def claim(database: Database, *, plan: PlannedNag, now: datetime) -> int | None:
-    """Insert and commit the Nag row; None when another worker has it or it is moot now."""
-    try:
-        with writing(database) as session:
-            promise = session.get(Promise, plan.promise_id)
-            if promise is None or promise.closed_at is not None or (
-                    promise.paused_until is not None and promise.paused_until > now):
-                return None
-            nag = Nag(promise_id=plan.promise_id, level=plan.level, claimed_at=now,
-                      recipients=list(plan.message.recipients))
-            session.add(nag)
-            session.flush()
-            return nag.id
-    except IntegrityError:
-        return None
+def claim(database: Database, *, plans: Sequence[PlannedNag], now: datetime
+          ) -> list[tuple[PlannedNag, int]]:
+    """Insert and commit the Nag rows in one transaction, skipping any (promise, level) that
+    another worker inserted first; returns the plans this worker now owns, with nag ids.
+    Rows go in (promise, level) order so concurrent claims on PostgreSQL never deadlock."""
+    if not plans:
+        return []
+    with writing(database) as session:
+        live = set(session.scalars(
+            select(Promise.id).where(Promise.id.in_({p.promise_id for p in plans}),
+                                     Promise.closed_at.is_(None),
+                                     or_(Promise.paused_until.is_(None),
+                                         Promise.paused_until <= now))))
+        fresh = sorted((p for p in plans if p.retry is None and p.promise_id in live),
+                       key=lambda p: (p.promise_id, p.level))
+        owned: list[tuple[PlannedNag, int]] = []
+        if fresh:
+            insert = _insert_for(database.dialect)
+            rows = session.execute(
+                insert(Nag).values([
+                    {"promise_id": p.promise_id, "level": p.level, "claimed_at": now,
+                     "recipients": list(p.message.recipients), "outcome": {}, "attempts": 1}
+                    for p in fresh])
+                .on_conflict_do_nothing(index_elements=["promise_id", "level"])
+                .returning(Nag.id, Nag.promise_id, Nag.level)).all()
+            ids = {(row.promise_id, row.level): row.id for row in rows}
+            owned += [(p, ids[(p.promise_id, p.level)]) for p in fresh
+                      if (p.promise_id, p.level) in ids]
+    for plan in plans:
+        if plan.retry is not None and plan.promise_id in live:
+            nag_id = _claim_retry(database, plan.retry)
+            if nag_id is not None:
+                owned.append((plan, nag_id))
+    return owned
+
+
+def _insert_for(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
+
+
+def _claim_retry(database: Database, retry: tuple[int, int]) -> int | None:
+    """Another try of an undelivered nag: whoever moves its attempt count first sends it."""
+    nag_id, attempts = retry
+    with writing(database) as session:
+        result = session.execute(
+            update(Nag).where(Nag.id == nag_id, Nag.attempts == attempts,
+                              Nag.sent_at.is_(None), Nag.retry_at.is_not(None))
+            .values(attempts=attempts + 1, retry_at=None)
+            .execution_options(synchronize_session=False))
+    return nag_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 @dataclass
 class SendOutcome:
     per_channel: dict[str, str] = field(default_factory=dict)  # channel -> "sent" or error
+    retryable: bool = False  # no channel delivered, and trying again may help
 
     @property
     def delivered(self) -> bool:
@@ -210,16 +264,27 @@ def send(channels: Sequence[NagChannel], message: NagMessage) -> SendOutcome:
             channel.send(message)
         except NagChannelError as exc:
             outcome.per_channel[channel.name] = str(exc)
+            outcome.retryable = outcome.retryable or exc.retryable
         else:
             outcome.per_channel[channel.name] = "sent"
+    outcome.retryable = outcome.retryable and not outcome.delivered
     return outcome
 
 
-def record_outcome(database: Database, *, nag_id: int, outcome: SendOutcome) -> None:
+def record_outcomes(database: Database, outcomes: Sequence[tuple[int, SendOutcome]]) -> None:
+    """One transaction for a run's outcomes; a nag no channel delivered may get a retry."""
+    if not outcomes:
+        return
+    now = clock.now()
     with writing(database) as session:
-        nag = session.get(Nag, nag_id)
-        if nag is None:  # the incident was deleted meanwhile
-            return
-        nag.sent_at = clock.now() if outcome.delivered else None
-        nag.outcome = dict(outcome.per_channel)
-        nag.error = "; ".join(outcome.errors) or None
+        nags = {nag.id: nag for nag in session.scalars(
+            select(Nag).where(Nag.id.in_([nag_id for nag_id, _ in outcomes])))}
+        for nag_id, outcome in outcomes:
+            nag = nags.get(nag_id)
+            if nag is None:  # the incident was deleted meanwhile
+                continue
+            nag.sent_at = now if outcome.delivered else None
+            nag.outcome = dict(outcome.per_channel)
+            nag.error = "; ".join(outcome.errors) or None
+            if outcome.retryable and nag.attempts < MAX_ATTEMPTS:
+                nag.retry_at = now + RETRY_AFTER * nag.attempts

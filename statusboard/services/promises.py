@@ -184,9 +184,10 @@ def check_promises(database: Database, *, setup: NagSetup, now: datetime | None 
                    ) -> CheckReport:
     """The worker's job: mark broken promises, then claim, send and record each due nag.
 
-    Each claim is its own committed transaction (the unique (promise, level) row decides which
-    worker sends), channels are called outside any transaction, and the outcome is recorded
-    afterwards, so any number of workers may run this at once.
+    The claims are committed before anything is sent (the unique (promise, level) row decides
+    which worker sends), channels are called outside any transaction, and the outcomes are
+    recorded afterwards, so any number of workers may run this at once. A worker that dies
+    between sending and recording leaves a claimed nag without outcome: never sent twice.
     """
     now = now or clock.now()
     report = CheckReport()
@@ -194,13 +195,12 @@ def check_promises(database: Database, *, setup: NagSetup, now: datetime | None 
         report.broken = mark_broken(session, now=now)
     with database.session() as session:
         planned = nags.plan(session, setup=setup, now=now)
-    for plan in planned:
-        nag_id = nags.claim(database, plan=plan, now=now)
-        if nag_id is None:
-            continue
-        report.nagged.append((plan.promise_id, plan.level))
+    outcomes = []
+    for plan, nag_id in nags.claim(database, plans=planned, now=now):
         outcome = nags.send(setup.channels, plan.message)
-        nags.record_outcome(database, nag_id=nag_id, outcome=outcome)
+        outcomes.append((nag_id, outcome))
+        report.nagged.append((plan.promise_id, plan.level))
         if outcome.errors:
             report.failed.append((plan.promise_id, plan.level))
+    nags.record_outcomes(database, outcomes)
     return report

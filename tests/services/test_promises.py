@@ -25,7 +25,7 @@ from statusboard.services.audit import Actor
 from statusboard.services.nags import NagSetup
 from tests import nag_fakes
 from tests.conftest import START, make_operator
-from tests.nag_fakes import ChatReceiver
+from tests.nag_fakes import ChatReceiver, free_port
 
 chat_receiver = nag_fakes.chat_receiver  # fixture
 smtp_server = nag_fakes.smtp_server  # fixture
@@ -335,3 +335,41 @@ def test_three_workers_checking_at_once_send_each_nag_exactly_once(
     subjects = [m.subject for m in smtp_server.messages]
     assert len(set(subjects)) == len(subjects)
     assert session.scalar(select(func.count(Nag.id))) == 20
+
+
+def test_a_nag_no_channel_delivered_is_tried_again_later(
+        app, session, clock, actor, smtp_server):
+    down = NagSetup(policy=NagPolicy.from_settings(app.config), base_url="https://s",
+                    channels=(EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(),
+                                                           starttls=False)),))
+    open_major(session, actor)
+    clock.freeze(START + 30 * MIN + timedelta(seconds=1))
+    check(app, down)
+    clock.advance(timedelta(seconds=29))
+    assert check(app, down).nagged == []  # not yet: the retry waits 30 s
+    clock.advance(timedelta(seconds=1))
+    assert len(check(app, down).nagged) == 1  # second attempt, fails again
+    clock.advance(timedelta(seconds=60))
+    assert len(check(app, setup_for(app, smtp_server, None)).nagged) == 1  # third, delivered
+    clock.advance(timedelta(seconds=120))
+    assert check(app, down).nagged == []
+    [nag] = session.scalars(select(Nag)).all()
+    assert (nag.level, nag.attempts, nag.retry_at, nag.error) == ("due", 3, None, None)
+    assert nag.sent_at == START + 31 * MIN + timedelta(seconds=31)
+    assert [m.subject for m in smtp_server.messages] == [
+        "[statusboard] Update overdue by 1 min: Elevated API errors"]
+
+
+def test_retries_stop_after_three_attempts(app, session, clock, actor):
+    down = NagSetup(policy=NagPolicy.from_settings(app.config), base_url="https://s",
+                    channels=(EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(),
+                                                           starttls=False)),))
+    open_major(session, actor)
+    clock.freeze(START + 31 * MIN)
+    attempts = 0
+    for _ in range(6):
+        attempts += len(check(app, down).nagged)
+        clock.advance(timedelta(seconds=61))
+    assert attempts == 3
+    nag = session.scalar(select(Nag))
+    assert nag.retry_at is None and nag.sent_at is None and "unreachable" in nag.error

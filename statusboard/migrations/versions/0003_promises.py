@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 
-
 revision = '0003_promises'
 down_revision = '0001_foundation'
 branch_labels = None
@@ -52,6 +51,8 @@ def upgrade() -> None:
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.JSON(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['promise_id'], ['promise.id'], name=op.f('fk_nag_promise_id_promise'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_nag')),
     sa.UniqueConstraint('promise_id', 'level', name='uq_nag_promise_level')
