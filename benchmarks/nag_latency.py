@@ -107,6 +107,12 @@ def _peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc: peak RSS needs Linux")
 
 
+def _check_interval() -> float:
+    from statusboard.jobs import JOBS
+
+    return next(job.every.total_seconds() for job in JOBS if job.id == "check-promises")
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
     with SmtpServer() as smtp:
@@ -154,7 +160,7 @@ def main() -> None:
         "worker_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "worker_peak_rss_mb": peak_rss_mb,
         "database": env["STATUSBOARD_DATABASE_URL"].split(":")[0],
-        "check_interval_s": 2,
+        "check_interval_s": _check_interval(),
     }
     rows = [("nags expected", result["nags_expected"]), ("nags received", result["nags_received"]),
             ("duplicates", duplicates), ("p50 received - due (s)", result["p50_s"]),
