@@ -36,9 +36,13 @@ def check_promises(app: Flask) -> object:
     setup = app.extensions.get("statusboard.nag_setup")
     if setup is None:
         setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
+        if not setup.channels:
+            log.warning("no nag channels: set STATUSBOARD_SMTP_HOST and/or "
+                        "STATUSBOARD_CHAT_WEBHOOK_URL; until then nags show only in the admin "
+                        "banner")
     report = check(database(app), setup=setup)
     if report.broken or report.nagged:
-        log.info("promises: %d broken, %d nag(s) sent, %d with a failed channel",
+        log.info("promises: %d broken, %d nag(s) due, %d with a failed channel",
                  report.broken, len(report.nagged), len(report.failed))
     return report
 
