@@ -86,6 +86,28 @@ def _minutes_by_impact(value: str) -> dict[str, int]:
     return result
 
 
+def _minutes_each_impact(value: str) -> dict[str, int]:
+    """"10" (every impact) or "critical=5,major=10,minor=15,none=30"."""
+    if "=" not in value:
+        minutes = _positive_int(value)
+        return dict.fromkeys(("critical", "major", "minor", "none"), minutes)
+    return _minutes_by_impact(value)
+
+
+def _chat_format(value: str) -> str:
+    value = value.strip().lower()
+    if value not in {"slack", "discord"}:
+        raise ValueError("must be slack or discord")
+    return value
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if "@" not in value or any(c.isspace() for c in value):
+        raise ValueError("must be an email address")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -132,6 +154,37 @@ SETTINGS: list[Setting] = [
     Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
     Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`",
             secret=True),
+    Setting("PUBLIC_HONESTY", True, _bool,
+            "say publicly when a promised update or ETA has passed; off keeps it internal"),
+    Setting("NAG_HEADS_UP_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 5),
+            _minutes_each_impact,
+            "heads-up to the owner this long before a promise falls due (skipped for shorter "
+            "promises); one number or per impact, e.g. critical=5,major=5,minor=10,none=10"),
+    Setting("NAG_ESCALATE_ALL_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 10),
+            _minutes_each_impact,
+            "minutes after a broken promise to nag every operator; one number or per impact"),
+    Setting("NAG_ESCALATE_ADMINS_MINUTES",
+            dict.fromkeys(("critical", "major", "minor", "none"), 30), _minutes_each_impact,
+            "minutes after a broken promise to add the admins and the escalation address"),
+    Setting("NAG_REPEAT_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 30),
+            _minutes_each_impact,
+            "then repeat to everyone after this long, doubling each time; per impact"),
+    Setting("NAG_REPEAT_MAX_MINUTES", 240, _positive_int,
+            "longest gap between repeated escalations"),
+    Setting("NAG_ACKNOWLEDGE_MINUTES", 15, _positive_int,
+            "how long an operator's \"on it\" pauses the nags of an incident"),
+    Setting("ESCALATION_EMAIL", None, _address,
+            "address that gets the last escalation level with the admins (e.g. a manager list)"),
+    Setting("SMTP_HOST", None, _text, "SMTP server for operator nags; nag email is off when unset"),
+    Setting("SMTP_PORT", 587, _positive_int, "SMTP port"),
+    Setting("SMTP_USERNAME", None, _text, "SMTP login, when the server needs one"),
+    Setting("SMTP_PASSWORD", None, _text, "SMTP password", secret=True),
+    Setting("SMTP_FROM", "statusboard@localhost", _address, "From address of nag emails"),
+    Setting("SMTP_STARTTLS", True, _bool, "upgrade the SMTP connection with STARTTLS"),
+    Setting("CHAT_WEBHOOK_URL", None, _url,
+            "incoming-webhook URL of the operators' chat room; chat nags are off when unset"),
+    Setting("CHAT_FORMAT", "slack", _chat_format,
+            "chat webhook payload: slack ({\"text\"}, also Mattermost, Rocket.Chat) or discord"),
 ]
 
 

@@ -41,7 +41,30 @@ def _advance_maintenance(app: Flask) -> object:
         return advance_windows(session)
 
 
+def check_promises(app: Flask) -> object:
+    """Mark broken promises and send the nags due (services.promises.check_promises)."""
+    from statusboard.db import database
+    from statusboard.services.nags import NagSetup
+    from statusboard.services.promises import check_promises as check
+
+    setup = app.extensions.get("statusboard.nag_setup")
+    if setup is None:
+        setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
+        if not setup.channels:
+            log.warning("no nag channels: set STATUSBOARD_SMTP_HOST and/or "
+                        "STATUSBOARD_CHAT_WEBHOOK_URL; until then nags show only in the admin "
+                        "banner")
+    report = check(database(app), setup=setup)
+    if report.broken or report.nagged:
+        log.info("promises: %d broken, %d nag(s) due, %d with a failed channel",
+                 report.broken, len(report.nagged), len(report.failed))
+    return report
+
+
 JOBS: list[Job] = [
+    # Every 2 s: a nag reaches operators within seconds of a broken promise, with room to spare
+    # under load (an idle check is two small queries).
+    Job("check-promises", check_promises, every=timedelta(seconds=2)),
     Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
     Job("export-site", _export_site, every=timedelta(seconds=2)),
 ]
@@ -69,6 +92,8 @@ def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingSchedu
 
 def run_worker(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Jobs run every few seconds: log what they did, not that they ran.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -7,6 +7,10 @@ from datetime import datetime, timedelta
 
 from statusboard.domain.promises import format_minutes
 
+# Exact public wording (issue: honesty on the public surfaces).
+REMINDED = " — the team has been reminded"
+REVISION_COMING = "a revised estimate is coming"
+
 
 @dataclass(frozen=True)
 class PromiseState:
@@ -33,4 +37,18 @@ class PromiseState:
         late = self.update_overdue_by
         if late is None:
             return None
+        if late < timedelta(minutes=1):
+            return "Update overdue by less than 1 min"
         return f"Update overdue by {format_minutes(late)}"
+
+    @property
+    def overdue_line(self) -> str | None:
+        """The public sentence for a missed next-update promise."""
+        text = self.overdue_text
+        return f"{text}{REMINDED}" if text else None
+
+    def eta_passed_line(self, shown_time: str) -> str | None:
+        """The public sentence for a passed ETA; `shown_time` as the surface prints times."""
+        if not self.eta_passed:
+            return None
+        return f"The expected resolution time ({shown_time}) has passed; {REVISION_COMING}"

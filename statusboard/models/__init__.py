@@ -6,9 +6,11 @@ from statusboard.models.component import Component
 from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
+from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
 from statusboard.models.token import ApiToken
 
 __all__ = [
     "ApiToken", "AuditEvent", "Base", "Component", "ComponentChange", "Incident", "IncidentKind",
     "Operator", "PageState", "Role", "Update",
+    "Nag", "Promise", "PromiseKind", "PromiseStatus",
 ]

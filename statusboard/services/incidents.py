@@ -25,7 +25,7 @@ from statusboard.domain.statuses import (
     check_incident_transition,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page
+from statusboard.services import audit, page, promises
 from statusboard.services.audit import Actor
 
 MAX_NAME = 200
@@ -122,6 +122,7 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
     if resolving and incident.resolved_at is None:
         incident.resolved_at = now
     session.flush()
+    promises.record_update_promises(session, update=update)
     audit.record(session, actor=actor, action=action, subject_type="incident",
                  subject_id=incident.public_id, update=update.public_id, status=status.value,
                  eta=eta_at.isoformat() if eta_at else None,

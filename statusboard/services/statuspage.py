@@ -31,6 +31,8 @@ class PageInfo:
     base_url: str
     time_zone: str
     updated_at: datetime | None
+    # STATUSBOARD_PUBLIC_HONESTY: off keeps "overdue" and "ETA passed" internal.
+    honesty: bool = True
 
     @property
     def id(self) -> str:
@@ -103,16 +105,21 @@ def update_object(update: Update, incident: Incident,
     }
 
 
-def promise_facts(incident: Incident, now: datetime) -> dict[str, Any]:
-    """statusboard's own facts about an incident's promises, under the namespaced key."""
+def promise_facts(incident: Incident, now: datetime, honesty: bool = True) -> dict[str, Any]:
+    """statusboard's own facts about an incident's promises, under the namespaced key.
+
+    Derived from the promises in force and the clock, exactly as the promise records are
+    marked broken (strictly after the due time). With honesty off the passed/overdue facts
+    are null: the page owner keeps them internal.
+    """
     state = PromiseState(incident.next_update_at, incident.eta_at, now)
     overdue = state.update_overdue_by
     return {
         "eta": _ts(incident.eta_at),
         "eta_unknown": incident.is_open and incident.eta_at is None,
-        "eta_passed": incident.is_open and state.eta_passed,
+        "eta_passed": (incident.is_open and state.eta_passed) if honesty else None,
         "next_update_by": _ts(incident.next_update_at),
-        "next_update_overdue": overdue is not None,
+        "next_update_overdue": (overdue is not None) if honesty else None,
     }
 
 
@@ -138,7 +145,7 @@ def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[s
     if maintenance:
         data["scheduled_for"] = _ts(incident.scheduled_for)
         data["scheduled_until"] = _ts(incident.scheduled_until)
-    data[NAMESPACE] = promise_facts(incident, now)
+    data[NAMESPACE] = promise_facts(incident, now, page.honesty)
     return data
 
 

@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     from statusboard.web import (
         admin,
         admin_maintenance,
+        admin_nags,
         admin_tokens,
         api_v1,
         api_v2,
@@ -27,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
+    app.register_blueprint(admin_nags.blueprint, url_prefix="/admin/nags")
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
     app.register_blueprint(feeds.blueprint)

@@ -48,6 +48,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(ComponentStatus=ComponentStatus, Impact=Impact,
                                  IncidentStatus=IncidentStatus,
                                  eta_revisions=eta_revisions)
+    # A global, not a context variable, so imported macros (promise_lines) see it too.
+    app.jinja_env.globals["public_honesty"] = app.config["STATUSBOARD_PUBLIC_HONESTY"]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,0 +1,227 @@
+"""The nag ladder: which reminder a promise deserves at a moment, who gets it, what it says.
+
+Pure rules. For a promise due at D (made at M) under the ladder of its incident's impact:
+
+    heads_up       at D - heads_up, only when the promise was longer than that (D - M > heads_up)
+    due            at D                          owner + on-call operators
+    escalation_1   at D + escalate_all           + every active operator
+    escalation_2   at D + escalate_admins        + admins + the escalation address
+    escalation_n   each `repeat` later, the gap doubling up to `repeat_max` (same people)
+
+Only the highest level reached is sent: a worker that was down does not fire a burst of stale
+reminders. The ladder stops when the promise is answered (an update, a revised ETA, the
+resolution); an acknowledgement pauses it for a bounded time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol
+
+from statusboard.domain.promises import format_minutes
+
+HEADS_UP = "heads_up"
+DUE = "due"
+_ESCALATION = "escalation_"
+IMPACTS = ("critical", "major", "minor", "none")
+
+
+def escalation(number: int) -> str:
+    return f"{_ESCALATION}{number}"
+
+
+def escalation_number(level: str) -> int:
+    """0 for heads_up and due, n for escalation_n."""
+    return int(level[len(_ESCALATION):]) if level.startswith(_ESCALATION) else 0
+
+
+class Audience:
+    """Who a level goes to; each level adds to the one before."""
+
+    OWNER = "owner"  # heads-up only (on-call operators when there is no owner)
+    ON_CALL = "on_call"  # due: owner + on-call operators
+    ALL = "all"  # escalation_1: + every active operator
+    ADMINS = "admins"  # escalation_2 and later: + admins + escalation address
+
+
+def audience(level: str) -> str:
+    if level == HEADS_UP:
+        return Audience.OWNER
+    if level == DUE:
+        return Audience.ON_CALL
+    return Audience.ALL if escalation_number(level) == 1 else Audience.ADMINS
+
+
+@dataclass(frozen=True)
+class Ladder:
+    heads_up: timedelta
+    escalate_all: timedelta
+    escalate_admins: timedelta
+    repeat: timedelta
+    repeat_max: timedelta
+
+    def __post_init__(self) -> None:
+        if self.escalate_admins <= self.escalate_all:
+            raise ValueError("the admins' escalation must come after the all-operators one")
+        if self.repeat_max < self.repeat:
+            raise ValueError("the longest repeat gap must not be shorter than the first")
+
+    def level_at(self, *, due_at: datetime, made_at: datetime, now: datetime) -> str | None:
+        """The highest level reached at `now`, or None before any is due."""
+        if now < due_at:
+            if due_at - made_at > self.heads_up and now >= due_at - self.heads_up:
+                return HEADS_UP
+            return None
+        late = now - due_at
+        if late < self.escalate_all:
+            return DUE
+        if late < self.escalate_admins:
+            return escalation(1)
+        number, at, gap = 2, self.escalate_admins, self.repeat
+        while late >= at + gap:
+            at += gap
+            number += 1
+            gap = min(gap * 2, self.repeat_max)
+        return escalation(number)
+
+
+@dataclass(frozen=True)
+class NagPolicy:
+    ladders: Mapping[str, Ladder]
+    acknowledge_for: timedelta
+
+    def ladder(self, impact: str) -> Ladder:
+        return self.ladders[str(impact)]
+
+    @property
+    def longest_heads_up(self) -> timedelta:
+        return max(ladder.heads_up for ladder in self.ladders.values())
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> NagPolicy:
+        """From the app's config (STATUSBOARD_NAG_* keys); ValueError names the bad pair."""
+        def minutes(name: str, impact: str) -> timedelta:
+            return timedelta(minutes=settings[f"STATUSBOARD_NAG_{name}_MINUTES"][impact])
+
+        ladders: dict[str, Ladder] = {}
+        for impact in IMPACTS:
+            try:
+                ladders[impact] = Ladder(
+                    heads_up=minutes("HEADS_UP", impact),
+                    escalate_all=minutes("ESCALATE_ALL", impact),
+                    escalate_admins=minutes("ESCALATE_ADMINS", impact),
+                    repeat=minutes("REPEAT", impact),
+                    repeat_max=timedelta(minutes=settings["STATUSBOARD_NAG_REPEAT_MAX_MINUTES"]))
+            except ValueError as exc:
+                raise ValueError(f"STATUSBOARD_NAG_* for {impact} impact: {exc}") from exc
+        return cls(ladders=ladders, acknowledge_for=timedelta(
+            minutes=settings["STATUSBOARD_NAG_ACKNOWLEDGE_MINUTES"]))
+
+
+@dataclass(frozen=True)
+class NagFacts:
+    """Everything a nag may say, gathered by the service."""
+
+    level: str
+    promise_kind: str  # next_update | eta | maintenance_end
+    incident_name: str
+    incident_kind: str  # incident | maintenance
+    impact: str
+    status: str
+    due_at: datetime
+    made_at: datetime
+    now: datetime
+    public_text: str  # the latest public update, as customers read it
+    public_posted_at: datetime | None
+    public_line: str | None  # the honesty line customers see, when there is one
+    update_url: str
+    incident_url: str
+    recipient_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NagMessage:
+    """One reminder, ready for any nag channel."""
+
+    subject: str
+    text: str
+    recipients: tuple[str, ...]  # email addresses
+    update_url: str
+
+
+def _clock(value: datetime) -> str:
+    return value.strftime("%H:%M UTC")
+
+
+def _what_was_promised(facts: NagFacts) -> str:
+    said = f"(promised at {_clock(facts.made_at)})"
+    if facts.promise_kind == "eta":
+        return f"Customers were told to expect a resolution by {_clock(facts.due_at)} {said}."
+    if facts.promise_kind == "maintenance_end":
+        return f"Customers were told the maintenance ends by {_clock(facts.due_at)} {said}."
+    return f"Customers were promised the next update by {_clock(facts.due_at)} {said}."
+
+
+def headline(promise_kind: str, due_at: datetime, now: datetime) -> str:
+    """What is due or late, in a few words: the subject of a nag and a banner line."""
+    late = now - due_at
+    soon = format_minutes(due_at - now + timedelta(seconds=59))  # round up: "in 5 min"
+    if promise_kind == "eta":
+        if late < timedelta(0):
+            return f"ETA in {soon}: revise it or resolve"
+        return f"ETA passed {format_minutes(late)} ago: give a revised ETA or resolve"
+    if promise_kind == "maintenance_end":
+        if late < timedelta(0):
+            return f"Maintenance due to end in {soon}"
+        return (f"Maintenance running {format_minutes(late)} past its end: "
+                "post an update or complete it")
+    if late < timedelta(0):
+        return f"Next update due in {soon}"
+    if late < timedelta(minutes=1):
+        return "Update due now"
+    return f"Update overdue by {format_minutes(late)}"
+
+
+def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
+    headline_text = headline(facts.promise_kind, facts.due_at, facts.now)
+    number = escalation_number(facts.level)
+    tag = f" (escalation {number})" if number else ""
+    subject = f"[statusboard] {headline_text}{tag}: {facts.incident_name}"
+    seen = facts.public_text.strip() or "(no public text)"
+    if len(seen) > 600:
+        seen = seen[:597].rstrip() + "..."
+    posted = f", posted {_clock(facts.public_posted_at)}" if facts.public_posted_at else ""
+    lines = [
+        f"{headline_text}{tag}.",
+        "",
+        f"{facts.incident_kind.capitalize()}: {facts.incident_name} "
+        f"({facts.impact} impact, {facts.status})",
+        _what_was_promised(facts),
+        "",
+        f"What customers see now (latest update{posted}):",
+        *(f"  {line}" for line in seen.splitlines()),
+    ]
+    if facts.public_line:
+        lines.append(f"  The page also says: {facts.public_line}")
+    lines += ["", f"Post an update: {facts.update_url}", f"Public page: {facts.incident_url}"]
+    if facts.recipient_names:
+        lines.append(f"Sent to: {', '.join(facts.recipient_names)}")
+    return NagMessage(subject=subject, text="\n".join(lines), recipients=recipients,
+                      update_url=facts.update_url)
+
+
+class NagChannelError(Exception):
+    """A nag channel could not deliver; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class NagChannel(Protocol):
+    name: ClassVar[str]
+
+    def send(self, message: NagMessage) -> None:
+        """Deliver or raise NagChannelError."""
