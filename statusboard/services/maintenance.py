@@ -23,7 +23,7 @@ from statusboard.domain.statuses import (
     check_maintenance_transition,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page
+from statusboard.services import audit, page, promises
 from statusboard.services.audit import SYSTEM, Actor
 
 MAX_WINDOW = timedelta(days=14)
@@ -128,6 +128,7 @@ def _append(session: Session, window: Incident, status: MaintenanceStatus, body:
     window.status = status
     window.updated_at = now
     session.flush()
+    promises.record_update_promises(session, update=update)  # the window's end is a promise
     audit.record(session, actor=actor, action=action, subject_type="maintenance",
                  subject_id=window.public_id, status=status.value,
                  scheduled_until=window.scheduled_until.isoformat()

@@ -125,3 +125,25 @@ def test_operator_schedules_a_window_from_the_admin_form(operator_client, sessio
         "name": "x", "scheduled_for": "2026-11-24T10:00", "scheduled_until": "2026-11-24T11:00",
         "body": "x", "time_zone": "UTC"})
     assert bad.status_code == 400 and "must start in the future" in bad.get_data(as_text=True)
+
+
+def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(session, clock,
+                                                                          actor):
+    from statusboard.models import Promise
+
+    on_time = schedule(session, actor)
+    late = maintenance.schedule_maintenance(
+        session, name="Network work", body="Switch swap.", actor=actor,
+        scheduled_for=START + timedelta(minutes=30), scheduled_until=START + timedelta(hours=1))
+    clock.advance(timedelta(minutes=30))
+    maintenance.advance_windows(session)
+    maintenance.update_maintenance(session, window=late, status=MaintenanceStatus.IN_PROGRESS,
+                                   body="Taking longer.", actor=actor)
+    clock.advance(timedelta(minutes=60))
+    maintenance.advance_windows(session)  # completes the first; the second is in hand
+    clock.advance(timedelta(minutes=15))
+    maintenance.update_maintenance(session, window=late, status=MaintenanceStatus.COMPLETED,
+                                   body="Done, late.", actor=actor)
+    ends = {p.incident_id: p.status.value for p in session.scalars(select(Promise))
+            if p.kind.value == "maintenance_end"}
+    assert ends == {on_time.id: "kept", late.id: "broken"}
