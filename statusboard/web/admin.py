@@ -13,6 +13,7 @@ from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.domain.wording import near_duplicate
 from statusboard.models import AuditEvent, Component, Role
 from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
@@ -121,7 +122,13 @@ def post_update(public_id: str):
     leaves = _leaves()
     preview = markup.render(form.body.data) if form.body.data and "preview" in request.form \
         else None
-    if form.validate_on_submit() and preview is None:
+    repeated = near_duplicate(form.body.data or "", [u.body for u in incident.updates]) \
+        if request.method == "POST" and not request.form.get("confirm_repeat") else None
+    if repeated is not None and preview is None:
+        form.body.errors = [*form.body.errors, "This says (nearly) the same as an earlier "
+                            "update. Customers notice copy-paste: say what changed, what you "
+                            "tried, or when you expect to know more — or confirm below."]
+    if repeated is None and form.validate_on_submit() and preview is None:
         try:
             eta = form.eta_value(_zone()) if form.eta_mode.data == "unknown" or form.eta.data \
                 else incidents.KEEP_ETA
@@ -145,7 +152,7 @@ def post_update(public_id: str):
     status = 400 if request.method == "POST" and preview is None else 200
     return render_template("admin/update.html", form=form, incident=incident, leaves=leaves,
                            preview=preview, chosen=request.form, minutes=_minutes(),
-                           view=timeline.page_view(session)), status
+                           view=timeline.page_view(session), repeated=repeated), status
 
 
 def _resolution_changes(incident, changes: dict[Component, ComponentStatus]

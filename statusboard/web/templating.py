@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from statusboard.clock import iso
+from statusboard.domain.promises import format_minutes
 from statusboard.domain.statuses import (
     OPEN_INCIDENT_STATUSES,
     ComponentStatus,
@@ -44,7 +45,8 @@ def eta_revisions(incident: Incident) -> int:
 
 
 def register_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(time_tag=time_tag, iso=iso, page_zone_time=page_zone_time)
+    app.jinja_env.filters.update(time_tag=time_tag, iso=iso, page_zone_time=page_zone_time,
+                                 minutes=format_minutes)
     app.jinja_env.globals.update(ComponentStatus=ComponentStatus, Impact=Impact,
                                  IncidentStatus=IncidentStatus,
                                  eta_revisions=eta_revisions)

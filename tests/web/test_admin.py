@@ -127,3 +127,30 @@ def test_forms_render_for_a_page_with_components_and_an_open_incident(admin_clie
         assert response.status_code == 200, path
     update_form = admin_client.get(f"/admin/incidents/{incident.public_id}/update")
     assert '<option selected value="investigating">' in update_form.get_data(as_text=True)
+
+
+def test_update_form_says_how_late_the_team_is(operator_client, session, clock):
+    declare(operator_client)  # next update promised in 20 minutes
+    incident = session.scalar(select(Incident))
+    clock.advance(timedelta(minutes=27))
+    page = operator_client.get(f"/admin/incidents/{incident.public_id}/update")
+    assert "You are late" in page.get_data(as_text=True)
+    assert "7 min ago" in page.get_data(as_text=True)
+
+
+def test_near_copy_of_an_earlier_update_asks_for_confirmation(operator_client, session,
+                                                               clock):
+    declare(operator_client, body="We are investigating elevated error rates on the API.")
+    incident = session.scalar(select(Incident))
+    data = {"status": "investigating", "eta_mode": "unknown", "next_mode": "in",
+            "time_zone": "UTC", "body": "We are investigating elevated error rates on the API!"}
+    path = f"/admin/incidents/{incident.public_id}/update"
+    refused = operator_client.post(path, data=data)
+    assert refused.status_code == 400
+    assert "Customers notice copy-paste" in refused.get_data(as_text=True)
+    session.rollback()
+    assert len(incident.updates) == 1
+    confirmed = operator_client.post(path, data={**data, "confirm_repeat": "1"})
+    assert confirmed.status_code == 302
+    session.rollback()
+    assert len(incident.updates) == 2
