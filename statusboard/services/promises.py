@@ -100,16 +100,20 @@ def sync_promises(session: Session, *, incident: Incident, update: Update | None
 def mark_broken(session: Session, *, now: datetime) -> int:
     """Open promises whose time has passed become broken (at their due time). Bumps the page
     version when any did, so cached public surfaces pick up the honesty lines."""
-    result = session.execute(
-        update(Promise)
+    # Lock in id order, as post_update's flush does, so the two never deadlock on PostgreSQL.
+    ids = session.scalars(
+        select(Promise.id)
         .where(Promise.status == PromiseStatus.OPEN, Promise.closed_at.is_(None),
                Promise.due_at < now)
+        .order_by(Promise.id).with_for_update()).all()
+    if not ids:
+        return 0
+    session.execute(
+        update(Promise).where(Promise.id.in_(ids), Promise.status == PromiseStatus.OPEN)
         .values(status=PromiseStatus.BROKEN, broken_at=Promise.due_at)
         .execution_options(synchronize_session=False))
-    count = result.rowcount or 0  # type: ignore[attr-defined]
-    if count:
-        page.bump_version(session)
-    return count
+    page.bump_version(session)
+    return len(ids)
 
 
 @dataclass(frozen=True)
