@@ -7,8 +7,7 @@ nothing (ON CONFLICT DO NOTHING) and they move on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,23 +170,6 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
             for promise in promises]
 
 
-@contextmanager
-def writing(database: Database) -> Iterator[Session]:
-    """A session that commits on success and, on SQLite, takes the write lock up front
-    (BEGIN IMMEDIATE): a read that later upgrades to a write fails at once, without waiting,
-    when another worker committed in between."""
-    with database.engine.connect() as connection:
-        if database.dialect == "sqlite":
-            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=connection, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-
 def claim(database: Database, *, plans: Sequence[PlannedNag], now: datetime
           ) -> list[tuple[PlannedNag, int]]:
     """Insert and commit the Nag rows in one transaction, skipping any (promise, level) that
@@ -195,7 +177,7 @@ def claim(database: Database, *, plans: Sequence[PlannedNag], now: datetime
     Rows go in (promise, level) order so concurrent claims on PostgreSQL never deadlock."""
     if not plans:
         return []
-    with writing(database) as session:
+    with database.session(write_lock=True) as session:
         live = set(session.scalars(
             select(Promise.id).where(Promise.id.in_({p.promise_id for p in plans}),
                                      Promise.closed_at.is_(None),
@@ -233,7 +215,7 @@ def _insert_for(dialect: str) -> Any:
 def _claim_retry(database: Database, retry: tuple[int, int]) -> int | None:
     """Another try of an undelivered nag: whoever moves its attempt count first sends it."""
     nag_id, attempts = retry
-    with writing(database) as session:
+    with database.session(write_lock=True) as session:
         result = session.execute(
             update(Nag).where(Nag.id == nag_id, Nag.attempts == attempts,
                               Nag.sent_at.is_(None), Nag.retry_at.is_not(None))
@@ -276,7 +258,7 @@ def record_outcomes(database: Database, outcomes: Sequence[tuple[int, SendOutcom
     if not outcomes:
         return
     now = clock.now()
-    with writing(database) as session:
+    with database.session(write_lock=True) as session:
         nags = {nag.id: nag for nag in session.scalars(
             select(Nag).where(Nag.id.in_([nag_id for nag_id, _ in outcomes])))}
         for nag_id, outcome in outcomes:

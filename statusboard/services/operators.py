@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,8 +20,11 @@ _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
 
-# Verifying against this keeps the time of a login for an unknown email equal to a known one.
-_DUMMY_HASH = _hasher.hash("statusboard-dummy-password")
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a login for an unknown email as slow as for a known one.
+    Made on first use: argon2 takes 64 MiB, which no worker that never logs anyone in needs."""
+    return _hasher.hash("statusboard-dummy-password")
 
 
 def normalize_email(email: str) -> str:
@@ -56,7 +60,7 @@ def add_operator(session: Session, *, email: str, name: str, password: str,
 def authenticate(session: Session, *, email: str, password: str) -> Operator | None:
     operator = session.scalar(select(Operator).where(Operator.email == email.strip().lower()))
     try:
-        _hasher.verify(operator.password_hash if operator else _DUMMY_HASH, password)
+        _hasher.verify(operator.password_hash if operator else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if operator is None or not operator.active:

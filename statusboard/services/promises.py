@@ -195,7 +195,7 @@ def check_promises(database: Database, *, setup: NagSetup, now: datetime | None 
     """
     now = now or clock.now()
     report = CheckReport()
-    with nags.writing(database) as session:
+    with database.session(write_lock=True) as session:
         report.broken = mark_broken(session, now=now)
     with database.session() as session:
         planned = nags.plan(session, setup=setup, now=now)
