@@ -1,0 +1,1 @@
+"""Push destinations: one module per network or transport behind one narrow protocol."""
