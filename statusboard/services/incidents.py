@@ -25,7 +25,7 @@ from statusboard.domain.statuses import (
     check_incident_transition,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page
+from statusboard.services import audit, page, publishing
 from statusboard.services.audit import Actor
 
 MAX_NAME = 200
@@ -89,8 +89,10 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
                 component_changes: Mapping[Component, ComponentStatus] | None = None,
                 notify: bool = True,
                 minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
-                action: str = "incident.update") -> Update:
-    """Append a public update; move incident and component statuses; set the promises."""
+                action: str = "incident.update",
+                channels: publishing.PublishOptions | None = None) -> Update:
+    """Append a public update; move incident and component statuses; set the promises;
+    queue its deliveries (`channels`: per-channel send/custom text from the form)."""
     now = clock.now()
     status = IncidentStatus(status)
     if incident.id is not None:
@@ -122,6 +124,7 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
     if resolving and incident.resolved_at is None:
         incident.resolved_at = now
     session.flush()
+    publishing.fan_out(session, update=update, options=channels)
     audit.record(session, actor=actor, action=action, subject_type="incident",
                  subject_id=incident.public_id, update=update.public_id, status=status.value,
                  eta=eta_at.isoformat() if eta_at else None,
