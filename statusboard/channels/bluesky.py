@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, ClassVar
 
+import httpx
 from atproto import Client, SessionEvent, client_utils, models
 from atproto_client import exceptions as at
 from atproto_client.request import Request
@@ -94,6 +95,9 @@ class BlueskyChannel:
             if _error_name(exc) in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
                 self._client = None  # log in again on the next attempt
             raise _classify(exc) from exc
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"Bluesky connection failed: {exc!r}", retryable=True,
+                               ambiguous=True) from exc
         return _receipt(created.uri, created.cid, self.handle)
 
     def _existing(self, client: Client, did: str, rkey: str) -> Receipt | None:

@@ -62,8 +62,8 @@ def open_incident(session: Session, *, name: str, impact: Impact, body: str, act
                   eta: datetime | None = None, next_update_at: datetime | None = None,
                   component_changes: Mapping[Component, ComponentStatus] | None = None,
                   notify: bool = True,
-                  minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES
-                  ) -> Incident:
+                  minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
+                  channels: publishing.PublishOptions | None = None) -> Incident:
     """Declare an incident with its first update, ETA (None = unknown) and next-update promise."""
     name = " ".join((name or "").split())
     if not name:
@@ -79,7 +79,8 @@ def open_incident(session: Session, *, name: str, impact: Impact, body: str, act
     session.add(incident)
     post_update(session, incident=incident, status=status, body=body, actor=actor, eta=eta,
                 next_update_at=next_update_at, component_changes=component_changes,
-                notify=notify, minutes_by_impact=minutes_by_impact, action="incident.open")
+                notify=notify, minutes_by_impact=minutes_by_impact, action="incident.open",
+                channels=channels)
     return incident
 
 

@@ -154,8 +154,8 @@ def next_step(error: ChannelError, *, attempts: int, now: datetime,
     if not error.retryable or attempts >= MAX_ATTEMPTS:
         return None
     backoff = min(BASE_DELAY * (2 ** (attempts - 1)), MAX_DELAY)
-    delay = backoff * (0.5 + rand())  # jitter: 0.5x to 1.5x
-    at = now + delay
+    jittered = backoff.total_seconds() * (0.5 + rand())  # jitter: 0.5x to 1.5x
+    at = now + timedelta(milliseconds=int(jittered * 1000))  # the clock's precision
     if error.retry_at is not None and error.retry_at > at:
         at = error.retry_at + timedelta(seconds=1)
     return at
