@@ -56,6 +56,7 @@ def smtp() -> Iterator[FakeSMTP]:
 def mailbox(smtp: FakeSMTP) -> FakeSMTP:
     smtp.messages.clear()
     smtp.handler.refuse.clear()
+    smtp.handler.peers.clear()
     return smtp
 
 

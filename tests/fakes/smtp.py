@@ -16,6 +16,7 @@ class _Keep:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
         self.refuse: set[str] = set()
+        self.peers: list[Any] = []  # the client address of each message: one per connection
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: Any) -> str:
@@ -27,6 +28,7 @@ class _Keep:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
