@@ -7,9 +7,12 @@ the retry policy lives in services/publishing.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+from statusboard.domain.text_fitting import fit
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,14 @@ def message_of(notice: Notice) -> str:
         return notice.custom_text.strip()
     status = notice.status.replace("_", " ").capitalize()
     return f"{notice.incident_name} — {status}\n{notice.text}".strip()
+
+
+def fit_notice(notice: Notice, *, limit: int, length: Callable[[str], int],
+               link: str | None) -> tuple[str, int, int]:
+    """The post text, its counted length and the limit. Our own text is trimmed to fit; the
+    operator's custom text never is (the form refuses it when too long)."""
+    if notice.custom_text:
+        text = notice.custom_text.strip() + (f"\n\n{link}" if link else "")
+        return text, length(text), limit
+    fitted = fit(message_of(notice), limit=limit, length=length, link=link)
+    return fitted.text, fitted.length, fitted.limit

@@ -25,10 +25,10 @@ from statusboard.channels.base import (
     Notice,
     Receipt,
     ThreadRef,
+    fit_notice,
     http_status_error,
-    message_of,
 )
-from statusboard.domain.text_fitting import BLUESKY_LIMIT, bluesky_length, fit
+from statusboard.domain.text_fitting import BLUESKY_LIMIT, bluesky_length
 
 COLLECTION = "app.bsky.feed.post"
 _URL = re.compile(r"https?://\S+")
@@ -73,9 +73,8 @@ class BlueskyChannel:
         self._lock = Lock()
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        fitted = fit(message_of(notice), limit=BLUESKY_LIMIT, length=bluesky_length,
-                     link=notice.url if self.include_link else None)
-        return fitted.text, fitted.length, fitted.limit
+        return fit_notice(notice, limit=BLUESKY_LIMIT, length=bluesky_length,
+                          link=notice.url if self.include_link else None)
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)

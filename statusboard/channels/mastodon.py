@@ -18,10 +18,10 @@ from statusboard.channels.base import (
     Notice,
     Receipt,
     ThreadRef,
+    fit_notice,
     http_status_error,
-    message_of,
 )
-from statusboard.domain.text_fitting import MASTODON_DEFAULT_LIMIT, fit, mastodon_length
+from statusboard.domain.text_fitting import MASTODON_DEFAULT_LIMIT, mastodon_length
 
 
 class MastodonChannel:
@@ -38,9 +38,8 @@ class MastodonChannel:
                                version_check_mode="none")
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        fitted = fit(message_of(notice), limit=self.limit, length=mastodon_length,
-                     link=notice.url if self.include_link else None)
-        return fitted.text, fitted.length, fitted.limit
+        return fit_notice(notice, limit=self.limit, length=mastodon_length,
+                          link=notice.url if self.include_link else None)
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)

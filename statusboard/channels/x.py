@@ -20,10 +20,10 @@ from statusboard.channels.base import (
     Notice,
     Receipt,
     ThreadRef,
+    fit_notice,
     http_status_error,
-    message_of,
 )
-from statusboard.domain.text_fitting import X_LIMIT, fit, x_length
+from statusboard.domain.text_fitting import X_LIMIT, x_length
 
 TWEEPY_HOST = "https://api.twitter.com"
 DUPLICATE = "duplicate content"
@@ -58,9 +58,8 @@ class XChannel:
         self.client.session.mount("http://", _HostAndTimeout(api_url, timeout))
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        fitted = fit(message_of(notice), limit=X_LIMIT, length=x_length,
-                     link=notice.url if self.include_link else None)
-        return fitted.text, fitted.length, fitted.limit
+        return fit_notice(notice, limit=X_LIMIT, length=x_length,
+                          link=notice.url if self.include_link else None)
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)

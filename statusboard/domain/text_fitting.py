@@ -107,8 +107,3 @@ def fit(body: str, *, limit: int, length: Callable[[str], int], link: str | None
 def _word_ends(text: str) -> list[int]:
     ends = [match.end() for match in re.finditer(r"\S+", text)]
     return ends or [0]
-
-
-def measure(text: str, *, limit: int, length: Callable[[str], int]) -> Fitted:
-    """An operator's custom text is never trimmed silently: it is measured and must fit."""
-    return Fitted(text, length(text), limit, trimmed=False)

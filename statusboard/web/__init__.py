@@ -14,8 +14,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from statusboard.web import admin, auth, public
+    from statusboard.web import admin, admin_publishing, auth, public, subscribe
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
     app.register_blueprint(public.blueprint)
+    app.register_blueprint(subscribe.blueprint)
+    app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
