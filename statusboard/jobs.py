@@ -61,6 +61,7 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
     from statusboard.db import database
     from statusboard.services import publishing
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     config = app.config
     context = publishing.PublishContext(
         base_url=config["STATUSBOARD_BASE_URL"], page_name=config["STATUSBOARD_PAGE_NAME"],

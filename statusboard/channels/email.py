@@ -84,6 +84,10 @@ class EmailChannel:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            # smtplib writes a message and its final dot separately: without this, Nagle's
+            # algorithm and delayed ACKs stall every message by tens of milliseconds.
+            if connection.sock is not None:
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.starttls:
                 connection.starttls()
             if self.username:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from statusboard import clock
@@ -40,7 +40,9 @@ from statusboard.models import (
     SubscriberKind,
     Update,
 )
+from statusboard.models.base import new_public_id
 from statusboard.models.delivery import ACCOUNT, DUE_STATES, FINAL_STATES
+from statusboard.models.subscriber import subscriber_component
 from statusboard.services import subscribers, timeline
 from statusboard.services.statuspage import (
     PageInfo,
@@ -72,74 +74,84 @@ PublishOptions = Mapping[str, ChannelChoice]
 # --- the write path ------------------------------------------------------------------------
 
 def fan_out(session: Session, *, update: Update, options: PublishOptions | None = None
-            ) -> list[Delivery]:
+            ) -> int:
     """Queue one delivery per configured channel and matching confirmed subscriber, and —
-    for a resolution — one per target that heard anything about the incident."""
+    for a resolution — one per target that heard anything about the incident. Returns how
+    many were queued. Rows are inserted in bulk: an update may reach many thousands."""
     options = options or {}
     configured: frozenset[str] = session.info.get(SESSION_INFO_KEY, frozenset())
     incident = update.incident
     now = clock.now()
-    wanted: dict[tuple[str, str], Delivery] = {}
+    wanted: dict[tuple[str, str], dict] = {}
 
-    def add(channel: str, target: str, subscriber: Subscriber | None = None) -> None:
+    def add(channel: str, target: str, subscriber_id: int | None = None) -> None:
         if (channel, target) in wanted or channel not in configured:
             return
         choice = options.get(channel, ChannelChoice())
-        wanted[(channel, target)] = Delivery(
-            update=update, incident=incident, channel=channel, target=target,
-            subscriber=subscriber, custom_text=choice.custom_text or None,
-            state=DeliveryState.QUEUED, next_attempt_at=now, created_at=now)
+        wanted[(channel, target)] = {
+            "public_id": new_public_id(), "update_id": update.id,
+            "incident_id": incident.id, "channel": channel, "target": target,
+            "subscriber_id": subscriber_id, "custom_text": choice.custom_text or None,
+            "state": DeliveryState.QUEUED, "attempts": 0, "ambiguous": False,
+            "next_attempt_at": now, "created_at": now}
 
     if update.deliver_notifications:
         for channel in SOCIAL:
             if options.get(channel, ChannelChoice()).send:
                 add(channel, ACCOUNT)
-        for subscriber in _matching_subscribers(session, incident, options):
-            channel = subscriber.kind.value
-            add(channel, subscriber.public_id, subscriber)
-            if subscriber.kind is SubscriberKind.WEBHOOK:
-                for change in update.component_changes:
-                    if _wants(subscriber, [change.component_id]):
-                        add(channel, f"{subscriber.public_id}/{change.component.public_id}",
-                            subscriber)
+        changes = [(c.component_id, c.component.public_id) for c in update.component_changes]
+        for subscriber_id, public_id, kind, filter_ in _matching_subscribers(
+                session, incident, options):
+            add(kind.value, public_id, subscriber_id)
+            if kind is SubscriberKind.WEBHOOK:
+                for component_id, component_public_id in changes:
+                    if not filter_ or component_id in filter_:
+                        add(kind.value, f"{public_id}/{component_public_id}", subscriber_id)
     if not IncidentStatus(update.status).is_open:
-        for channel, target, subscriber in _heard_of(session, incident):
-            add(channel, target, subscriber)
-    session.add_all(wanted.values())
-    return list(wanted.values())
+        for channel, target, subscriber_id in _heard_of(session, incident):
+            add(channel, target, subscriber_id)
+    rows = list(wanted.values())
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Delivery), rows[start:start + 5000])
+    return len(rows)
 
 
 def _matching_subscribers(session: Session, incident: Incident, options: PublishOptions
-                          ) -> Iterable[Subscriber]:
+                          ) -> list[tuple[int, str, SubscriberKind, set[int]]]:
+    """(id, public id, kind, component filter) of confirmed subscribers who want this
+    incident: an empty filter means every component."""
     kinds = [k for k in SubscriberKind if options.get(k.value, ChannelChoice()).send]
     if not kinds:
         return []
-    component_ids = [c.id for c in incident.components]
-    candidates = session.scalars(
-        select(Subscriber).where(Subscriber.kind.in_(kinds),
-                                 Subscriber.confirmed_at.is_not(None),
-                                 Subscriber.unsubscribed_at.is_(None),
-                                 Subscriber.disabled_at.is_(None))
-        .options(selectinload(Subscriber.components)).order_by(Subscriber.id))
-    return [s for s in candidates if _wants(s, component_ids)]
+    filters: dict[int, set[int]] = {}
+    for subscriber_id, component_id in session.execute(
+            select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)):
+        filters.setdefault(subscriber_id, set()).add(component_id)
+    affected = {c.id for c in incident.components}
+    candidates = session.execute(
+        select(Subscriber.id, Subscriber.public_id, Subscriber.kind)
+        .where(Subscriber.kind.in_(kinds), *_active()).order_by(Subscriber.id))
+    return [(sid, public_id, kind, filters.get(sid, set()))
+            for sid, public_id, kind in candidates
+            if sid not in filters or filters[sid] & affected]
 
 
-def _wants(subscriber: Subscriber, component_ids: list[int]) -> bool:
-    return not subscriber.components or any(c.id in component_ids
-                                            for c in subscriber.components)
+def _active():
+    return (Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None),
+            Subscriber.disabled_at.is_(None))
 
 
-def _heard_of(session: Session, incident: Incident
-              ) -> list[tuple[str, str, Subscriber | None]]:
-    """Targets with any delivery of this incident that went out or may still go out."""
+def _heard_of(session: Session, incident: Incident) -> list[tuple[str, str, int | None]]:
+    """Targets with any delivery of this incident that went out or may still go out, unless
+    their subscriber has left since."""
     rows = session.execute(
-        select(Delivery.channel, Delivery.target, Subscriber)
+        select(Delivery.channel, Delivery.target, Delivery.subscriber_id)
         .outerjoin(Subscriber, Delivery.subscriber_id == Subscriber.id)
         .where(Delivery.incident_id == incident.id,
-               Delivery.state.not_in([DeliveryState.FAILED, DeliveryState.CANCELLED]))
+               Delivery.state.not_in([DeliveryState.FAILED, DeliveryState.CANCELLED]),
+               or_(Delivery.subscriber_id.is_(None), and_(*_active())))
         .distinct())
-    return [(channel, target, subscriber) for channel, target, subscriber in rows
-            if subscriber is None or subscriber.active]
+    return [(channel, target, subscriber_id) for channel, target, subscriber_id in rows]
 
 
 # --- the retry policy (the only one) --------------------------------------------------------
@@ -281,50 +293,51 @@ def claim(session: Session, channels: Mapping[str, Channel], context: PublishCon
 
 
 def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:
-    session.execute(select(Update).where(Update.id.in_({r.update_id for r in rows}))
-                    .options(selectinload(Update.component_changes),
-                             selectinload(Update.incident).selectinload(Incident.updates)))
+    # Held in dicts: the session's identity map alone would let them be collected.
+    updates = {u.id: u for u in session.scalars(
+        select(Update).where(Update.id.in_({r.update_id for r in rows}))
+        .options(selectinload(Update.component_changes),
+                 selectinload(Update.incident).selectinload(Incident.updates)))}
     subscriber_ids = {r.subscriber_id for r in rows if r.subscriber_id}
-    if subscriber_ids:
-        list(session.scalars(select(Subscriber).where(Subscriber.id.in_(subscriber_ids))))
+    by_id = {s.id: s for s in session.scalars(
+        select(Subscriber).where(Subscriber.id.in_(subscriber_ids)))} if subscriber_ids else {}
     threads = _threads(session, rows)
+    now = clock.now()
     page = PageInfo(name=context.page_name, base_url=context.base_url,
-                    time_zone=context.time_zone, updated_at=clock.now())
-    base_notices: dict[int, Notice] = {}
-    payloads: dict[int, dict] = {}
+                    time_zone=context.time_zone, updated_at=now)
+    notices = {uid: _notice(update, page) for uid, update in updates.items()}
+    events: dict[int, dict] = {}
     indicator = None
     jobs = []
     for row in rows:
-        if row.update_id not in base_notices:
-            base_notices[row.update_id] = _notice(row.update, page)
-        notice = replace(base_notices[row.update_id], delivery_id=row.public_id,
+        update = updates[row.update_id]
+        notice = replace(notices[row.update_id], delivery_id=row.public_id,
                          custom_text=row.custom_text, ambiguous=row.ambiguous)
-        subscriber = row.subscriber
+        subscriber = by_id.get(row.subscriber_id) if row.subscriber_id else None
         if subscriber is not None:
-            manage = subscribers.manage_url(context.base_url, context.secret_key, subscriber)
-            unsubscribe = subscribers.unsubscribe_url(context.base_url, context.secret_key,
-                                                      subscriber)
+            token = subscribers.manage_token(context.secret_key, subscriber)
+            unsubscribe = f"{context.base_url}/subscribe/unsubscribe/{token}"
             notice = replace(notice, address=subscriber.address, secret=subscriber.secret,
-                             manage_url=manage, unsubscribe_url=unsubscribe)
+                             manage_url=f"{context.base_url}/subscribe/manage/{token}",
+                             unsubscribe_url=unsubscribe)
             if row.channel == "webhook":
                 if indicator is None:
                     indicator = timeline.page_view(session).indicator
-                if row.update_id not in payloads:
-                    payloads[row.update_id] = {"incident": incident_object(
-                        row.update.incident, page, clock.now())}
-                event = payloads[row.update_id]
-                if "/" in row.target:
-                    event = _component_event(row, page)
+                if row.update_id not in events:
+                    events[row.update_id] = {
+                        "incident": incident_object(update.incident, page, now)}
+                event = _component_event(row, update, page) if "/" in row.target \
+                    else events[row.update_id]
                 body = webhook_envelope(page, indicator, unsubscribe_url=unsubscribe,
-                                        generated_at=clock.now()) | event
+                                        generated_at=now) | event
                 notice = replace(notice, payload=body)
         jobs.append(Job(row.id, row.channel, notice, threads.get(row.id)))
     return jobs
 
 
-def _component_event(row: Delivery, page: PageInfo) -> dict:
+def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
     code = row.target.split("/", 1)[1]
-    change = next(c for c in row.update.component_changes if c.component.public_id == code)
+    change = next(c for c in update.component_changes if c.component.public_id == code)
     return {"component_update": component_update_object(change),
             "component": component_object(change.component, page)}
 

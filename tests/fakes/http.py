@@ -19,6 +19,7 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # arrival, for latency measurements
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -41,6 +42,7 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms stalls between headers and body
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
@@ -16,6 +17,7 @@ class _Keep:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
         self.refuse: set[str] = set()
+        self.times: list[float] = []
         self.peers: list[Any] = []  # the client address of each message: one per connection
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -29,6 +31,7 @@ class _Keep:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             self.peers.append(session.peer)
+            self.times.append(time.time())
         return "250 Message accepted for delivery"
 
 
