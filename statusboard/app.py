@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from statusboard.channels.registry import register_channels
 from statusboard.config import load_config
 from statusboard.db import register_database
 from statusboard.web import register_blueprints, register_extensions
@@ -25,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     load_config(app, overrides)  # defaults -> STATUSBOARD_* env -> overrides (tests)
     register_database(app)
+    register_channels(app)  # app.extensions["statusboard.channels"]
     register_extensions(app)  # CSRF, login manager, rate limiter
     register_templating(app)
     register_snapshots(app)  # public surfaces rendered once per data version

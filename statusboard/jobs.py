@@ -8,8 +8,12 @@ Each job opens its own session(s), calls a service and commits; jobs hold no rul
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
@@ -90,13 +94,47 @@ def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingSchedu
     return scheduler
 
 
+def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> None:
+    """Send deliveries as soon as they are committed: a short poll (an indexed query) rather
+    than the scheduler's interval, so the first attempt follows the commit within a second."""
+    from statusboard.channels.registry import channels
+    from statusboard.db import database
+    from statusboard.services import publishing
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    config = app.config
+    context = publishing.PublishContext(
+        base_url=config["STATUSBOARD_BASE_URL"], page_name=config["STATUSBOARD_PAGE_NAME"],
+        time_zone=config["STATUSBOARD_TIME_ZONE"], secret_key=config["SECRET_KEY"],
+        lease=timedelta(seconds=config["STATUSBOARD_DELIVERY_LEASE_SECONDS"]),
+        webhook_max_failures=config["STATUSBOARD_WEBHOOK_MAX_FAILURES"])
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    concurrency = config["STATUSBOARD_DELIVERY_CONCURRENCY"]
+    with app.app_context(), ThreadPoolExecutor(concurrency) as executor:
+        registry, db = channels(app), database(app)
+        while not stop.is_set():
+            try:
+                claimed = publishing.deliver_due(db, registry, context, worker=worker,
+                                                 limit=concurrency * 16, executor=executor)
+            except Exception:  # the database went away: wait and try again
+                log.exception("delivery round failed")
+                claimed = 0
+            if not claimed:
+                stop.wait(idle)
+
+
 def run_worker(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Jobs run every few seconds: log what they did, not that they ran.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
+    stopping = threading.Event()
+    deliveries = threading.Thread(target=delivery_loop, args=(app, stopping),
+                                  name="deliveries", daemon=True)
+    deliveries.start()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

@@ -27,6 +27,8 @@ from statusboard.models import Base, Operator, Role
 from statusboard.services import operators
 from statusboard.services.audit import Actor
 
+pytest_plugins = ["tests.fakes.publishing"]
+
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

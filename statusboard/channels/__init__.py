@@ -1,1 +1,1 @@
-"""Push destinations (social networks, email, webhooks) behind one narrow protocol."""
+"""Push destinations: one module per network or transport behind one narrow protocol."""

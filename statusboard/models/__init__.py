@@ -3,14 +3,17 @@
 from statusboard.models.audit import AuditEvent
 from statusboard.models.base import Base
 from statusboard.models.component import Component
+from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
+from statusboard.models.subscriber import Subscriber, SubscriberKind
 from statusboard.models.token import ApiToken
 
 __all__ = [
     "ApiToken", "AuditEvent", "Base", "Component", "ComponentChange", "Incident", "IncidentKind",
     "Operator", "PageState", "Role", "Update",
     "Nag", "Promise", "PromiseKind", "PromiseStatus",
+    "ChannelSession", "Delivery", "DeliveryState", "Subscriber", "SubscriberKind",
 ]

@@ -25,7 +25,7 @@ from statusboard.domain.statuses import (
     check_incident_transition,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page, promises
+from statusboard.services import audit, page, promises, publishing
 from statusboard.services.audit import Actor
 
 MAX_NAME = 200
@@ -62,8 +62,8 @@ def open_incident(session: Session, *, name: str, impact: Impact, body: str, act
                   eta: datetime | None = None, next_update_at: datetime | None = None,
                   component_changes: Mapping[Component, ComponentStatus] | None = None,
                   notify: bool = True,
-                  minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES
-                  ) -> Incident:
+                  minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
+                  channels: publishing.PublishOptions | None = None) -> Incident:
     """Declare an incident with its first update, ETA (None = unknown) and next-update promise."""
     name = " ".join((name or "").split())
     if not name:
@@ -79,7 +79,8 @@ def open_incident(session: Session, *, name: str, impact: Impact, body: str, act
     session.add(incident)
     post_update(session, incident=incident, status=status, body=body, actor=actor, eta=eta,
                 next_update_at=next_update_at, component_changes=component_changes,
-                notify=notify, minutes_by_impact=minutes_by_impact, action="incident.open")
+                notify=notify, minutes_by_impact=minutes_by_impact, action="incident.open",
+                channels=channels)
     return incident
 
 
@@ -89,8 +90,10 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
                 component_changes: Mapping[Component, ComponentStatus] | None = None,
                 notify: bool = True,
                 minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
-                action: str = "incident.update") -> Update:
-    """Append a public update; move incident and component statuses; set the promises."""
+                action: str = "incident.update",
+                channels: publishing.PublishOptions | None = None) -> Update:
+    """Append a public update; move incident and component statuses; set the promises;
+    queue its deliveries (`channels`: per-channel send/custom text from the form)."""
     now = clock.now()
     status = IncidentStatus(status)
     if incident.id is not None:
@@ -123,6 +126,7 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
         incident.resolved_at = now
     session.flush()
     promises.record_update_promises(session, update=update)
+    publishing.fan_out(session, update=update, options=channels)
     audit.record(session, actor=actor, action=action, subject_type="incident",
                  subject_id=incident.public_id, update=update.public_id, status=status.value,
                  eta=eta_at.isoformat() if eta_at else None,

@@ -16,7 +16,7 @@ from typing import Any
 from statusboard.clock import iso
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
-from statusboard.models import Component, Incident, IncidentKind, Update
+from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
 
 NAMESPACE = "statusboard"
 # page.updated_at before anything was ever published (the key must never be null).
@@ -163,3 +163,22 @@ def component_list(components: Sequence[Component], page: PageInfo) -> list[dict
 def incident_list(incidents: Sequence[Incident], page: PageInfo, now: datetime
                   ) -> list[dict[str, Any]]:
     return [incident_object(incident, page, now) for incident in incidents]
+
+
+def webhook_envelope(page: PageInfo, indicator: Indicator, *, unsubscribe_url: str | None,
+                     generated_at: datetime) -> dict[str, Any]:
+    """The part of every webhook body that is not the event itself."""
+    return {
+        "meta": {"unsubscribe": unsubscribe_url,
+                 "documentation": f"{page.base_url}/subscribe",
+                 "generated_at": _ts(generated_at)},
+        "page": {"id": page.id, "status_indicator": indicator.value,
+                 "status_description": INDICATOR_DESCRIPTIONS[indicator]},
+    }
+
+
+def component_update_object(change: ComponentChange) -> dict[str, Any]:
+    return {"id": f"{change.update.public_id}-{change.component.public_id}",
+            "component_id": change.component.public_id,
+            "old_status": change.old_status.value, "new_status": change.new_status.value,
+            "created_at": _ts(change.update.created_at)}

@@ -18,12 +18,14 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_maintenance,
         admin_nags,
+        admin_publishing,
         admin_tokens,
         api_v1,
         api_v2,
         auth,
         feeds,
         public,
+        subscribe,
     )
 
     app.register_blueprint(auth.blueprint)
@@ -35,3 +37,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")
     app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")
+    app.register_blueprint(subscribe.blueprint)
+    app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")

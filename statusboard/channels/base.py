@@ -1,0 +1,109 @@
+"""The one narrow protocol every push channel speaks, and the values it exchanges.
+
+A channel turns a Notice into one post, email or request and returns a Receipt, or raises a
+ChannelError saying whether a retry can help. Channels never retry, sleep or log-and-swallow:
+the retry policy lives in services/publishing.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from statusboard.domain.text_fitting import fit
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Everything a channel may say about one update of one incident."""
+
+    delivery_id: str  # stable per (update, channel, target): idempotency keys, Message-IDs
+    incident_id: str
+    incident_name: str
+    update_id: str
+    status: str
+    text: str  # plain text of the sanitized update
+    html: str  # the sanitized update HTML
+    url: str  # the incident page
+    created_at: datetime
+    resolves: bool = False
+    custom_text: str | None = None  # the operator's own words for this channel
+    # Email and webhook targets.
+    address: str | None = None
+    secret: str | None = None
+    manage_url: str | None = None
+    unsubscribe_url: str | None = None
+    payload: dict[str, Any] | None = None  # the webhook body
+    ambiguous: bool = False  # an earlier attempt may have reached the network
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """Where a follow-up goes: the first post of the incident and the latest one."""
+
+    root: str
+    parent: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    remote_id: str | None = None
+    url: str | None = None
+    ref: str | None = None  # what a reply needs (defaults to remote_id)
+    uncertain: bool = False  # the network already had it but gave no id (X duplicate)
+
+
+@dataclass
+class ChannelError(Exception):
+    """A failed attempt. `retryable` says whether trying again can help; `retry_at` honours the
+    network's rate-limit reset; `ambiguous` means the request may have been received."""
+
+    message: str
+    retryable: bool
+    retry_at: datetime | None = None
+    ambiguous: bool = False
+    status: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Channel(Protocol):
+    name: ClassVar[str]
+    label: ClassVar[str]
+
+    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt: ...
+
+    def preview(self, notice: Notice) -> tuple[str, int, int]:
+        """The text this channel would post, its counted length and the limit."""
+        ...
+
+
+def http_status_error(channel: str, status: int, detail: str, *,
+                      retry_at: datetime | None = None) -> ChannelError:
+    """The shared classification: 429 and 5xx retry, everything else is final."""
+    retryable = status == 429 or status >= 500 or status == 408
+    return ChannelError(f"{channel} answered {status}: {detail}"[:1000], retryable=retryable,
+                        retry_at=retry_at, status=status)
+
+
+def message_of(notice: Notice) -> str:
+    """The words of a post: the operator's own for this channel, or name, status and body."""
+    if notice.custom_text:
+        return notice.custom_text.strip()
+    status = notice.status.replace("_", " ").capitalize()
+    return f"{notice.incident_name} — {status}\n{notice.text}".strip()
+
+
+def fit_notice(notice: Notice, *, limit: int, length: Callable[[str], int],
+               link: str | None) -> tuple[str, int, int]:
+    """The post text, its counted length and the limit. Our own text is trimmed to fit; the
+    operator's custom text never is (the form refuses it when too long)."""
+    if notice.custom_text:
+        text = notice.custom_text.strip() + (f"\n\n{link}" if link else "")
+        return text, length(text), limit
+    fitted = fit(message_of(notice), limit=limit, length=length, link=link)
+    return fitted.text, fitted.length, fitted.limit

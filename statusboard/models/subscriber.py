@@ -1,0 +1,67 @@
+"""Subscribers: email addresses and webhook URLs, optionally limited to some components.
+
+Nothing is sent to a subscriber before it is confirmed (email: double opt-in; webhooks: created
+by an operator or confirmed through the contact email).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from statusboard import clock
+from statusboard.models.base import Base, new_public_id
+from statusboard.models.component import Component
+
+
+class SubscriberKind(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+subscriber_component = Table(
+    "subscriber_component",
+    Base.metadata,
+    Column("subscriber_id", ForeignKey("subscriber.id", ondelete="CASCADE"), primary_key=True),
+    Column("component_id", ForeignKey("component.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Subscriber(Base):
+    __tablename__ = "subscriber"
+    __table_args__ = (UniqueConstraint("kind", "address", name="uq_subscriber_kind_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
+    kind: Mapped[SubscriberKind]
+    # The email address (lowercased) or the webhook URL.
+    address: Mapped[str] = mapped_column(String(2000))
+    # Webhooks: where notices (disabled after failures) go.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Webhooks: the HMAC-SHA256 signing key.
+    secret: Mapped[str] = mapped_column(String(64), default=new_secret)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    failures_in_a_row: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    # Empty means every component.
+    components: Mapped[list[Component]] = relationship(secondary=subscriber_component,
+                                                       order_by="Component.position")
+
+    @property
+    def active(self) -> bool:
+        return (self.confirmed_at is not None and self.unsubscribed_at is None
+                and self.disabled_at is None)
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.kind} {self.address}>"

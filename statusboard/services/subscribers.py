@@ -1,0 +1,167 @@
+"""Subscribers: request (double opt-in), confirm, choose components, unsubscribe.
+
+Links are signed with the app's secret (itsdangerous): confirmation links expire, manage and
+unsubscribe links do not (they sit in every email ever sent). Asking again for an address that
+exists changes nothing visible: the caller answers the same either way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from statusboard import clock
+from statusboard.channels.webhook import Network, UnsafeTarget, check_target
+from statusboard.domain.errors import InvalidInput, NotFound
+from statusboard.models import Component, Delivery, DeliveryState, Subscriber, SubscriberKind
+from statusboard.models.delivery import FINAL_STATES
+
+CONFIRM_MAX_AGE = timedelta(hours=48)
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+
+
+def _confirm_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="statusboard.subscriber.confirm")
+
+
+def _manage_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="statusboard.subscriber.manage")
+
+
+def confirm_token(secret_key: str, subscriber: Subscriber) -> str:
+    return _confirm_serializer(secret_key).dumps(subscriber.public_id)
+
+
+def manage_token(secret_key: str, subscriber: Subscriber) -> str:
+    return _manage_serializer(secret_key).dumps(subscriber.public_id)
+
+
+def manage_url(base_url: str, secret_key: str, subscriber: Subscriber) -> str:
+    return f"{base_url}/subscribe/manage/{manage_token(secret_key, subscriber)}"
+
+
+def unsubscribe_url(base_url: str, secret_key: str, subscriber: Subscriber) -> str:
+    return f"{base_url}/subscribe/unsubscribe/{manage_token(secret_key, subscriber)}"
+
+
+def confirm_url(base_url: str, secret_key: str, subscriber: Subscriber) -> str:
+    return f"{base_url}/subscribe/confirm/{confirm_token(secret_key, subscriber)}"
+
+
+def clean_email(value: str) -> str:
+    email = (value or "").strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("enter an email address like name@example.com", field="email")
+    return email
+
+
+def request_email(session: Session, *, email: str, components: Iterable[Component] = ()
+                  ) -> Subscriber | None:
+    """Record the wish; return the subscriber to send a confirmation link to, or None when the
+    address is already confirmed (nothing to send, and nothing the requester may learn)."""
+    email = clean_email(email)
+    subscriber = session.scalar(select(Subscriber).where(
+        Subscriber.kind == SubscriberKind.EMAIL, Subscriber.address == email))
+    if subscriber is not None and subscriber.active:
+        return None
+    if subscriber is None:
+        subscriber = Subscriber(kind=SubscriberKind.EMAIL, address=email,
+                                created_at=clock.now())
+        session.add(subscriber)
+    subscriber.components = _leaves(components)
+    session.flush()
+    return subscriber
+
+
+def request_webhook(session: Session, *, url: str, contact_email: str,
+                    components: Iterable[Component] = (), allow: Iterable[Network] = (),
+                    confirmed: bool = False) -> Subscriber:
+    """A webhook subscriber; confirmed through its contact email unless an operator adds it."""
+    url = (url or "").strip()
+    if len(url) > 2000:
+        raise InvalidInput("the URL is too long", field="url")
+    try:
+        check_target(url, allow)
+    except UnsafeTarget as exc:
+        raise InvalidInput(str(exc), field="url") from exc
+    contact = clean_email(contact_email)
+    subscriber = session.scalar(select(Subscriber).where(
+        Subscriber.kind == SubscriberKind.WEBHOOK, Subscriber.address == url))
+    if subscriber is None:
+        subscriber = Subscriber(kind=SubscriberKind.WEBHOOK, address=url,
+                                created_at=clock.now())
+        session.add(subscriber)
+    if not subscriber.active:
+        subscriber.contact_email = contact
+        subscriber.components = _leaves(components)
+        subscriber.unsubscribed_at = None
+        subscriber.disabled_at = None
+        subscriber.failures_in_a_row = 0
+    if confirmed and subscriber.confirmed_at is None:
+        subscriber.confirmed_at = clock.now()
+    session.flush()
+    return subscriber
+
+
+def confirm(session: Session, *, secret_key: str, token: str) -> Subscriber:
+    try:
+        public_id = _confirm_serializer(secret_key).loads(
+            token, max_age=int(CONFIRM_MAX_AGE.total_seconds()))
+    except SignatureExpired as exc:
+        raise InvalidInput("this confirmation link has expired: subscribe again",
+                           field="token") from exc
+    except BadSignature as exc:
+        raise NotFound("this confirmation link is not valid", field="token") from exc
+    subscriber = _by_public_id(session, public_id)
+    now = clock.now()
+    if subscriber.confirmed_at is None or subscriber.unsubscribed_at is not None:
+        subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    return subscriber
+
+
+def from_manage_token(session: Session, *, secret_key: str, token: str) -> Subscriber:
+    try:
+        public_id = _manage_serializer(secret_key).loads(token)
+    except BadSignature as exc:
+        raise NotFound("this link is not valid", field="token") from exc
+    return _by_public_id(session, public_id)
+
+
+def set_components(session: Session, *, subscriber: Subscriber,
+                   components: Iterable[Component]) -> None:
+    subscriber.components = _leaves(components)
+
+
+def unsubscribe(session: Session, *, subscriber: Subscriber) -> None:
+    """Stop everything for this subscriber, including deliveries not yet sent."""
+    if subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = clock.now()
+    cancel_pending(session, subscriber)
+
+
+def cancel_pending(session: Session, subscriber: Subscriber) -> None:
+    session.execute(update(Delivery).where(
+        Delivery.subscriber_id == subscriber.id, Delivery.state.not_in(list(FINAL_STATES)),
+        Delivery.state != DeliveryState.SENDING).values(state=DeliveryState.CANCELLED))
+
+
+def _leaves(components: Iterable[Component]) -> list[Component]:
+    result: list[Component] = []
+    for component in components:
+        for leaf in (component.children if component.is_group else [component]):
+            if leaf not in result:
+                result.append(leaf)
+    return result
+
+
+def _by_public_id(session: Session, public_id: str) -> Subscriber:
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.public_id == public_id))
+    if subscriber is None:
+        raise NotFound("this subscription no longer exists", field="token")
+    return subscriber

@@ -1,0 +1,172 @@
+"""Operators' view of publishing under /admin/publishing: which channels are configured, a
+test post per channel, every delivery of an update with a retry button, resolutions that did
+not get through, and the live preview the update form calls."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import replace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from statusboard import clock
+from statusboard.channels.base import Channel, ChannelError, Notice
+from statusboard.channels.registry import SOCIAL, channels, settings_of, statuses
+from statusboard.db import db_session
+from statusboard.domain import markup
+from statusboard.domain.errors import InvalidInput
+from statusboard.models import Delivery, Incident, Subscriber, Update
+from statusboard.services import incidents, publishing
+from statusboard.services.publishing import ChannelChoice, PublishOptions
+
+blueprint = Blueprint("admin_publishing", __name__)
+
+
+@blueprint.before_request
+@login_required
+def _require_login() -> None:
+    return None
+
+
+@blueprint.app_context_processor
+def _channel_options_context() -> dict[str, object]:
+    """For templates/admin/_channel_options.html, included by the update form."""
+    def offered() -> list[tuple[str, str]]:
+        configured = channels()
+        return [(name, configured[name].label) for name in SOCIAL if name in configured]
+    return {"publishing_channels": offered}
+
+
+def channel_options_from_form(form: MultiDict[str, str],
+                              configured: Mapping[str, Channel] | None = None,
+                              notice: Notice | None = None) -> PublishOptions:
+    """Parse the fields of _channel_options.html into fan_out's options. A channel listed in
+    `channels_offered` but not ticked is not sent to; a custom text must fit the channel
+    (checked against `notice` for the link, when given)."""
+    configured = channels() if configured is None else configured
+    options: dict[str, ChannelChoice] = {}
+    for name in form.getlist("channels_offered"):
+        if name not in configured:
+            continue
+        custom = (form.get(f"text_{name}") or "").strip() or None
+        options[name] = ChannelChoice(send=form.get(f"send_{name}") == "on", custom_text=custom)
+        if custom and notice is not None:
+            _, length, limit = configured[name].preview(_with(notice, custom))
+            if limit and length > limit:
+                raise InvalidInput(f"the {configured[name].label} text is {length} of "
+                                   f"{limit} characters: shorten it", field=f"text_{name}")
+    return options
+
+
+def _with(notice: Notice, custom: str | None) -> Notice:
+    return replace(notice, custom_text=custom)
+
+
+def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) -> Notice:
+    base_url = current_app.config["STATUSBOARD_BASE_URL"]
+    return Notice(delivery_id="preview", incident_id=incident_id or "preview",
+                  incident_name=name, update_id="preview", status=status,
+                  text=markup.plain_text(markup.render(body)), html="",
+                  url=f"{base_url}/incidents/{incident_id or 'xxxxxxxxxxxx'}",
+                  created_at=clock.now())
+
+
+@blueprint.get("/")
+def channels_page():
+    session = db_session()
+    counts = dict(session.execute(select(Subscriber.kind, func.count())
+                                  .where(Subscriber.confirmed_at.is_not(None),
+                                         Subscriber.unsubscribed_at.is_(None),
+                                         Subscriber.disabled_at.is_(None))
+                                  .group_by(Subscriber.kind)).all())
+    return render_template("admin/publishing.html",
+                           statuses=statuses(settings_of(current_app)),
+                           problems=publishing.undelivered_resolutions(session),
+                           subscriber_counts={str(k): v for k, v in counts.items()})
+
+
+@blueprint.post("/test/<name>")
+def test_post(name: str):
+    channel = channels().get(name)
+    if channel is None:
+        abort(404, "That channel is not configured.")
+    try:
+        if name == "email":
+            channel.send_notice(to=[current_user.email], subject="Test message",  # type: ignore
+                                text="statusboard can send email from this page.")
+        else:
+            notice = draft_notice(name="Test post", status="investigating",
+                                  body=f"A test from statusboard ({secrets.token_hex(3)}).",
+                                  incident_id=None)
+            receipt = channel.publish(_with(notice, None), None)
+            flash(f"{channel.label}: sent {receipt.url or receipt.remote_id or ''}", "success")
+            return redirect(url_for("admin_publishing.channels_page"))
+    except ChannelError as error:
+        flash(f"{channel.label}: {error}", "error")
+        return redirect(url_for("admin_publishing.channels_page"))
+    flash(f"{channel.label}: sent", "success")
+    return redirect(url_for("admin_publishing.channels_page"))
+
+
+@blueprint.get("/updates/<public_id>")
+def update_deliveries(public_id: str):
+    session = db_session()
+    update = session.scalar(select(Update).where(Update.public_id == public_id))
+    if update is None:
+        abort(404, "There is no such update.")
+    return render_template("admin/publishing_update.html", update=update,
+                           deliveries=publishing.deliveries_of(session, update),
+                           counts=publishing.counts_by_state(session, update.incident))
+
+
+@blueprint.get("/incidents/<public_id>")
+def incident_deliveries(public_id: str):
+    session = db_session()
+    incident: Incident = incidents.find_incident(session, public_id)
+    return render_template("admin/publishing_incident.html", incident=incident,
+                           counts=publishing.counts_by_state(session, incident))
+
+
+@blueprint.post("/deliveries/<public_id>/retry")
+def retry(public_id: str):
+    session = db_session()
+    delivery = session.scalar(select(Delivery).where(Delivery.public_id == public_id))
+    if delivery is None:
+        abort(404, "There is no such delivery.")
+    publishing.retry_now(session, delivery=delivery)
+    session.commit()
+    flash("Queued again: the worker will send it within a second or two.", "success")
+    return redirect(url_for("admin_publishing.update_deliveries",
+                            public_id=delivery.update.public_id))
+
+
+@blueprint.post("/preview")
+def preview():
+    """Per channel: the text that would go out, its counted length and the limit."""
+    form = request.form
+    notice = draft_notice(name=form.get("name", "") or "Incident name",
+                          status=form.get("status", "investigating"), body=form.get("body", ""),
+                          incident_id=form.get("incident") or None)
+    result = {}
+    for name, channel in channels().items():
+        if name not in SOCIAL:
+            continue
+        custom = (form.get(f"text_{name}") or "").strip() or None
+        text, length, limit = channel.preview(_with(notice, custom))
+        result[name] = {"label": channel.label, "text": text, "length": length,
+                        "limit": limit, "fits": length <= limit}
+    return jsonify(channels=result)

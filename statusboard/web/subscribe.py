@@ -1,0 +1,153 @@
+"""Public subscriptions: ask (email or webhook), confirm, manage components, unsubscribe.
+
+Asking answers the same whether or not the address is known, and is rate limited. The
+unsubscribe POST also serves mail clients' one-click List-Unsubscribe-Post, which carries no
+CSRF token (the signed token in the URL is the proof)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from statusboard.channels.base import ChannelError
+from statusboard.channels.registry import channels
+from statusboard.channels.webhook import parse_allow_list
+from statusboard.db import db_session
+from statusboard.domain.errors import InvalidInput
+from statusboard.models import Component, Subscriber, SubscriberKind
+from statusboard.services import components as component_service
+from statusboard.services import subscribers
+from statusboard.web.extensions import csrf, limiter
+
+blueprint = Blueprint("subscribe", __name__, url_prefix="/subscribe")
+
+SAME_ANSWER = ("If that address can be subscribed, a confirmation link is on its way. "
+               "Nothing is sent until you follow it.")
+
+
+def _rate_limit() -> str:
+    return current_app.config["STATUSBOARD_SUBSCRIBE_RATE_LIMIT"]
+
+
+def _chosen_components() -> list[Component]:
+    wanted = set(request.form.getlist("components"))
+    return [c for c in component_service.ordered_components(db_session())
+            if c.public_id in wanted]
+
+
+def _form(**context):
+    return render_template("public/subscribe.html",
+                           components=component_service.ordered_components(db_session()),
+                           email_available="email" in channels(), **context)
+
+
+@blueprint.get("")
+def form():
+    return _form()
+
+
+@blueprint.post("")
+@limiter.limit(_rate_limit)
+def request_email():
+    session = db_session()
+    try:
+        subscriber = subscribers.request_email(session, email=request.form.get("email", ""),
+                                               components=_chosen_components())
+    except InvalidInput as error:
+        session.rollback()
+        return _form(error=error.message, email=request.form.get("email", "")), 422
+    session.commit()
+    if subscriber is not None:
+        _send_confirmation(subscriber, subscriber.address)
+    return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
+
+
+@blueprint.post("/webhook")
+@limiter.limit(_rate_limit)
+def request_webhook():
+    session = db_session()
+    allow = parse_allow_list(current_app.config["STATUSBOARD_WEBHOOK_ALLOW_PRIVATE"])
+    try:
+        subscriber = subscribers.request_webhook(
+            session, url=request.form.get("url", ""),
+            contact_email=request.form.get("contact_email", ""),
+            components=_chosen_components(), allow=allow)
+    except InvalidInput as error:
+        session.rollback()
+        return _form(webhook_error=error.message, url=request.form.get("url", "")), 422
+    session.commit()
+    if not subscriber.active and subscriber.contact_email:
+        _send_confirmation(subscriber, subscriber.contact_email)
+    return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
+
+
+def _send_confirmation(subscriber: Subscriber, to: str) -> None:
+    email = channels().get("email")
+    if email is None:
+        current_app.logger.error("subscription asked but no SMTP is configured")
+        return
+    config = current_app.config
+    link = subscribers.confirm_url(config["STATUSBOARD_BASE_URL"], config["SECRET_KEY"],
+                                   subscriber)
+    what = "status updates by email" if subscriber.kind is SubscriberKind.EMAIL else \
+        f"webhook notifications to {subscriber.address}"
+    try:
+        email.send_notice(to=[to], subject="Confirm your subscription",  # type: ignore
+                          text=f"Someone, hopefully you, asked for {what} from "
+                               f"{config['STATUSBOARD_PAGE_NAME']}.\n\nConfirm within 48 "
+                               f"hours: {link}\n\nIf it was not you, ignore this message.")
+    except ChannelError as error:
+        current_app.logger.error("confirmation email failed: %s", error)
+
+
+@blueprint.get("/confirm/<token>")
+def confirm(token: str):
+    session = db_session()
+    subscriber = subscribers.confirm(session, secret_key=current_app.config["SECRET_KEY"],
+                                     token=token)
+    session.commit()
+    flash("You are subscribed.", "success")
+    return redirect(url_for("subscribe.manage", token=_manage_token(subscriber)))
+
+
+def _manage_token(subscriber: Subscriber) -> str:
+    return subscribers.manage_token(current_app.config["SECRET_KEY"], subscriber)
+
+
+def _subscriber(token: str) -> Subscriber:
+    return subscribers.from_manage_token(db_session(), token=token,
+                                         secret_key=current_app.config["SECRET_KEY"])
+
+
+@blueprint.route("/manage/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    session = db_session()
+    subscriber = _subscriber(token)
+    if request.method == "POST":
+        subscribers.set_components(session, subscriber=subscriber,
+                                   components=_chosen_components())
+        session.commit()
+        flash("Your choice of components is saved.", "success")
+        return redirect(url_for("subscribe.manage", token=token))
+    return render_template("public/subscribe_manage.html", subscriber=subscriber, token=token,
+                           components=component_service.ordered_components(session),
+                           chosen={c.public_id for c in subscriber.components})
+
+
+@blueprint.get("/unsubscribe/<token>")
+def unsubscribe_form(token: str):
+    # A GET never unsubscribes: mail scanners follow links.
+    return render_template("public/subscribe_unsubscribe.html", subscriber=_subscriber(token),
+                           token=token)
+
+
+@blueprint.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe(token: str):
+    session = db_session()
+    subscriber = _subscriber(token)
+    subscribers.unsubscribe(session, subscriber=subscriber)
+    session.commit()
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return "", 204
+    return render_template("public/subscribe_sent.html",
+                           message="You are unsubscribed. Nothing more will be sent.")

@@ -1,0 +1,60 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from statusboard.channels.base import ChannelError, Notice, ThreadRef
+from statusboard.channels.email import EmailChannel
+
+
+def _channel(smtp):
+    return EmailChannel(host="127.0.0.1", port=smtp.port, sender="status@example.com",
+                        starttls=False, page_name="Example Status", timeout=2)
+
+
+def _notice(address="reader@example.com", delivery_id="d1"):
+    return Notice(delivery_id=delivery_id, incident_id="i", incident_name="API errors",
+                  update_id="u", status="investigating", text="Looking.",
+                  html="<p>Looking.</p>", url="https://status.example.com/incidents/i",
+                  created_at=datetime(2026, 11, 24, tzinfo=UTC), address=address,
+                  manage_url="https://status.example.com/subscribe/manage/t",
+                  unsubscribe_url="https://status.example.com/subscribe/unsubscribe/t")
+
+
+def test_message_has_a_stable_id_thread_headers_and_one_click_unsubscribe(mailbox):
+    channel = _channel(mailbox)
+    receipt = channel.publish(_notice(), ThreadRef(root="<a@example.com>",
+                                                  parent="<b@example.com>"))
+    channel.close()
+    [message] = mailbox.messages
+    assert message["Message-ID"] == receipt.remote_id == "<d1@example.com>"
+    assert message["In-Reply-To"] == "<b@example.com>"
+    assert message["References"] == "<a@example.com> <b@example.com>"
+    assert message["List-Unsubscribe"] == \
+        "<https://status.example.com/subscribe/unsubscribe/t>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Subject"] == "[Example Status] API errors — Investigating"
+    assert "subscribe/manage/t" in message.get_content()
+
+
+def test_one_connection_carries_many_messages(mailbox):
+    channel = _channel(mailbox)
+    for n in range(5):
+        channel.publish(_notice(delivery_id=f"d{n}"), None)
+    channel.close()
+    assert len(mailbox.messages) == 5
+    assert len(mailbox.handler.peers) == 5 and len(set(mailbox.handler.peers)) == 1
+
+
+def test_a_refused_mailbox_fails_for_good(mailbox):
+    mailbox.handler.refuse.add("gone@example.com")
+    with pytest.raises(ChannelError) as caught:
+        _channel(mailbox).publish(_notice(address="gone@example.com"), None)
+    assert not caught.value.retryable
+
+
+def test_an_unreachable_server_is_retried():
+    channel = EmailChannel(host="127.0.0.1", port=9, sender="s@example.com", starttls=False,
+                           timeout=1)
+    with pytest.raises(ChannelError) as caught:
+        channel.publish(_notice(), None)
+    assert caught.value.retryable

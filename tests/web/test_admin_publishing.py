@@ -1,0 +1,77 @@
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from statusboard.domain.errors import InvalidInput
+from statusboard.domain.statuses import Impact
+from statusboard.models import Delivery, DeliveryState
+from statusboard.services import incidents
+from statusboard.services.audit import Actor
+from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
+from tests.fakes.publishing import deliver
+
+
+@pytest.fixture
+def app_overrides(publishing_overrides):
+    return publishing_overrides
+
+
+def test_channels_page_names_missing_variables_of_unconfigured_channels(
+        admin_client, app, monkeypatch):
+    page = admin_client.get("/admin/publishing/")
+    assert page.status_code == 200
+    assert b"STATUSBOARD_X_API_KEY" not in page.data  # configured in this app
+    app.config["STATUSBOARD_X_API_KEY"] = None
+    page = admin_client.get("/admin/publishing/")
+    assert b"not configured" in page.data and b"STATUSBOARD_X_API_KEY" in page.data
+
+
+def test_send_test_post_reaches_the_network(admin_client, fake_mastodon):
+    response = admin_client.post("/admin/publishing/test/mastodon")
+    assert response.status_code == 302
+    assert len(fake_mastodon.statuses) == 1
+    assert "A test from statusboard" in fake_mastodon.statuses[0]["content"]
+
+
+def test_preview_returns_each_channels_text_and_counted_length(admin_client):
+    response = admin_client.post("/admin/publishing/preview", data={
+        "name": "API errors", "status": "investigating", "body": "日本" * 200,
+        "text_mastodon": "Custom words."})
+    data = response.get_json()["channels"]
+    assert data["x"]["length"] <= 280 and data["x"]["limit"] == 280
+    assert "https://" not in data["x"]["text"]  # X link is off by default
+    assert data["bluesky"]["text"].endswith("/incidents/xxxxxxxxxxxx")
+    assert data["mastodon"]["text"].startswith("Custom words.")
+
+
+def test_update_page_lists_deliveries_and_retry_requeues_a_failed_one(
+        app, admin_client, session, admin, clock, fake_mastodon, fake_x, fake_bluesky):
+    fake_mastodon.fail_next(401, {"error": "The access token is invalid"})
+    incident = incidents.open_incident(session, name="API errors", impact=Impact.MINOR,
+                                       body="Looking.", actor=Actor(admin, "test"))
+    session.commit()
+    deliver(app, session)
+    update = incident.updates[0]
+    page = admin_client.get(f"/admin/publishing/updates/{update.public_id}")
+    assert b"The access token is invalid" in page.data and b"Retry now" in page.data
+    failed = session.scalar(select(Delivery).where(Delivery.state == DeliveryState.FAILED))
+    admin_client.post(f"/admin/publishing/deliveries/{failed.public_id}/retry")
+    deliver(app, session)
+    assert failed.state is DeliveryState.SENT and len(fake_mastodon.statuses) == 1
+    counts = admin_client.get(f"/admin/publishing/incidents/{incident.public_id}")
+    assert b"3 sent" in counts.data
+
+
+def test_form_fields_become_fan_out_options(app):
+    with app.test_request_context():
+        form = MultiDict([("channels_offered", "x"), ("channels_offered", "mastodon"),
+                          ("send_mastodon", "on"), ("text_mastodon", "Own words.")])
+        options = channel_options_from_form(form)
+        assert options["x"].send is False
+        assert options["mastodon"].send is True
+        assert options["mastodon"].custom_text == "Own words."
+        notice = draft_notice(name="API", status="investigating", body="b", incident_id=None)
+        with pytest.raises(InvalidInput, match="280"):
+            channel_options_from_form(MultiDict([("channels_offered", "x"),
+                                                 ("send_x", "on"), ("text_x", "w " * 200)]),
+                                      notice=notice)

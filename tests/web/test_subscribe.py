@@ -1,0 +1,109 @@
+import re
+from datetime import timedelta
+
+import pytest
+from itsdangerous.timed import TimestampSigner
+from sqlalchemy import select
+
+from statusboard.models import Subscriber, SubscriberKind
+from statusboard.services import components, subscribers
+from statusboard.services.audit import Actor
+
+
+@pytest.fixture
+def app_overrides(publishing_overrides):
+    return publishing_overrides
+
+
+def _link(message, kind):
+    return re.search(rf"https://status\.example\.com(/subscribe/{kind}/\S+)",
+                     message.get_content()).group(1)
+
+
+def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, session, mailbox,
+                                                                   clock):
+    api = components.create_component(session, name="API", actor=Actor(None, "test"))
+    session.commit()
+    response = client.post("/subscribe", data={"email": "Reader@Example.com",
+                                               "components": [api.public_id]})
+    assert response.status_code == 200
+    subscriber = session.scalar(select(Subscriber))
+    assert subscriber.address == "reader@example.com" and not subscriber.active
+    [confirmation] = mailbox.messages
+    response = client.get(_link(confirmation, "confirm"))
+    assert response.status_code == 302 and "/subscribe/manage/" in response.location
+    session.rollback()  # end the read snapshot; reload
+    assert subscriber.active and [c.name for c in subscriber.components] == ["API"]
+    manage = client.get(response.location)
+    assert b"reader@example.com" in manage.data
+    token = response.location.rsplit("/", 1)[1]
+    assert client.get(f"/subscribe/unsubscribe/{token}").status_code == 200
+    session.rollback()  # end the read snapshot; reload
+    assert subscriber.active  # a GET (a link scanner) changes nothing
+    one_click = client.post(f"/subscribe/unsubscribe/{token}",
+                            data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 204
+    session.rollback()  # end the read snapshot; reload
+    assert subscriber.unsubscribed_at is not None
+
+
+def test_the_answer_is_the_same_whether_or_not_the_address_exists(client, session, mailbox):
+    first = client.post("/subscribe", data={"email": "reader@example.com"})
+    subscriber = session.scalar(select(Subscriber))
+    subscriber.confirmed_at = subscriber.created_at
+    session.commit()
+    again = client.post("/subscribe", data={"email": "reader@example.com"})
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data
+    assert len(mailbox.messages) == 1  # the confirmed address gets no second email
+
+
+def test_a_bad_address_is_refused_and_nothing_is_stored(client, session, mailbox):
+    response = client.post("/subscribe", data={"email": "not-an-address"})
+    assert response.status_code == 422 and b"name@example.com" in response.data
+    assert session.scalars(select(Subscriber)).all() == [] and mailbox.messages == []
+
+
+def test_confirmation_links_expire(client, session, clock, app, monkeypatch):
+    # itsdangerous reads the wall clock; make it read ours.
+    monkeypatch.setattr(TimestampSigner, "get_timestamp",
+                        lambda self: int(clock.now().timestamp()))
+    subscriber = subscribers.request_email(session, email="late@example.com")
+    session.commit()
+    token = subscribers.confirm_token(app.config["SECRET_KEY"], subscriber)
+    clock.advance(timedelta(hours=47))
+    assert client.get(f"/subscribe/confirm/{token}").status_code == 302
+    clock.advance(timedelta(hours=2))
+    response = client.get(f"/subscribe/confirm/{token}")
+    assert response.status_code == 422 and b"expired" in response.data
+
+
+def test_a_forged_link_is_refused(client):
+    assert client.get("/subscribe/manage/forged.token").status_code == 404
+    assert client.post("/subscribe/unsubscribe/forged.token").status_code == 404
+
+
+def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
+        client, session, mailbox, receiver):
+    refused = client.post("/subscribe/webhook", data={"url": "http://10.0.0.1/hook",
+                                                      "contact_email": "ops@example.org"})
+    assert refused.status_code == 422 and b"private" in refused.data
+    ok = client.post("/subscribe/webhook", data={"url": receiver.url + "/hook",
+                                                 "contact_email": "ops@example.org"})
+    assert ok.status_code == 200
+    hook = session.scalar(select(Subscriber).where(Subscriber.kind == SubscriberKind.WEBHOOK))
+    assert hook.address == receiver.url + "/hook" and not hook.active
+    [confirmation] = mailbox.messages
+    assert confirmation["To"] == "ops@example.org"
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_overrides(self, publishing_overrides):
+        return {**publishing_overrides, "RATELIMIT_ENABLED": True,
+                "SUBSCRIBE_RATE_LIMIT": "2 per minute"}
+
+    def test_subscribing_is_rate_limited(self, client, mailbox):
+        codes = [client.post("/subscribe", data={"email": f"r{n}@example.com"}).status_code
+                 for n in range(3)]
+        assert codes == [200, 200, 429]
