@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_maintenance,
         admin_nags,
+        admin_report,
         admin_tokens,
         api_v1,
         api_v2,
@@ -35,3 +36,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")
     app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")
+    app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
