@@ -2,8 +2,9 @@
 answered and resolved incidents, overall and per component, over the last N days.
 
 Read queries only. Which rows count:
-- promises falling due in the window (and before now); maintenance windows count only through
-  their "over by" promise, never in the incident figures;
+- promises settled in the window: kept or superseded when answered, broken at their due time
+  (also while still unanswered); maintenance windows count only through their "over by"
+  promise, never in the incident figures;
 - incidents (not maintenance) that started in the window; resolution figures use those of them
   that are resolved.
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from statusboard import clock
@@ -41,7 +42,7 @@ class Counted:
     """One promise that has an outcome, with what it belongs to."""
 
     kind: str
-    due_at: datetime
+    settled_at: datetime
     kept: bool
     component_ids: frozenset[int]
 
@@ -78,9 +79,10 @@ def _window(days: int, now: datetime | None) -> tuple[datetime, datetime]:
 
 def counted_promises(session: Session, *, since: datetime, now: datetime,
                      kinds: Sequence[PromiseKind] = tuple(PromiseKind)) -> list[Counted]:
+    settled_at = func.coalesce(Promise.broken_at, Promise.closed_at, Promise.due_at)
     rows = session.scalars(
         select(Promise).join(Promise.incident)
-        .where(Promise.due_at >= since, Promise.due_at < now,
+        .where(settled_at >= since, settled_at < now,
                Promise.kind.in_([k.value for k in kinds]),
                or_(Incident.kind == IncidentKind.INCIDENT,
                    Promise.kind == PromiseKind.MAINTENANCE_END))
@@ -90,7 +92,8 @@ def counted_promises(session: Session, *, since: datetime, now: datetime,
     for promise in rows:
         kept = promise_outcome(promise.status, promise.due_at, now)
         if kept is not None:
-            counted.append(Counted(promise.kind.value, promise.due_at, kept,
+            settled = promise.broken_at or promise.closed_at or promise.due_at
+            counted.append(Counted(promise.kind.value, settled, kept,
                                    frozenset(c.id for c in promise.incident.components)))
     return counted
 
@@ -132,7 +135,7 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
     for start, end in zip(starts, [*starts[1:], now], strict=True):
         tally = Tally()
         for promise in promises:
-            if start <= promise.due_at < end:
+            if start <= promise.settled_at < end:
                 tally = tally.plus(promise.kept)
         weeks.append(Week(start, end, tally))
     return Report(days=days, since=since, now=now, overall=figures_for(None),
