@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 KEPT_STATUSES = frozenset({"kept", "superseded"})
 BROKEN_STATUSES = frozenset({"broken"})
@@ -175,14 +175,16 @@ def figures(promises: Iterable[tuple[str, bool]], incidents: Sequence[IncidentTi
         longest_overrun=max((i.longest_overrun for i in incidents), default=None))
 
 
-def week_starts(since: datetime, now: datetime) -> list[datetime]:
-    """Seven-day buckets counted back from now; the oldest may be shorter (clipped at since)."""
-    starts = []
-    end = now
-    while end > since:
-        starts.append(max(since, end - timedelta(days=7)))
-        end -= timedelta(days=7)
-    return starts[::-1]
+def weeks(since: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
+    """Calendar weeks (UTC days) counted back from the end of today; the newest ends now and
+    the oldest is clipped at since."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    bounds, edge = [], today + timedelta(days=1)
+    while edge > since:
+        start = max(since, edge - timedelta(days=7))
+        bounds.append((start, min(edge, now)))
+        edge -= timedelta(days=7)
+    return bounds[::-1]
 
 
 def format_duration(value: timedelta | None) -> str:

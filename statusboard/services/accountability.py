@@ -26,7 +26,7 @@ from statusboard.domain.accountability import (
     UpdateTimes,
     figures,
     promise_outcome,
-    week_starts,
+    weeks,
 )
 from statusboard.domain.errors import InvalidInput
 from statusboard.models import Component, Incident, IncidentKind, Promise, PromiseKind
@@ -130,16 +130,15 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
         {cid for p in promises for cid in p.component_ids}
     components = [ComponentFigures(c, figures_for(c)) for c in ordered_components(session)
                   if not c.is_group or c.id in touched]
-    weeks = []
-    starts = week_starts(since, now)
-    for start, end in zip(starts, [*starts[1:], now], strict=True):
+    by_week = []
+    for start, end in weeks(since, now):
         tally = Tally()
         for promise in promises:
             if start <= promise.settled_at < end:
                 tally = tally.plus(promise.kept)
-        weeks.append(Week(start, end, tally))
+        by_week.append(Week(start, end, tally))
     return Report(days=days, since=since, now=now, overall=figures_for(None),
-                  components=components, weeks=weeks)
+                  components=components, weeks=by_week)
 
 
 def updates_on_time(session: Session, *, days: int = PUBLIC_DAYS, now: datetime | None = None

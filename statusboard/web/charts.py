@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from statusboard.domain.accountability import format_duration
 from statusboard.services.accountability import ComponentFigures, Week
@@ -38,6 +39,16 @@ def _segments(parts: Sequence[tuple[str, float]], scale: float) -> tuple[Segment
     return tuple(segments)
 
 
+def _days(first: datetime, last: datetime) -> str:
+    """"18–24 Nov", "28 Oct – 3 Nov" (UTC days)."""
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
+    if first.date() == last.date():
+        return f"{first.day} {first:%b}"
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {last:%b}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b}"
+
+
 def promise_weeks(weeks: Sequence[Week]) -> list[BarRow]:
     """Kept (then broken) promises per week, on one scale."""
     scale = max((w.promises.total for w in weeks), default=0)
@@ -46,21 +57,21 @@ def promise_weeks(weeks: Sequence[Week]) -> list[BarRow]:
         tally = week.promises
         note = (f"{tally.kept} kept, {tally.broken} broken" if tally.total
                 else "no promises due")
-        rows.append(BarRow(f"{week.start.day} {week.start:%b}",
+        rows.append(BarRow(_days(week.start, week.end - timedelta(microseconds=1)),
                            _segments([("kept", tally.kept), ("broken", tally.broken)], scale),
                            note))
     return rows
 
 
 def mttr_by_component(components: Sequence[ComponentFigures]) -> list[BarRow]:
-    """Median time to resolve per component (p90 as a lighter extension), on one scale."""
+    """Median time to resolve per component (p90 as a lighter extension), on one scale;
+    components without a resolved incident are left out (the table lists them)."""
     scale = max((c.figures.mttr_p90.total_seconds() for c in components
                  if c.figures.mttr_p90 is not None), default=0.0)
     rows = []
     for item in components:
         median, p90 = item.figures.mttr_median, item.figures.mttr_p90
         if median is None or p90 is None:
-            rows.append(BarRow(item.component.name, (), "no resolved incidents"))
             continue
         rows.append(BarRow(
             item.component.name,

@@ -6,7 +6,7 @@ from statusboard.domain.accountability import (
     median,
     percentile,
     promise_outcome,
-    week_starts,
+    weeks,
 )
 
 MIN = timedelta(minutes=1)
@@ -38,11 +38,12 @@ def test_p90_is_the_nearest_rank():
     assert percentile([7 * MIN], 0.9) == 7 * MIN
 
 
-def test_weeks_count_back_from_now_and_the_oldest_is_clipped():
-    starts = week_starts(NOW - timedelta(days=30), NOW)
-    assert len(starts) == 5
-    assert starts[0] == NOW - timedelta(days=30)
-    assert starts[-1] == NOW - timedelta(days=7)
+def test_weeks_are_calendar_weeks_back_from_today_and_the_oldest_is_clipped():
+    bounds = weeks(NOW - timedelta(days=30), NOW)
+    assert len(bounds) == 5
+    assert bounds[0] == (NOW - timedelta(days=30), datetime(2026, 10, 28, tzinfo=UTC))
+    assert bounds[-1] == (datetime(2026, 11, 18, tzinfo=UTC), NOW)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
 
 
 def test_durations_read_as_minutes_hours_or_days():
