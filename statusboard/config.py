@@ -156,6 +156,9 @@ SETTINGS: list[Setting] = [
             secret=True),
     Setting("PUBLIC_HONESTY", True, _bool,
             "say publicly when a promised update or ETA has passed; off keeps it internal"),
+    Setting("PUBLIC_ACCOUNTABILITY", False, _bool,
+            "show \"Updates on time: N% over 90 days\" (next-update promises kept) on the "
+            "public status page"),
     Setting("NAG_HEADS_UP_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 5),
             _minutes_each_impact,
             "heads-up to the owner this long before a promise falls due (skipped for shorter "

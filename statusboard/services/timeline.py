@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
+from statusboard.domain.accountability import Tally
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import (
     INDICATOR_DESCRIPTIONS,
@@ -21,7 +22,7 @@ from statusboard.domain.statuses import (
     rollup,
 )
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import maintenance
+from statusboard.services import accountability, maintenance
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
 
@@ -52,6 +53,8 @@ class PageView:
     now: datetime
     version: int
     updated_at: datetime | None
+    # Next-update promises kept over the last 90 days; only when the page owner shows it.
+    updates_on_time: Tally | None = None
 
     def promise_state(self, incident: Incident) -> PromiseState:
         return PromiseState(incident.next_update_at, incident.eta_at, self.now)
@@ -81,7 +84,7 @@ def open_incidents(session: Session) -> list[Incident]:
         .options(*_with_timeline()).order_by(Incident.started_at.desc())))
 
 
-def page_view(session: Session) -> PageView:
+def page_view(session: Session, *, public_accountability: bool = False) -> PageView:
     now = clock.now()
     rows = component_rows(session)
     incidents = open_incidents(session)
@@ -100,7 +103,9 @@ def page_view(session: Session) -> PageView:
                     rows=rows, open_incidents=incidents, recent_incidents=recent, now=now,
                     active_maintenance=maintenance.active(session),
                     upcoming_maintenance=maintenance.upcoming(session, limit=10),
-                    version=version, updated_at=updated_at)  # type: ignore[arg-type]
+                    version=version, updated_at=updated_at,  # type: ignore[arg-type]
+                    updates_on_time=accountability.updates_on_time(session, now=now)
+                    if public_accountability else None)
 
 
 def incident_with_timeline(session: Session, public_id: str) -> Incident | None:

@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
         admin_maintenance,
         admin_nags,
         admin_publishing,
+        admin_report,
         admin_tokens,
         api_v1,
         api_v2,
@@ -39,3 +40,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
+    app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")

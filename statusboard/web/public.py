@@ -17,7 +17,9 @@ blueprint = Blueprint("public", __name__)
 @blueprint.route("/")
 @snapshot
 def index():
-    view = timeline.page_view(db_session())
+    view = timeline.page_view(
+        db_session(),
+        public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"])
     return render_template("public/index.html", view=view)
 
 

@@ -1,0 +1,36 @@
+"""Admin → Report: promises kept vs broken, ETA accuracy, time to update and to resolve, per
+component and overall, for the last 30 or 90 days. Open to every operator."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import login_required
+
+from statusboard.db import db_session
+from statusboard.domain.accountability import format_duration
+from statusboard.services import accountability
+from statusboard.web import charts
+
+blueprint = Blueprint("admin_report", __name__)
+
+
+@blueprint.before_request
+@login_required
+def _require_login() -> None:
+    return None
+
+
+@blueprint.app_template_filter("duration")
+def _duration(value):
+    return format_duration(value)
+
+
+@blueprint.route("/")
+def index():
+    days = request.args.get("days", str(accountability.WINDOWS[0]))
+    if not days.isdigit() or int(days) not in accountability.WINDOWS:
+        abort(400, "The report covers the last 30 or 90 days: use ?days=30 or ?days=90.")
+    report = accountability.report(db_session(), days=int(days))
+    return render_template("admin/report.html", report=report, windows=accountability.WINDOWS,
+                           week_rows=charts.promise_weeks(report.weeks),
+                           mttr_rows=charts.mttr_by_component(report.components))
