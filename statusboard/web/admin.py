@@ -18,6 +18,7 @@ from statusboard.models import AuditEvent, Component, Role
 from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
 from statusboard.web import forms
+from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
 
 blueprint = Blueprint("admin", __name__)
 
@@ -86,7 +87,9 @@ def declare():
                 status=IncidentStatus(form.status.data), body=form.body.data, actor=_actor(),
                 eta=form.eta_value(_zone()), next_update_at=form.next_update_value(_zone()),
                 component_changes=forms.component_changes(request.form, leaves),
-                notify=form.notify.data, minutes_by_impact=_minutes())
+                notify=form.notify.data, minutes_by_impact=_minutes(),
+                channels=_channel_choices(form.name.data, form.status.data, form.body.data,
+                                          None))
             session.commit()
         except DomainError as error:
             _show_error(form, error)
@@ -136,13 +139,17 @@ def post_update(public_id: str):
             if form.status.data == IncidentStatus.RESOLVED:
                 incidents.resolve(session, incident=incident, body=form.body.data,
                                   actor=_actor(), notify=form.notify.data,
-                                  component_changes=_resolution_changes(incident, changes))
+                                  component_changes=_resolution_changes(incident, changes),
+                                  channels=_channel_choices(incident.name, form.status.data,
+                                                            form.body.data, incident.public_id))
             else:
                 incidents.post_update(
                     session, incident=incident, status=IncidentStatus(form.status.data),
                     body=form.body.data, actor=_actor(), eta=eta,
                     next_update_at=form.next_update_value(_zone()), component_changes=changes,
-                    notify=form.notify.data, minutes_by_impact=_minutes())
+                    notify=form.notify.data, minutes_by_impact=_minutes(),
+                    channels=_channel_choices(incident.name, form.status.data, form.body.data,
+                                              incident.public_id))
             session.commit()
         except DomainError as error:
             _show_error(form, error)
@@ -153,6 +160,12 @@ def post_update(public_id: str):
     return render_template("admin/update.html", form=form, incident=incident, leaves=leaves,
                            preview=preview, chosen=request.form, minutes=_minutes(),
                            view=timeline.page_view(session), repeated=repeated), status
+
+
+def _channel_choices(name: str, status: str, body: str, incident_id: str | None):
+    """The form's per-channel choices (untick a network, or a custom text that must fit)."""
+    notice = draft_notice(name=name, status=status, body=body, incident_id=incident_id)
+    return channel_options_from_form(request.form, notice=notice)
 
 
 def _resolution_changes(incident, changes: dict[Component, ComponentStatus]
