@@ -25,9 +25,10 @@ GROUPS = {
 }
 
 PAST = [
-    # (days ago, name, impact, component, component status, [(minutes after start, status, body)])
+    # (days ago, name, impact, component, component status, ETA in minutes,
+    #  [(minutes after start, status, body)])
     (3, "Delayed webhook deliveries", Impact.MINOR, "Webhooks",
-     ComponentStatus.DEGRADED_PERFORMANCE, [
+     ComponentStatus.DEGRADED_PERFORMANCE, 45, [
         (0, "investigating", "Webhook deliveries are arriving up to 10 minutes late. We are "
                              "looking into it."),
         (18, "identified", "A queue consumer stopped after a configuration change. We are "
@@ -37,7 +38,7 @@ PAST = [
         (75, "resolved", "Deliveries have been on time for 30 minutes. All delayed webhooks "
                          "were delivered; none were lost."),
     ]),
-    (9, "Dashboard login errors", Impact.MAJOR, "Dashboard", ComponentStatus.PARTIAL_OUTAGE, [
+    (9, "Dashboard login errors", Impact.MAJOR, "Dashboard", ComponentStatus.PARTIAL_OUTAGE, 30, [
         (0, "investigating", "Some customers see an error after logging in to the dashboard."),
         (12, "identified", "An expired certificate on one of our identity servers. We are "
                            "replacing it."),
@@ -57,9 +58,9 @@ def seed(session: Session) -> None:
     now = clock.now()
     try:
         by_name = _components(session, actor)
-        for days, name, impact, component, status, steps in PAST:
+        for days, name, impact, component, status, eta, steps in PAST:
             _past_incident(session, actor, now - timedelta(days=days, hours=2), name, impact,
-                           by_name[component], status, steps)
+                           by_name[component], status, eta, steps)
         _ongoing_incident(session, actor, now, by_name)
         _upcoming_maintenance(session, actor, now, by_name)
     finally:
@@ -78,18 +79,19 @@ def _components(session: Session, actor: Actor) -> dict[str, Component]:
     return by_name
 
 
-def _past_incident(session, actor, start, name, impact, component, status, steps) -> None:
+def _past_incident(session, actor, start, name, impact, component, status, eta,
+                   steps) -> None:
     clock.freeze(start)
     incident = incidents.open_incident(session, name=name, impact=impact, body=steps[0][2],
-                                       actor=actor, component_changes={component: status})
+                                       actor=actor, component_changes={component: status},
+                                       eta=start + timedelta(minutes=eta))
     for minutes, step_status, body in steps[1:]:
         clock.freeze(start + timedelta(minutes=minutes))
         if step_status == "resolved":
             incidents.resolve(session, incident=incident, body=body, actor=actor)
         else:
             incidents.post_update(session, incident=incident,
-                                  status=IncidentStatus(step_status), body=body, actor=actor,
-                                  eta=None)
+                                  status=IncidentStatus(step_status), body=body, actor=actor)
 
 
 def _ongoing_incident(session, actor, now, by_name) -> None:
