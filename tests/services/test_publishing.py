@@ -143,7 +143,7 @@ def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
     assert fake_mastodon.statuses == []  # the first failed; the second must not overtake it
     first, second = session.scalars(select(Delivery).where(Delivery.channel == "mastodon")
                                     .order_by(Delivery.id)).all()
-    assert first.state is DeliveryState.RETRYING and second.state is DeliveryState.QUEUED
+    assert first.state is DeliveryState.RETRYING and second.state is DeliveryState.WAITING
     clock.advance(timedelta(minutes=1))
     deliver(app, session)
     assert [s["content"] for s in fake_mastodon.statuses][0].startswith("API errors")
