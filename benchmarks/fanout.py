@@ -48,8 +48,8 @@ def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe"
     for n in range(samples):
         before = [len(f.requests) for f in networks]
         _, committed = open_incident(app, f"{label} {n}")
-        ok = wait_until(lambda: all(_posts(f, b) for f, b in zip(networks, before, strict=True)),
-                        timeout=10)
+        ok = wait_until(lambda before=before: all(
+            _posts(f, b) for f, b in zip(networks, before, strict=True)), timeout=10)
         if not ok:
             raise SystemExit(f"social deliveries of probe {n} did not arrive")
         for fake, start in zip(networks, before, strict=True):
