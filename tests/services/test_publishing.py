@@ -212,7 +212,7 @@ def test_retry_policy_backs_off_with_jitter_and_gives_up_on_final_answers():
 
 def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
         app, session, clock, actor, api, fake_mastodon):
-    fake_mastodon.fail_next(200, {}, delay=3)  # longer than the 2 s timeout: outcome unknown
+    fake_mastodon.fail_next(200, {}, delay=2.5)  # longer than the 2 s timeout: outcome unknown
     _open(session, actor, api)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
@@ -251,7 +251,7 @@ def _notice_for(app, session, row):
 
 def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
         app, session, clock, actor, api, fake_bluesky):
-    fake_bluesky.fail_next(200, {}, delay=3)  # stored? no: times out before the server acts
+    fake_bluesky.fail_next(200, {}, delay=2.5)  # stored? no: times out before the server acts
     _open(session, actor, api)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
