@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from statusboard.channels.base import ChannelError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
@@ -395,3 +395,47 @@ def test_mastodon_rate_limit_is_retried(app, session, clock, actor, api, fake_ma
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     assert row.state is DeliveryState.RETRYING
+
+
+def test_bluesky_rate_limit_waits_for_its_reset_header(app, session, clock, actor, api,
+                                                       fake_bluesky):
+    from tests.fakes.social import BLUESKY_429
+    reset = int((START + timedelta(minutes=5)).timestamp())
+    fake_bluesky.fail_next(429, BLUESKY_429, {"ratelimit-reset": str(reset)})
+    _open(session, actor, api)
+    deliver(app, session)
+    row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
+    assert row.state is DeliveryState.RETRYING and "RateLimitExceeded" in row.last_error
+    assert row.next_attempt_at > datetime.fromtimestamp(reset, UTC)
+
+
+def test_x_rejecting_the_credentials_fails_at_once(app, session, clock, actor, api, admin,
+                                                   fake_x, mailbox):
+    from tests.fakes.social import X_UNAUTHORIZED
+    fake_x.fail_next(401, X_UNAUTHORIZED)
+    _open(session, actor, api)
+    deliver(app, session)
+    row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
+    assert row.state is DeliveryState.FAILED and row.attempts == 1
+    assert any(m["To"] == "admin@example.com" for m in mailbox.messages)
+
+
+def test_concurrent_workers_never_send_the_same_delivery_twice(app, session, clock, actor, api,
+                                                               receiver, fake_mastodon):
+    import threading
+    for n in range(40):
+        _subscribe_webhook(session, f"{receiver.url}/hook/{n}")
+    _open(session, actor, api)
+    expected = session.scalar(select(func.count()).select_from(Delivery))
+    workers = [threading.Thread(target=deliver, args=(app,), kwargs={"worker": f"w{n}"})
+               for n in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    ids = [r.headers["x-statusboard-delivery"] for r in receiver.deliveries]
+    assert len(ids) == len(set(ids)) == 80  # an incident and a component event each
+    session.rollback()
+    states = {d.state for d in session.scalars(select(Delivery))}
+    assert states == {DeliveryState.SENT} and expected == 83
+    assert len(fake_mastodon.statuses) == 1
