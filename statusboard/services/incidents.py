@@ -136,14 +136,14 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
 
 def resolve(session: Session, *, incident: Incident, body: str, actor: Actor,
             component_changes: Mapping[Component, ComponentStatus] | None = None,
-            notify: bool = True) -> Update:
+            notify: bool = True, channels: publishing.PublishOptions | None = None) -> Update:
     """Resolve; components the incident touched go back to operational unless told otherwise."""
     if component_changes is None:
         component_changes = {c: ComponentStatus.OPERATIONAL for c in incident.components
                              if not c.is_group}
     return post_update(session, incident=incident, status=IncidentStatus.RESOLVED, body=body,
                        actor=actor, component_changes=component_changes, notify=notify,
-                       action="incident.resolve")
+                       action="incident.resolve", channels=channels)
 
 
 def _eta_in_force(incident: Incident, eta: datetime | None | Keep, now: datetime
