@@ -5,7 +5,7 @@ killed with SIGKILL in the middle of a fan-out and started again.
 
 Phase 1: three workers send one update to 997 webhook subscribers plus X, Mastodon and
 Bluesky (1,000 deliveries). Phase 2: the same with slow receivers; one worker is killed with
-SIGKILL mid fan-out and restarted; claims it held expire (short lease) and are retried with
+SIGKILL mid fan-out and restarted; claims it held expire (10 s lease) and are retried with
 each network's idempotency (delivery-id header, Mastodon Idempotency-Key, Bluesky record key).
 Counts what every fake server received. Last line: one JSON object.
 """
@@ -55,7 +55,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="workers-"))
     url = fresh_database(args.database_url or f"sqlite:///{workdir / 'workers.db'}")
     fakes = Fakes()
-    env = fakes.environment(url, STATUSBOARD_DELIVERY_LEASE_SECONDS="3",
+    env = fakes.environment(url, STATUSBOARD_DELIVERY_LEASE_SECONDS="10",
                             STATUSBOARD_DELIVERY_TIMEOUT_SECONDS="2")
     app = app_for(env)
     add_subscribers(app, webhooks=args.subscribers, emails=0, receiver_url=fakes.webhooks.url)
@@ -94,7 +94,7 @@ def main() -> None:
                           and len(fakes.mastodon.statuses) >= posts_before[0] + 1
                           and len(fakes.bluesky.records) >= posts_before[1] + 1,
                           timeout=120, every=0.05)
-        time.sleep(4)  # past the lease: any late retry would arrive now
+        time.sleep(11)  # past the lease: any late retry would arrive now
         phase2 = counts(fakes, hooks_from)
         phase2["mastodon_posts_created"] -= posts_before[0]
         phase2["bluesky_records"] -= posts_before[1]

@@ -221,12 +221,14 @@ def deliver_due(db: Database, channels: Mapping[str, Channel], context: PublishC
     with db.session() as session:
         release_waiting(session)
     with claiming(db) as session:
-        jobs = claim(session, channels, context, worker=worker, limit=limit)
-    if not jobs:
+        rows = claim(session, channels, context, worker=worker, limit=limit)
+    if not rows:
         return 0
+    with db.session() as session:  # built outside the claim: SQLite's write lock is brief
+        jobs = _jobs(session, rows, context)
     send = _sender(channels)
     outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
-    with db.session() as session:
+    with claiming(db) as session:  # reads then writes: on SQLite the lock is taken first
         alerts = record(session, outcomes, context, worker=worker)
     _send_alerts(db, channels, alerts)
     return len(jobs)
@@ -271,8 +273,10 @@ def _claimable(session: Session, condition, order, channels: Mapping[str, Channe
 
 @contextmanager
 def claiming(db: Database) -> Iterator[Session]:
-    """A transaction for claims: PostgreSQL locks rows (SKIP LOCKED in the query); SQLite takes
-    its write lock up front (BEGIN IMMEDIATE) so two workers never read the same due rows."""
+    """A transaction that reads then writes ledger rows (claims, outcomes). PostgreSQL locks
+    rows (SKIP LOCKED in the claim query); SQLite takes its write lock up front (BEGIN
+    IMMEDIATE), so two workers never read the same due rows and a read snapshot never has to
+    be upgraded to a write (which WAL refuses at once with "database is locked")."""
     if db.dialect != "sqlite":
         with db.session() as session:
             yield session
@@ -289,9 +293,9 @@ def claiming(db: Database) -> Iterator[Session]:
 
 
 def claim(session: Session, channels: Mapping[str, Channel], context: PublishContext, *,
-          worker: str, limit: int) -> list[Job]:
-    """Take up to `limit` due deliveries for this worker (skip-locked / immediate) and build
-    what each needs. Commits nothing: the caller's transaction makes the claim durable."""
+          worker: str, limit: int) -> list[Delivery]:
+    """Take up to `limit` due deliveries for this worker (skip-locked / immediate). Commits
+    nothing: the caller's transaction makes the claim durable."""
     now = clock.now()
     # Two index-friendly queries (ix_delivery_due): claims of dead workers, then due rows.
     rows = _claimable(session, and_(Delivery.state == DeliveryState.SENDING,
@@ -312,7 +316,7 @@ def claim(session: Session, channels: Mapping[str, Channel], context: PublishCon
         if row.first_attempt_at is None:
             row.first_attempt_at = now
     session.flush()
-    return _jobs(session, rows, context)
+    return rows
 
 
 def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:
