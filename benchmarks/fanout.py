@@ -39,16 +39,17 @@ def open_incident(app, name: str) -> tuple[str, float]:
     return public_id, time.time()  # the commit has just returned
 
 
-def social_latency(app, fakes: Fakes, samples: int) -> list[float]:
+def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe"
+                   ) -> list[float]:
     """Open incidents one at a time; for each, seconds from commit to each network's first
     request about it."""
     latencies: list[float] = []
     networks = [fakes.x, fakes.mastodon, fakes.bluesky]
     for n in range(samples):
         before = [len(f.requests) for f in networks]
-        _, committed = open_incident(app, f"Latency probe {n}")
-        ok = wait_until(lambda: all(_posts(f, b) for f, b in zip(networks, before, strict=True)),
-                        timeout=10)
+        _, committed = open_incident(app, f"{label} {n}")
+        ok = wait_until(lambda before=before: all(
+            _posts(f, b) for f, b in zip(networks, before, strict=True)), timeout=10)
         if not ok:
             raise SystemExit(f"social deliveries of probe {n} did not arrive")
         for fake, start in zip(networks, before, strict=True):
@@ -89,7 +90,7 @@ def main() -> None:
         if not wait_until(lambda: b"worker started" in (workdir / "worker.log").read_bytes(),
                           timeout=60):
             raise SystemExit("the worker did not start")
-        social_latency(app, fakes, 1)  # warm-up: logins, connections; not counted
+        social_latency(app, fakes, 1, "Warm-up")  # warm-up: logins, connections; not counted
         latencies = social_latency(app, fakes, args.probes)
         add_subscribers(app, webhooks=args.webhooks, emails=args.emails,
                         receiver_url=fakes.webhooks.url)

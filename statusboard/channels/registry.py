@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from statusboard import clock
@@ -133,8 +135,13 @@ def database_session_store(db: Database, channel: str) -> SessionStore:
 
 
 def _save(session: Session, channel: str, value: str) -> None:
-    row = session.get(ChannelSession, channel)
-    if row is None:
-        session.add(ChannelSession(channel=channel, data=value, updated_at=clock.now()))
-    else:
-        row.data, row.updated_at = value, clock.now()
+    # Write first (no read): SQLite then takes its write lock directly instead of upgrading a
+    # read snapshot, which WAL refuses when another worker wrote in between.
+    result = session.execute(update(ChannelSession).where(ChannelSession.channel == channel)
+                             .values(data=value, updated_at=clock.now()))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(ChannelSession(channel=channel, data=value, updated_at=clock.now()))
+        except IntegrityError:
+            pass  # another worker saved its login at the same moment: either will do

@@ -21,7 +21,8 @@ from statusboard.models.subscriber import Subscriber
 
 
 class DeliveryState(StrEnum):
-    QUEUED = "queued"  # waiting for its first attempt
+    WAITING = "waiting"  # an earlier delivery of its incident to its target is unfinished
+    QUEUED = "queued"  # due for its first attempt
     SENDING = "sending"  # claimed by a worker until claimed_until
     RETRYING = "retrying"  # an attempt failed; the next one is due at next_attempt_at
     SENT = "sent"  # delivered; remote_id/remote_url when the network gave them

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from statusboard import clock
@@ -83,6 +84,11 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
     incident = update.incident
     now = clock.now()
     wanted: dict[tuple[str, str], dict] = {}
+    # Targets still owed an earlier update of this incident: the new one waits its turn.
+    behind = set(session.execute(
+        select(Delivery.channel, Delivery.target).where(
+            Delivery.incident_id == incident.id, Delivery.update_id != update.id,
+            Delivery.state.not_in(list(FINAL_STATES)))).tuples())
 
     def add(channel: str, target: str, subscriber_id: int | None = None) -> None:
         if (channel, target) in wanted or channel not in configured:
@@ -92,7 +98,8 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
             "public_id": new_public_id(), "update_id": update.id,
             "incident_id": incident.id, "channel": channel, "target": target,
             "subscriber_id": subscriber_id, "custom_text": choice.custom_text or None,
-            "state": DeliveryState.QUEUED, "attempts": 0, "ambiguous": False,
+            "state": DeliveryState.WAITING if (channel, target) in behind
+            else DeliveryState.QUEUED, "attempts": 0, "ambiguous": False,
             "next_attempt_at": now, "created_at": now}
 
     if update.deliver_notifications:
@@ -211,13 +218,17 @@ def deliver_due(db: Database, channels: Mapping[str, Channel], context: PublishC
                 worker: str, limit: int = 200, executor: Executor | None = None) -> int:
     """Claim due deliveries, send them outside any transaction, record what happened.
     Returns how many were claimed (0: nothing due)."""
+    with db.session() as session:
+        release_waiting(session)
     with claiming(db) as session:
-        jobs = claim(session, channels, context, worker=worker, limit=limit)
-    if not jobs:
+        rows = claim(session, channels, context, worker=worker, limit=limit)
+    if not rows:
         return 0
+    with db.session() as session:  # built outside the claim: SQLite's write lock is brief
+        jobs = _jobs(session, rows, context)
     send = _sender(channels)
     outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
-    with db.session() as session:
+    with claiming(db) as session:  # reads then writes: on SQLite the lock is taken first
         alerts = record(session, outcomes, context, worker=worker)
     _send_alerts(db, channels, alerts)
     return len(jobs)
@@ -236,22 +247,36 @@ def _sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
     return send
 
 
-def _due_condition(now: datetime):
+def release_waiting(session: Session) -> int:
+    """Make due every waiting delivery whose earlier ones (same incident, same target) are all
+    finished. Runs before each claim, so a chain moves on within one round of the loop."""
     earlier = aliased(Delivery)
     blocked = exists().where(
         earlier.incident_id == Delivery.incident_id, earlier.channel == Delivery.channel,
         earlier.target == Delivery.target, earlier.update_id < Delivery.update_id,
         earlier.state.not_in(list(FINAL_STATES)))
-    return and_(
-        or_(and_(Delivery.state.in_(DUE_STATES), Delivery.next_attempt_at <= now),
-            and_(Delivery.state == DeliveryState.SENDING, Delivery.claimed_until < now)),
-        ~blocked)
+    result = session.execute(
+        sql_update(Delivery).where(Delivery.state == DeliveryState.WAITING, ~blocked)
+        .values(state=DeliveryState.QUEUED, next_attempt_at=clock.now())
+        .execution_options(synchronize_session=False))
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+def _claimable(session: Session, condition, order, channels: Mapping[str, Channel],
+               limit: int) -> list[Delivery]:
+    query = (select(Delivery).where(condition, Delivery.channel.in_(list(channels)))
+             .order_by(*order).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    return list(session.scalars(query))
 
 
 @contextmanager
 def claiming(db: Database) -> Iterator[Session]:
-    """A transaction for claims: PostgreSQL locks rows (SKIP LOCKED in the query); SQLite takes
-    its write lock up front (BEGIN IMMEDIATE) so two workers never read the same due rows."""
+    """A transaction that reads then writes ledger rows (claims, outcomes). PostgreSQL locks
+    rows (SKIP LOCKED in the claim query); SQLite takes its write lock up front (BEGIN
+    IMMEDIATE), so two workers never read the same due rows and a read snapshot never has to
+    be upgraded to a write (which WAL refuses at once with "database is locked")."""
     if db.dialect != "sqlite":
         with db.session() as session:
             yield session
@@ -268,15 +293,17 @@ def claiming(db: Database) -> Iterator[Session]:
 
 
 def claim(session: Session, channels: Mapping[str, Channel], context: PublishContext, *,
-          worker: str, limit: int) -> list[Job]:
-    """Take up to `limit` due deliveries for this worker (skip-locked / immediate) and build
-    what each needs. Commits nothing: the caller's transaction makes the claim durable."""
+          worker: str, limit: int) -> list[Delivery]:
+    """Take up to `limit` due deliveries for this worker (skip-locked / immediate). Commits
+    nothing: the caller's transaction makes the claim durable."""
     now = clock.now()
-    query = (select(Delivery).where(_due_condition(now), Delivery.channel.in_(list(channels)))
-             .order_by(Delivery.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Delivery)
-    rows = list(session.scalars(query))
+    # Two index-friendly queries (ix_delivery_due): claims of dead workers, then due rows.
+    rows = _claimable(session, and_(Delivery.state == DeliveryState.SENDING,
+                                    Delivery.claimed_until < now),
+                      [Delivery.claimed_until], channels, limit)
+    rows += _claimable(session, and_(Delivery.state.in_(DUE_STATES),
+                                     Delivery.next_attempt_at <= now),
+                       [Delivery.next_attempt_at, Delivery.id], channels, limit - len(rows))
     if not rows:
         return []
     for row in rows:
@@ -289,7 +316,7 @@ def claim(session: Session, channels: Mapping[str, Channel], context: PublishCon
         if row.first_attempt_at is None:
             row.first_attempt_at = now
     session.flush()
-    return _jobs(session, rows, context)
+    return rows
 
 
 def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:

@@ -38,6 +38,7 @@ class FakeServer:
         self.requests: list[Seen] = []
         self.script: deque[Scripted] = deque()
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds every answer takes (a slow network)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,7 +63,10 @@ class FakeServer:
                         time.sleep(scripted.delay)
                     status, body, headers = scripted.status, scripted.body, scripted.headers
                 else:
-                    status, body, headers = fake.handle(seen)
+                    if fake.delay:
+                        time.sleep(fake.delay)
+                    with fake.lock:
+                        status, body, headers = fake.handle(seen)
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -76,7 +80,8 @@ class FakeServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
 
     @property

@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from statusboard.channels.base import ChannelError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
@@ -143,7 +143,7 @@ def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
     assert fake_mastodon.statuses == []  # the first failed; the second must not overtake it
     first, second = session.scalars(select(Delivery).where(Delivery.channel == "mastodon")
                                     .order_by(Delivery.id)).all()
-    assert first.state is DeliveryState.RETRYING and second.state is DeliveryState.QUEUED
+    assert first.state is DeliveryState.RETRYING and second.state is DeliveryState.WAITING
     clock.advance(timedelta(minutes=1))
     deliver(app, session)
     assert [s["content"] for s in fake_mastodon.statuses][0].startswith("API errors")
@@ -212,7 +212,7 @@ def test_retry_policy_backs_off_with_jitter_and_gives_up_on_final_answers():
 
 def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
         app, session, clock, actor, api, fake_mastodon):
-    fake_mastodon.fail_next(200, {}, delay=3)  # longer than the 2 s timeout: outcome unknown
+    fake_mastodon.fail_next(200, {}, delay=2.5)  # longer than the 2 s timeout: outcome unknown
     _open(session, actor, api)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
@@ -251,7 +251,7 @@ def _notice_for(app, session, row):
 
 def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
         app, session, clock, actor, api, fake_bluesky):
-    fake_bluesky.fail_next(200, {}, delay=3)  # stored? no: times out before the server acts
+    fake_bluesky.fail_next(200, {}, delay=2.5)  # stored? no: times out before the server acts
     _open(session, actor, api)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
@@ -395,3 +395,47 @@ def test_mastodon_rate_limit_is_retried(app, session, clock, actor, api, fake_ma
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     assert row.state is DeliveryState.RETRYING
+
+
+def test_bluesky_rate_limit_waits_for_its_reset_header(app, session, clock, actor, api,
+                                                       fake_bluesky):
+    from tests.fakes.social import BLUESKY_429
+    reset = int((START + timedelta(minutes=5)).timestamp())
+    fake_bluesky.fail_next(429, BLUESKY_429, {"ratelimit-reset": str(reset)})
+    _open(session, actor, api)
+    deliver(app, session)
+    row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
+    assert row.state is DeliveryState.RETRYING and "RateLimitExceeded" in row.last_error
+    assert row.next_attempt_at > datetime.fromtimestamp(reset, UTC)
+
+
+def test_x_rejecting_the_credentials_fails_at_once(app, session, clock, actor, api, admin,
+                                                   fake_x, mailbox):
+    from tests.fakes.social import X_UNAUTHORIZED
+    fake_x.fail_next(401, X_UNAUTHORIZED)
+    _open(session, actor, api)
+    deliver(app, session)
+    row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
+    assert row.state is DeliveryState.FAILED and row.attempts == 1
+    assert any(m["To"] == "admin@example.com" for m in mailbox.messages)
+
+
+def test_concurrent_workers_never_send_the_same_delivery_twice(app, session, clock, actor, api,
+                                                               receiver, fake_mastodon):
+    import threading
+    for n in range(40):
+        _subscribe_webhook(session, f"{receiver.url}/hook/{n}")
+    _open(session, actor, api)
+    expected = session.scalar(select(func.count()).select_from(Delivery))
+    workers = [threading.Thread(target=deliver, args=(app,), kwargs={"worker": f"w{n}"})
+               for n in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    ids = [r.headers["x-statusboard-delivery"] for r in receiver.deliveries]
+    assert len(ids) == len(set(ids)) == 80  # an incident and a component event each
+    session.rollback()
+    states = {d.state for d in session.scalars(select(Delivery))}
+    assert states == {DeliveryState.SENT} and expected == 83
+    assert len(fake_mastodon.statuses) == 1

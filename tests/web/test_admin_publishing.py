@@ -1,4 +1,5 @@
 import pytest
+from flask import render_template_string
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -75,3 +76,14 @@ def test_form_fields_become_fan_out_options(app):
             channel_options_from_form(MultiDict([("channels_offered", "x"),
                                                  ("send_x", "on"), ("text_x", "w " * 200)]),
                                       notice=notice)
+
+
+def test_channel_options_partial_offers_each_configured_network_and_posts_back(app):
+    with app.test_request_context():
+        html = render_template_string(
+            '<form method="post">{% include "admin/_channel_options.html" %}</form>')
+    for name in ("x", "mastodon", "bluesky"):
+        assert f'name="send_{name}" checked' in html
+        assert f'name="text_{name}"' in html
+        assert f'name="channels_offered" value="{name}"' in html
+    assert "/admin/publishing/preview" in html and "<noscript>" in html
