@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statusboard import clock
@@ -34,7 +34,14 @@ incident_component = Table(
 
 class Incident(Base):
     __tablename__ = "incident"
-    __table_args__ = (Index("ix_incident_status_started", "status", "started_at"),)
+    __table_args__ = (
+        Index("ix_incident_status_started", "status", "started_at"),
+        # Unfinished rows are few among many finished ones: a partial index finds them at once
+        # however long the history (queries add "resolved_at IS NULL" to use it).
+        Index("ix_incident_unfinished", "kind", "started_at",
+              sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)

@@ -163,7 +163,8 @@ def _change(update: Update, component: Component, new: ComponentStatus,
 def upcoming(session: Session, limit: int = 50) -> list[Incident]:
     return list(session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
-                               Incident.status == MaintenanceStatus.SCHEDULED)
+                               Incident.status == MaintenanceStatus.SCHEDULED,
+                               Incident.resolved_at.is_(None))
         .options(selectinload(Incident.components), selectinload(Incident.updates))
         .order_by(Incident.scheduled_for).limit(limit)))
 
@@ -171,6 +172,7 @@ def upcoming(session: Session, limit: int = 50) -> list[Incident]:
 def active(session: Session) -> list[Incident]:
     return list(session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
+                               Incident.resolved_at.is_(None),
                                Incident.status.in_([MaintenanceStatus.IN_PROGRESS.value,
                                                     MaintenanceStatus.VERIFYING.value]))
         .options(selectinload(Incident.components), selectinload(Incident.updates))

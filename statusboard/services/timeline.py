@@ -26,6 +26,7 @@ from statusboard.services import accountability, maintenance
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
 
+FINISHED_STATUSES = frozenset({"resolved", "postmortem", "completed"})
 RECENT_DAYS = 14
 RECENT_LIMIT = 25  # the page stays short on a busy fortnight; /history has the rest
 HISTORY_PAGE_SIZE = 20
@@ -80,7 +81,8 @@ def component_rows(session: Session) -> list[ComponentRow]:
 def open_incidents(session: Session) -> list[Incident]:
     return list(session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
-                               Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]))
+                               Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]),
+                               Incident.resolved_at.is_(None))
         .options(*_with_timeline()).order_by(Incident.started_at.desc())))
 
 
@@ -134,7 +136,8 @@ def leaf_statuses(session: Session) -> list[ComponentStatus]:
 def maintenance_active(session: Session) -> bool:
     return session.scalar(
         select(func.count(Incident.id)).where(Incident.kind == IncidentKind.MAINTENANCE,
-                                              Incident.status.in_(MAINTENANCE_ACTIVE))) > 0
+                                              Incident.status.in_(MAINTENANCE_ACTIVE),
+                                              Incident.resolved_at.is_(None))) > 0
 
 
 def page_indicator(session: Session) -> Indicator:
@@ -142,6 +145,7 @@ def page_indicator(session: Session) -> Indicator:
     an active maintenance with nothing worse shows as maintenance."""
     impacts = session.scalars(
         select(Incident.impact).where(Incident.kind == IncidentKind.INCIDENT,
+                                      Incident.resolved_at.is_(None),
                                       Incident.status.in_([s.value for s in
                                                            OPEN_INCIDENT_STATUSES])))
     return rollup(leaf_statuses(session), list(impacts), maintenance_active(session))
@@ -153,7 +157,11 @@ def incident_list(session: Session, *, kind: IncidentKind = IncidentKind.INCIDEN
     """Incidents (or maintenances) with their timelines, newest first, at most `limit`."""
     query = select(Incident).where(Incident.kind == kind).options(*_with_timeline())
     if statuses is not None:
-        query = query.where(Incident.status.in_([str(s) for s in statuses]))
+        statuses = [str(s) for s in statuses]
+        query = query.where(Incident.status.in_(statuses))
+        if not FINISHED_STATUSES.intersection(statuses):
+            # Lets the database use the small partial index of unfinished rows.
+            query = query.where(Incident.resolved_at.is_(None))
     if kind is IncidentKind.MAINTENANCE:
         started = func.coalesce(Incident.scheduled_for, Incident.started_at)
         query = query.order_by(started.desc(), Incident.id.desc())

@@ -1,7 +1,7 @@
 """Publishing: delivery ledger, subscribers, channel sessions.
 
-Revision ID: 0004_publishing
-Revises: 0003_promises
+Revision ID: 0005_publishing
+Revises: 0004_promises
 Create Date: 2026-11-24 08:50:36.594062
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 
 
-revision = "0004_publishing"
-down_revision = "0003_promises"
+revision = "0005_publishing"
+down_revision = "0004_promises"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Indexes for the public read queries: newest updates and recently changed incidents.
 
-Revision ID: 0005_read_indexes
+Revision ID: 0003_read_indexes
 Revises: 0002_api_tokens
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_read_indexes"
+revision = "0003_read_indexes"
 down_revision = "0002_api_tokens"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """promises
 
-Revision ID: 0003_promises
-Revises: 0005_read_indexes
+Revision ID: 0004_promises
+Revises: 0003_read_indexes
 Create Date: 2026-11-24 08:44:59.296867
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0003_promises'
-down_revision = '0005_read_indexes'
+revision = '0004_promises'
+down_revision = '0003_read_indexes'
 branch_labels = None
 depends_on = None
 
