@@ -66,7 +66,13 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
     for first in range(0, incidents, chunk):
         rows, updates, links = [], [], []
         for number in range(first, min(first + chunk, incidents)):
-            start = NOW - span * (1 - number / incidents) - timedelta(hours=2)
+            # The same recent fortnight in both databases (the last 30 incidents); only the
+            # history before it grows.
+            recent = incidents - number
+            if recent <= 30:
+                start = NOW - timedelta(hours=recent * 11)
+            else:
+                start = NOW - timedelta(days=15) - span * (1 - number / incidents)
             open_incident = number >= incidents - 2
             rows.append({
                 "id": number + 1, "public_id": new_public_id(), "kind": "incident",
