@@ -54,8 +54,8 @@ def healthz():
 @blueprint.route("/history/<int:page>")
 @snapshot
 def history(page: int):
-    incidents, pages = timeline.history_page(db_session(), page)
-    if page > pages:
+    incidents, older = timeline.history_page(db_session(), page)
+    if page > 1 and not incidents:
         abort(404, "There is no such page of incident history.")
-    return render_template("public/history.html", incidents=incidents, page=min(page, pages),
-                           pages=pages)
+    return render_template("public/history.html", incidents=incidents, page=page,
+                           older=older)

@@ -78,9 +78,11 @@ def test_history_is_paginated(client, session, clock, actor):
     session.commit()
     first = client.get("/history").get_data(as_text=True)
     assert "Incident 24" in first and "Incident 4" not in first
-    assert "Page 1 of 2" in first
+    assert "Page 1" in first and 'rel="next"' in first
     second = client.get("/history/2").get_data(as_text=True)
     assert "Incident 4" in second and "Incident 24" not in second
+    assert 'rel="next"' not in second
+    assert client.get("/history/3").status_code == 404
 
 
 def test_unknown_incident_is_404(client):
