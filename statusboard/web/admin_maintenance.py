@@ -23,6 +23,7 @@ from statusboard.services import components, maintenance
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import _show_error
+from statusboard.web.forms import operator_zone
 
 blueprint = Blueprint("admin_maintenance", __name__)
 
@@ -59,13 +60,7 @@ class WindowUpdateForm(FlaskForm):
 
 
 def _zone(form) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(form.time_zone.data or "")
-        return form.time_zone.data
-    except (ZoneInfoNotFoundError, ValueError):
-        return current_app.config["STATUSBOARD_TIME_ZONE"]
+    return operator_zone(form.time_zone.data, current_app.config["STATUSBOARD_TIME_ZONE"])
 
 
 @blueprint.route("/", methods=["GET", "POST"])

@@ -28,6 +28,16 @@ from statusboard.models import Component
 
 UNCHANGED = ""
 
+
+def operator_zone(name: str | None, fallback: str) -> str:
+    """The zone the browser reported (static/zone.js), or the page's when it sent none."""
+    name = (name or "").strip()
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
 IMPACT_CHOICES = [(i.value, i.label) for i in Impact]
 OPEN_STATUS_CHOICES = [(s.value, s.label) for s in
                        (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED,
@@ -55,12 +65,7 @@ class MessageForm(FlaskForm):
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
     def zone(self, fallback: str) -> str:
-        name = (self.time_zone.data or "").strip()
-        try:
-            ZoneInfo(name)
-            return name
-        except (ZoneInfoNotFoundError, ValueError):
-            return fallback
+        return operator_zone(self.time_zone.data, fallback)
 
     def eta_value(self, fallback_zone: str) -> datetime | None:
         """None means "unknown"; the time is read in the operator's zone."""
