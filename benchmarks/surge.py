@@ -15,6 +15,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -80,10 +81,11 @@ def main() -> None:
         results: dict[str, dict] = {}
         results["trivial"] = wrk(deployment.base + TRIVIAL, seconds=args.seconds)
         write_latencies: list[float] = []
+        write_failures: list[str] = []
         stop = threading.Event()
         writer = threading.Thread(target=post_updates_during,
                                   args=(deployment.base, token, incident_id, stop,
-                                        write_latencies))
+                                        write_latencies, write_failures))
         writer.start()
         try:
             for path in PUBLIC:
@@ -119,11 +121,13 @@ def main() -> None:
                            "vs trivial", "nginx req/s", "vs nginx"]))
         write_p95 = statistics.quantiles(write_latencies, n=20)[18] \
             if len(write_latencies) >= 2 else None
-        print(f"\noperator updates during the surge: {len(write_latencies)} posted, "
+        print(f"\noperator updates during the surge: {len(write_failures)} failed, "
+              f"{len(write_latencies)} posted, "
               f"p50 {statistics.median(write_latencies):.0f} ms, p95 {write_p95:.0f} ms")
         print(f"web worker RSS: max {web_rss:.0f} MB across {len(rss)} processes; "
               f"database: {deployment.env['STATUSBOARD_DATABASE_URL'].split(':')[0]}")
         summary.update(write_p95_ms=write_p95, writes=len(write_latencies),
+                       write_failures=len(write_failures),
                        web_worker_max_rss_mb=round(web_rss, 1),
                        worker_peak_rss_mb=round(max(peaks.values()), 1))
         emit(summary)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,9 +94,18 @@ def database(app: Flask | None = None) -> Database:
 
 
 def db_session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use. On SQLite a request that may write (any
+    method but GET/HEAD/OPTIONS) takes the write lock when its transaction begins: a read that
+    later turns into a write would otherwise fail at once when another process committed in
+    between, instead of waiting its turn."""
     if "db_session" not in g:
-        g.db_session = database().sessions()
+        db = database()
+        if db.dialect == "sqlite" and request.method not in {"GET", "HEAD", "OPTIONS"}:
+            g.db_connection = db.engine.connect()
+            g.db_connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+            g.db_session = db.sessions(bind=g.db_connection)
+        else:
+            g.db_session = db.sessions()
     return g.db_session
 
 
@@ -104,3 +113,6 @@ def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()
