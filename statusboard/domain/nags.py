@@ -125,7 +125,7 @@ class NagFacts:
     """Everything a nag may say, gathered by the service."""
 
     level: str
-    promise_kind: str  # next_update | eta | maintenance_end
+    promise_kind: str  # next_update | eta | maintenance_end | maintenance_start
     incident_name: str
     incident_kind: str  # incident | maintenance
     impact: str
@@ -161,6 +161,9 @@ def _what_was_promised(facts: NagFacts) -> str:
         return f"Customers were told to expect a resolution by {_clock(facts.due_at)} {said}."
     if facts.promise_kind == "maintenance_end":
         return f"Customers were told the maintenance ends by {_clock(facts.due_at)} {said}."
+    if facts.promise_kind == "maintenance_start":
+        return (f"Customers were told the maintenance starts at {_clock(facts.due_at)} "
+                f"{said}; statusboard starts it on the page then.")
     return f"Customers were promised the next update by {_clock(facts.due_at)} {said}."
 
 
@@ -172,6 +175,10 @@ def headline(promise_kind: str, due_at: datetime, now: datetime) -> str:
         if late < timedelta(0):
             return f"ETA in {soon}: revise it or resolve"
         return f"ETA passed {format_minutes(late)} ago: give a revised ETA or resolve"
+    if promise_kind == "maintenance_start":
+        if late < timedelta(0):
+            return f"Maintenance starts in {soon}"
+        return "Maintenance starting now"
     if promise_kind == "maintenance_end":
         if late < timedelta(0):
             return f"Maintenance due to end in {soon}"

@@ -24,6 +24,9 @@ class PromiseKind(StrEnum):
     NEXT_UPDATE = "next_update"  # "next update by T"
     ETA = "eta"  # "we expect to resolve by T"
     MAINTENANCE_END = "maintenance_end"  # "the maintenance is over by T"
+    # "the work starts at T": the worker starts the window itself, so operators only get a
+    # heads-up before it; it is kept when the window starts.
+    MAINTENANCE_START = "maintenance_start"
 
 
 class PromiseStatus(StrEnum):

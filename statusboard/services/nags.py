@@ -24,6 +24,7 @@ from statusboard.db import Database
 from statusboard.domain import markup
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
+    HEADS_UP,
     Audience,
     NagChannel,
     NagChannelError,
@@ -135,7 +136,7 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     """The reminders due at `now` that no worker has claimed yet (one per promise at most)."""
     horizon = now + setup.policy.longest_heads_up
     candidates = session.execute(
-        select(Promise.id, Promise.due_at, Promise.made_at, Incident.impact)
+        select(Promise.id, Promise.kind, Promise.due_at, Promise.made_at, Incident.impact)
         .join(Promise.incident)
         .where(Promise.closed_at.is_(None), Promise.due_at <= horizon,
                or_(Promise.paused_until.is_(None), Promise.paused_until <= now))).all()
@@ -148,7 +149,8 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     for candidate in candidates:
         level = setup.policy.ladder(candidate.impact).level_at(
             due_at=candidate.due_at, made_at=candidate.made_at, now=now)
-        if level is None:
+        if level is None or (candidate.kind is PromiseKind.MAINTENANCE_START
+                             and level != HEADS_UP):
             continue
         earlier = claimed.get((candidate.id, level))
         if earlier is None:

@@ -47,12 +47,16 @@ def _promised(incident: Incident) -> dict[PromiseKind, datetime | None]:
     maintenance = incident.kind == IncidentKind.MAINTENANCE
     return {PromiseKind.NEXT_UPDATE: incident.next_update_at,
             PromiseKind.ETA: incident.eta_at,
-            PromiseKind.MAINTENANCE_END: incident.scheduled_until if maintenance else None}
+            PromiseKind.MAINTENANCE_END: incident.scheduled_until if maintenance else None,
+            PromiseKind.MAINTENANCE_START: incident.scheduled_for
+            if maintenance and incident.status == "scheduled" else None}
 
 
 def _close(promise: Promise, *, at: datetime, by: Update | None, replaced: bool) -> None:
     """Kept (answered in time), superseded (replaced in time) or broken (answered late)."""
-    if at <= promise.due_at:
+    # The worker starts a window on its first run after the start time: that is on time.
+    started = promise.kind is PromiseKind.MAINTENANCE_START and not replaced
+    if at <= promise.due_at or started:
         promise.status = PromiseStatus.SUPERSEDED if replaced else PromiseStatus.KEPT
     else:
         promise.status = PromiseStatus.BROKEN
@@ -104,7 +108,7 @@ def mark_broken(session: Session, *, now: datetime) -> int:
     ids = session.scalars(
         select(Promise.id)
         .where(Promise.status == PromiseStatus.OPEN, Promise.closed_at.is_(None),
-               Promise.due_at < now)
+               Promise.kind != PromiseKind.MAINTENANCE_START, Promise.due_at < now)
         .order_by(Promise.id).with_for_update()).all()
     if not ids:
         return 0

@@ -379,3 +379,25 @@ def test_retries_stop_after_three_attempts(app, session, clock, actor):
     assert attempts == 3
     nag = session.scalar(select(Nag))
     assert nag.retry_at is None and nag.sent_at is None and "unreachable" in nag.error
+
+
+def test_maintenance_start_gets_a_heads_up_only_and_is_kept_when_it_starts(
+        app, session, clock, actor, setup, smtp_server):
+    from statusboard.services import maintenance
+
+    window = maintenance.schedule_maintenance(
+        session, name="Database upgrade", body="Upgrading.", actor=actor,
+        scheduled_for=START + 60 * MIN, scheduled_until=START + 120 * MIN)
+    session.commit()
+    clock.advance(56 * MIN)
+    check(app, setup)
+    assert received(smtp_server) == [
+        ("[statusboard] Maintenance starts in 4 min: Database upgrade", ["owner@example.com"])]
+    clock.advance(5 * MIN)  # one minute past the start, before the worker started it
+    check(app, setup)
+    assert len(smtp_server.messages) == 1  # no "due" or escalation for a start
+    maintenance.advance_windows(session)
+    session.commit()
+    start = [p for p in promises.promise_history(session, window)
+             if p.kind is PromiseKind.MAINTENANCE_START]
+    assert [p.status for p in start] == [PromiseStatus.KEPT]
