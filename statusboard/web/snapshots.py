@@ -10,13 +10,16 @@ does not.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import tempfile
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, wraps
@@ -100,8 +103,28 @@ class SnapshotCache:
             self._entries[key] = found
         return found
 
-    def lock_for(self, key: str) -> threading.Lock:
-        return self._render_locks[hash(key) % len(self._render_locks)]
+    @contextlib.contextmanager
+    def lock_for(self, key: str) -> Iterator[None]:
+        """Held while one surface is rendered: by one thread of this process, and (through a
+        lock file in the store) by one process of this host, so a new version is rendered
+        once and the others read what it stored."""
+        slot = zlib.crc32(key.encode()) % len(self._render_locks)  # same in every process
+        with self._render_locks[slot]:
+            if self.store is None:
+                yield
+                return
+            try:
+                self.store.mkdir(parents=True, exist_ok=True)
+                handle = open(self.store / f".render-{slot}.lock", "a+b")  # noqa: SIM115
+            except OSError:
+                yield
+                return
+            with handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _path(self, key: str) -> Path:
         assert self.store is not None

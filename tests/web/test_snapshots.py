@@ -237,3 +237,16 @@ def test_page_is_served_while_the_database_is_unreachable_and_recovers(
     finally:
         restore()
     assert "Warning" not in client.get("/").headers
+
+
+def test_a_version_is_rendered_once_per_host_and_read_by_other_processes(
+        app, client, session, operator, tmp_path):
+    open_incident(session, operator)
+    assert client.get("/").status_code == 200  # this process renders and stores it
+    other = another_process(app.config["STATUSBOARD_DATABASE_URL"],
+                            app.config["STATUSBOARD_SNAPSHOT_DIR"])
+    with count_queries(other) as statements:
+        page = other.test_client().get("/")
+    assert page.get_data() == client.get("/").get_data()
+    assert [s for s in statements if s != "<checkout>" and "page_state" not in s] == []
+    database(other).engine.dispose()
