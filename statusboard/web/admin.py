@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from statusboard.db import db_session
@@ -19,14 +19,12 @@ from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
 from statusboard.web import forms
 from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
+from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin", __name__)
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 def admin_required(view):

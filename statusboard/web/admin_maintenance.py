@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,15 +23,13 @@ from statusboard.services import components, maintenance
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import _show_error
+from statusboard.web.auth import require_operator
 from statusboard.web.forms import operator_zone
 
 blueprint = Blueprint("admin_maintenance", __name__)
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 class ScheduleForm(FlaskForm):

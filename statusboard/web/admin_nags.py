@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +19,7 @@ from statusboard.models import Nag, Promise
 from statusboard.services import incidents, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import update_form_url
+from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_nags", __name__)
 RECENT_NAGS = 50
@@ -37,10 +38,7 @@ def _policy() -> NagPolicy:
     return NagPolicy.from_settings(current_app.config)
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 def banner_items() -> list[dict[str, Any]]:

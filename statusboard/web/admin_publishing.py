@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -32,14 +32,12 @@ from statusboard.domain.errors import InvalidInput
 from statusboard.models import Delivery, Incident, Subscriber, Update
 from statusboard.services import incidents, publishing
 from statusboard.services.publishing import ChannelChoice, PublishOptions
+from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_publishing", __name__)
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 @blueprint.app_context_processor

@@ -4,20 +4,17 @@ component and overall, for the last 30 or 90 days. Open to every operator."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import login_required
 
 from statusboard.db import db_session
 from statusboard.domain.accountability import format_duration
 from statusboard.services import accountability
 from statusboard.web import charts
+from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_report", __name__)
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 @blueprint.app_template_filter("duration")

