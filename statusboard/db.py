@@ -60,18 +60,31 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def open_session(self, *, write_lock: bool = False) -> Session:
+        """A new session; close it with `close_session`. `write_lock` takes SQLite's write
+        lock when the transaction begins (BEGIN IMMEDIATE): a read that later turns into a
+        write then waits its turn instead of failing when another process committed in
+        between, and two workers reading the same due rows cannot both act on them.
+        PostgreSQL needs none of this (row locks)."""
+        if not (write_lock and self.dialect == "sqlite"):
+            return self.sessions()
+        connection = self.engine.connect()
+        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        session = self.sessions(bind=connection)
+        session.info["own_connection"] = connection
+        return session
+
+    @staticmethod
+    def close_session(session: Session) -> None:
+        session.close()
+        connection = session.info.pop("own_connection", None)
+        if connection is not None:
+            connection.close()
+
     @contextmanager
     def session(self, *, write_lock: bool = False) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error. `write_lock` takes
-        SQLite's write lock when the transaction begins (BEGIN IMMEDIATE), so two workers
-        reading the same due rows cannot both act on them; PostgreSQL uses row locks."""
-        connection = None
-        if write_lock and self.dialect == "sqlite":
-            connection = self.engine.connect()
-            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-            session = self.sessions(bind=connection)
-        else:
-            session = self.sessions()
+        """A session that commits on success and rolls back on error."""
+        session = self.open_session(write_lock=write_lock)
         try:
             yield session
             session.commit()
@@ -79,9 +92,7 @@ class Database:
             session.rollback()
             raise
         finally:
-            session.close()
-            if connection is not None:
-                connection.close()
+            self.close_session(session)
 
 
 def register_database(app: Flask) -> None:
@@ -94,25 +105,15 @@ def database(app: Flask | None = None) -> Database:
 
 
 def db_session() -> Session:
-    """The request's session, opened on first use. On SQLite a request that may write (any
-    method but GET/HEAD/OPTIONS) takes the write lock when its transaction begins: a read that
-    later turns into a write would otherwise fail at once when another process committed in
-    between, instead of waiting its turn."""
+    """The request's session, opened on first use; a request that may write (any method but
+    GET/HEAD/OPTIONS) takes the write lock up front (see Database.open_session)."""
     if "db_session" not in g:
-        db = database()
-        if db.dialect == "sqlite" and request.method not in {"GET", "HEAD", "OPTIONS"}:
-            g.db_connection = db.engine.connect()
-            g.db_connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-            g.db_session = db.sessions(bind=g.db_connection)
-        else:
-            g.db_session = db.sessions()
+        g.db_session = database().open_session(
+            write_lock=request.method not in {"GET", "HEAD", "OPTIONS"})
     return g.db_session
 
 
 def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
-    connection = g.pop("db_connection", None)
-    if connection is not None:
-        connection.close()
+        Database.close_session(session)

@@ -45,7 +45,7 @@ def _zone() -> str:
     return current_app.config["STATUSBOARD_TIME_ZONE"]
 
 
-def _show_error(form: FlaskForm, error: DomainError) -> None:
+def show_form_error(form: FlaskForm, error: DomainError) -> None:
     """Put a service's refusal next to the field it names (or on top of the form)."""
     db_session().rollback()
     field = getattr(form, error.field, None) if error.field else None
@@ -90,7 +90,7 @@ def declare():
                                           None))
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash(f"Incident “{incident.name}” is live on the status page.", "success")
             return redirect(url_for("admin.incident", public_id=incident.public_id))
@@ -150,7 +150,7 @@ def post_update(public_id: str):
                                               incident.public_id))
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash("Update posted.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
@@ -185,7 +185,7 @@ def resolve(public_id: str):
                               notify=form.notify.data)
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash("Incident resolved.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
@@ -211,7 +211,7 @@ def component_list():
                 group=group, is_group=form.is_group.data, actor=_actor())
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash(f"Added {'group' if created.is_group else 'component'} “{created.name}”.",
                   "success")
@@ -275,7 +275,7 @@ def operator_list():
                 role=Role.ADMIN if form.admin.data else Role.OPERATOR)
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash(f"Added {added.email}. Give them their password in person.", "success")
             return redirect(url_for("admin.operator_list"))
@@ -298,7 +298,7 @@ def profile():
                                        actor=_actor())
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))

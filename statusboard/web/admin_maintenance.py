@@ -22,7 +22,7 @@ from statusboard.domain.statuses import MaintenanceStatus
 from statusboard.services import components, maintenance
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
-from statusboard.web.admin import _show_error
+from statusboard.web.admin import show_form_error
 from statusboard.web.auth import require_operator
 from statusboard.web.forms import operator_zone
 
@@ -82,7 +82,7 @@ def schedule():
                 notify=form.notify.data)
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash(f"Maintenance “{window.name}” is scheduled and on the status page.",
                   "success")
@@ -109,7 +109,7 @@ def update(public_id: str):
                 scheduled_until=until, notify=form.notify.data)
             session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash("Maintenance update posted.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
