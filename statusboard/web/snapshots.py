@@ -2,10 +2,12 @@
 
 A public request costs one cheap query (the page version). When the version is the one the
 snapshot was rendered for, the stored bytes are sent as they are, with a strong ETag,
-Last-Modified and cache headers that let proxies and CDNs absorb a surge. When the database
-cannot be reached, the last good snapshot is served (from memory, or from the snapshot store on
-disk that any process of this host wrote), so the page stays up when the system it describes
-does not.
+Last-Modified and cache headers that let proxies and CDNs absorb a surge. Once Flask has served
+a snapshot, its exact status and headers are kept beside it and `SnapshotMiddleware` answers
+later hits before Flask's routing and request machinery, so a hit costs little more than the
+version check. When the database cannot be reached, the last good snapshot is served (from
+memory, or from the snapshot store on disk that any process of this host wrote), so the page
+stays up when the system it describes does not.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.http import http_date
+from werkzeug.http import http_date, parse_etags
 
 from statusboard.db import database
 
@@ -199,7 +201,8 @@ def _not_modified(snapshot: Snapshot) -> bool:
 
 
 def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
-    if _not_modified(snapshot):
+    not_modified = _not_modified(snapshot)
+    if not_modified:
         response = Response(status=304)
     else:
         response = Response(snapshot.body, status=snapshot.status,
@@ -207,6 +210,8 @@ def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
     response.headers.update(snapshot.headers)
     if stale:
         response.headers["Warning"] = '110 - "Response is stale: database unreachable"'
+    else:  # SnapshotMiddleware keeps what goes out, to answer the next hits itself
+        request.environ[_SERVED] = (snapshot, not_modified)
     return response
 
 
@@ -251,6 +256,90 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
     return wrapped
 
 
+_SERVED = "statusboard.snapshot"
+
+
+@dataclass
+class Wire:
+    """A snapshot as it last went out through Flask: status line and headers (after every
+    after_request hook), for the 200 answer and, once one was sent, the 304 answer."""
+
+    snapshot: Snapshot
+    status: str
+    headers: list[tuple[str, str]]
+    not_modified: list[tuple[str, str]] | None = None
+
+
+class SnapshotMiddleware:
+    """Answers hits on public surfaces before Flask: the same version check, the same bytes
+    and the same headers Flask sent for that snapshot, without routing, contexts or hooks.
+    Everything else (a miss, a new version, a database outage, If-Modified-Since without an
+    ETag) goes to Flask, which renders, stores and serves as usual."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.wires: dict[str, Wire] = {}
+        self.capacity = 4096
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        wire = self.wires.get(path)
+        if wire is not None:
+            answer = self._answer(wire, environ)
+            if answer is not None:
+                status, headers = answer
+                start_response(status, headers)
+                return [wire.snapshot.body] if method == "GET" and status[:3] != "304" else []
+        if method == "HEAD":
+            return self.wsgi_app(environ, start_response)
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            served = environ.get(_SERVED)
+            if served is not None and exc_info is None:
+                self._keep(path, served[0], served[1], status, headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, keep)
+
+    def _answer(self, wire: Wire,
+                environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
+        try:
+            version, _ = read_version(self.app)
+        except Exception:  # an outage is Flask's to answer (stale snapshot or error page)
+            return None
+        if version != wire.snapshot.version:
+            return None
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match:
+            if not parse_etags(if_none_match).contains(wire.snapshot.etag):
+                return wire.status, wire.headers
+            if wire.not_modified is None:
+                return None
+            return "304 NOT MODIFIED", wire.not_modified
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            return None
+        return wire.status, wire.headers
+
+    def _keep(self, path: str, snapshot: Snapshot, not_modified: bool, status: str,
+              headers: list[tuple[str, str]]) -> None:
+        if any(name.lower() in ("set-cookie", "warning") for name, _ in headers):
+            return  # meant for one client or one moment: never repeated to others
+        kept = [(name, value) for name, value in headers if name.lower() != "date"]
+        wire = self.wires.get(path)
+        if not_modified:
+            if wire is not None and wire.snapshot is snapshot:
+                wire.not_modified = kept
+            return
+        if wire is None or wire.snapshot.version <= snapshot.version:
+            if len(self.wires) >= self.capacity:
+                self.wires.pop(next(iter(self.wires)), None)
+            self.wires[path] = Wire(snapshot, status, kept)
+
+
 class _PublicAwareSessions(SecureCookieSessionInterface):
     """Never touch the session cookie on snapshot responses: a Set-Cookie or "Vary: Cookie"
     makes every proxy and CDN cache skip them (a logged-in operator reading the page would
@@ -269,4 +358,5 @@ def register_snapshots(app: Flask) -> None:
     store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
     app.extensions[EXTENSION] = SnapshotCache(store)
     app.session_interface = _PublicAwareSessions()
+    app.wsgi_app = SnapshotMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
 

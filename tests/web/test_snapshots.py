@@ -250,3 +250,64 @@ def test_a_version_is_rendered_once_per_host_and_read_by_other_processes(
     assert page.get_data() == client.get("/").get_data()
     assert [s for s in statements if s != "<checkout>" and "page_state" not in s] == []
     database(other).engine.dispose()
+
+
+@contextlib.contextmanager
+def flask_requests(app) -> Iterator[list[str]]:
+    """Paths of the requests that reached Flask (a hit answered before Flask is not one)."""
+    from flask import request, request_started
+
+    seen: list[str] = []
+
+    def started(sender, **extra):
+        seen.append(request.path)
+
+    request_started.connect(started, app)
+    try:
+        yield seen
+    finally:
+        request_started.disconnect(started, app)
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v2/summary.json", "/feed.atom", "/history"])
+def test_a_hit_is_answered_before_flask_with_the_same_bytes_and_headers(
+        app, client, session, operator, path):
+    open_incident(session, operator)
+    first = client.get(path)  # Flask renders and serves it
+    with flask_requests(app) as reached:
+        again = client.get(path, query_string={"cache-buster": "1"})
+        head = client.head(path)
+    assert reached == []
+    assert again.status_code == first.status_code == 200
+    assert again.get_data() == first.get_data()
+    assert again.headers == first.headers  # CORS, ETag, Cache-Control, Content-Length...
+    assert head.status_code == first.status_code and head.get_data() == b""
+    assert head.headers["Content-Length"] == first.headers["Content-Length"]
+
+
+def test_hits_answer_304_and_follow_every_new_version(app, client, session, operator):
+    open_incident(session, operator)
+    etag = client.get("/").headers["ETag"]
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304  # via Flask
+    with flask_requests(app) as reached:
+        repeat = client.get("/", headers={"If-None-Match": etag})
+        other = client.get("/", headers={"If-None-Match": '"something-else"'})
+    assert reached == []
+    assert repeat.status_code == 304 and repeat.get_data() == b""
+    assert repeat.headers["ETag"] == etag and "Content-Length" not in repeat.headers \
+        or repeat.headers["Content-Length"] == "0"
+    assert other.status_code == 200 and other.headers["ETag"] == etag
+
+    open_incident(session, operator, name="Second problem")
+    with flask_requests(app) as reached:
+        changed = client.get("/", headers={"If-None-Match": etag})
+    assert reached == ["/"]  # a new version is Flask's to render
+    assert changed.status_code == 200 and "Second problem" in changed.get_data(as_text=True)
+
+
+def test_a_logged_in_operator_never_gets_a_cookie_from_a_hit(client, operator):
+    assert client.get("/").status_code == 200
+    login(client, operator)
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
