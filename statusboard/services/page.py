@@ -10,13 +10,22 @@ from statusboard import clock
 from statusboard.models import PageState
 
 
-def bump_version(session: Session) -> None:
-    result = session.execute(
+# session.info key: the versions this session's transaction made, so whoever serves the
+# page can prepare them before the write is answered (see web/snapshots.py).
+NEW_VERSIONS = "statusboard.page_versions"
+
+
+def bump_version(session: Session) -> int:
+    version = session.execute(
         update(PageState).where(PageState.id == 1)
-        .values(version=PageState.version + 1, updated_at=clock.now()))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(PageState(id=1, version=2, updated_at=clock.now()))
+        .values(version=PageState.version + 1, updated_at=clock.now())
+        .returning(PageState.version)).scalar_one_or_none()
+    if version is None:
+        version = 2
+        session.add(PageState(id=1, version=version, updated_at=clock.now()))
         session.flush()
+    session.info.setdefault(NEW_VERSIONS, []).append(version)
+    return version
 
 
 def current_version(session: Session) -> tuple[int, object]:

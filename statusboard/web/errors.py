@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -9,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from statusboard.domain.errors import DomainError
 from statusboard.web.snapshots import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
@@ -33,7 +37,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(OperationalError)
-    def _database_down(_error: Exception):
+    def _database_down(error: Exception):
+        # Operators see the page below; whoever runs the service needs the reason.
+        log.warning("database unavailable for %s %s: %s", request.method, request.path,
+                    error, exc_info=isinstance(error, OperationalError))
         response = make_response(_error_response(
             503, "database_unavailable",
             "The database cannot be reached right now, so nothing was read or saved. "

@@ -19,10 +19,11 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
@@ -31,10 +32,12 @@ from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date, parse_etags
 
 from statusboard.db import database
+from statusboard.services.page import NEW_VERSIONS
 
 EXTENSION = "statusboard.snapshots"
 # Browsers revalidate every time (a cheap 304), so whoever just posted sees it at once; shared
@@ -42,6 +45,9 @@ EXTENSION = "statusboard.snapshots"
 # refetch, or while this server is down.
 CACHE_CONTROL = ("public, max-age=0, s-maxage=5, stale-while-revalidate=30, "
                  "stale-if-error=86400")
+# How recently a surface must have been asked for to be prepared before a write is answered.
+HOT_FOR = 60.0
+PENDING_FOR_AT_MOST = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -76,6 +82,7 @@ class SnapshotCache:
         self._entries: OrderedDict[str, Snapshot] = OrderedDict()
         self._lock = threading.Lock()
         self._render_locks = [threading.Lock() for _ in range(64)]
+        self._pending: set[int] = set()
 
     def get(self, key: str) -> Snapshot | None:
         with self._lock:
@@ -86,6 +93,9 @@ class SnapshotCache:
 
     def put(self, key: str, snapshot: Snapshot) -> None:
         with self._lock:
+            newer = self._entries.get(key)
+            if newer is not None and newer.version > snapshot.version:
+                return
             self._entries[key] = snapshot
             self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:
@@ -106,27 +116,71 @@ class SnapshotCache:
         return found
 
     @contextlib.contextmanager
-    def lock_for(self, key: str) -> Iterator[None]:
+    def lock_for(self, key: str, *, wait: bool = True) -> Iterator[bool]:
         """Held while one surface is rendered: by one thread of this process, and (through a
         lock file in the store) by one process of this host, so a new version is rendered
-        once and the others read what it stored."""
+        once and the others read what it stored. With `wait=False`, yields False at once
+        when someone else holds it."""
         slot = zlib.crc32(key.encode()) % len(self._render_locks)  # same in every process
-        with self._render_locks[slot]:
-            if self.store is None:
-                yield
-                return
-            try:
-                self.store.mkdir(parents=True, exist_ok=True)
-                handle = open(self.store / f".render-{slot}.lock", "a+b")  # noqa: SIM115
-            except OSError:
-                yield
+        lock = self._render_locks[slot]
+        if not lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            handle = self._lock_file(slot)
+            if handle is None:
+                yield True
                 return
             with handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
                 try:
-                    yield
+                    fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            lock.release()
+
+    def _lock_file(self, slot: int) -> Any:
+        if self.store is None:
+            return None
+        try:
+            self.store.mkdir(parents=True, exist_ok=True)
+            return open(self.store / f".render-{slot}.lock", "a+b")  # noqa: SIM115
+        except OSError:
+            return None
+
+    # A version is pending from the moment its write commits until that write is answered;
+    # meanwhile its writer renders the surfaces readers are asking for (see `prepare`).
+    # A marker file tells the other processes of this host; one older than a minute is a
+    # crashed writer's and counts for nothing.
+    def mark_pending(self, versions: list[int]) -> None:
+        self._pending.update(versions)
+        for version in versions:
+            with contextlib.suppress(OSError):
+                if self.store is not None:
+                    self.store.mkdir(parents=True, exist_ok=True)
+                    (self.store / f".pending-{version}").touch()
+
+    def clear_pending(self, versions: list[int]) -> None:
+        for version in versions:
+            self._pending.discard(version)
+            if self.store is not None:
+                (self.store / f".pending-{version}").unlink(missing_ok=True)
+
+    def pending(self, version: int) -> bool:
+        if version in self._pending:
+            return True
+        if self.store is None:
+            return False
+        try:
+            marked = (self.store / f".pending-{version}").stat().st_mtime
+        except OSError:
+            return False
+        return time.time() - marked < PENDING_FOR_AT_MOST
 
     def _path(self, key: str) -> Path:
         assert self.store is not None
@@ -232,11 +286,18 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
                 raise DatabaseUnavailable() from None
             return _respond(found, stale=True)
         found = cache.get(key)
+        if found is None or found.version != version:  # another process may have rendered it
+            found = cache.stored(key, version) or found or cache.last_good(key)
         if found is not None and found.version == version:
             return _respond(found)
-        # One render per version per host: threads of this process wait for the first one,
-        # and other processes pick up the file it stored.
-        with cache.lock_for(key):
+        previous = found
+        # While the write that made this version is still being answered, its writer renders
+        # what readers ask for; until it answers, the previous version is everyone's truth,
+        # so readers keep getting it instead of queueing behind the render.
+        wait = previous is None or not cache.pending(version)
+        with cache.lock_for(key, wait=wait) as held:
+            if not held:
+                return _respond(previous)  # type: ignore[arg-type]
             found = cache.get(key)
             if found is None or found.version != version:
                 found = cache.stored(key, version)
@@ -268,6 +329,7 @@ class Wire:
     status: str
     headers: list[tuple[str, str]]
     not_modified: list[tuple[str, str]] | None = None
+    asked: float = field(default_factory=time.monotonic)  # when a reader last asked for it
 
 
 class SnapshotMiddleware:
@@ -289,6 +351,7 @@ class SnapshotMiddleware:
         path = environ.get("PATH_INFO", "")
         wire = self.wires.get(path)
         if wire is not None:
+            wire.asked = time.monotonic()
             answer = self._answer(wire, environ)
             if answer is not None:
                 status, headers = answer
@@ -340,6 +403,59 @@ class SnapshotMiddleware:
             self.wires[path] = Wire(snapshot, status, kept)
 
 
+    def prepare(self, limit: int = 32) -> None:
+        """Render the new version of what readers asked for in the last minute, before the
+        write that made it is answered: the next reader anywhere on this host finds it
+        ready, and no reader queues behind a render (see `pending`). Runs on a thread of its
+        own so each render has fresh contexts and sessions, apart from the writer's."""
+        now = time.monotonic()
+        recent = sorted(((wire.asked, path) for path, wire in list(self.wires.items())
+                         if now - wire.asked < HOT_FOR), reverse=True)
+        paths = [path for _, path in recent[:limit]]
+        if paths:
+            renderer = threading.Thread(target=self._render, args=(paths,),
+                                        name="snapshot-prepare")
+            renderer.start()
+            renderer.join()
+
+    def _render(self, paths: list[str]) -> None:
+        client = self.app.test_client()
+        for path in paths:
+            try:
+                client.get(path)
+            except Exception:  # a reader will render it, and hit the same error, later
+                log.exception("could not prepare %s", path)
+
+
+def _prepare_every_new_version(app: Flask, cache: SnapshotCache,
+                               middleware: SnapshotMiddleware) -> None:
+    """A write that changes the page announces its versions as pending before it commits,
+    renders them after, and only then is answered (the hooks run inside `commit()`)."""
+    sessions = database(app).sessions
+
+    def announce(session: Any) -> None:
+        versions = session.info.get(NEW_VERSIONS)
+        if versions:
+            cache.mark_pending(versions)
+
+    def prepare(session: Any) -> None:
+        versions = session.info.pop(NEW_VERSIONS, None)
+        if versions:
+            try:
+                middleware.prepare()
+            finally:
+                cache.clear_pending(versions)
+
+    def forget(session: Any) -> None:
+        versions = session.info.pop(NEW_VERSIONS, None)
+        if versions:
+            cache.clear_pending(versions)
+
+    event.listen(sessions, "before_commit", announce)
+    event.listen(sessions, "after_commit", prepare)
+    event.listen(sessions, "after_rollback", forget)
+
+
 class _PublicAwareSessions(SecureCookieSessionInterface):
     """Never touch the session cookie on snapshot responses: a Set-Cookie or "Vary: Cookie"
     makes every proxy and CDN cache skip them (a logged-in operator reading the page would
@@ -356,7 +472,9 @@ def register_snapshots(app: Flask) -> None:
     # One store per database, so versions of two databases never mix.
     database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
     store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
-    app.extensions[EXTENSION] = SnapshotCache(store)
+    cache = app.extensions[EXTENSION] = SnapshotCache(store)
     app.session_interface = _PublicAwareSessions()
-    app.wsgi_app = SnapshotMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
+    middleware = SnapshotMiddleware(app, app.wsgi_app)
+    app.wsgi_app = middleware  # type: ignore[method-assign]
+    _prepare_every_new_version(app, cache, middleware)
 

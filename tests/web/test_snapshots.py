@@ -299,10 +299,74 @@ def test_hits_answer_304_and_follow_every_new_version(app, client, session, oper
     assert other.status_code == 200 and other.headers["ETag"] == etag
 
     open_incident(session, operator, name="Second problem")
-    with flask_requests(app) as reached:
-        changed = client.get("/", headers={"If-None-Match": etag})
-    assert reached == ["/"]  # a new version is Flask's to render
+    changed = client.get("/", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "Second problem" in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_write_renders_what_readers_asked_for_before_it_is_answered(
+        app, client, session, operator):
+    client.get("/")
+    client.get("/api/v2/summary.json")
+    open_incident(session, operator, name="Prepared problem")  # commit returns when ready
+    with flask_requests(app) as reached:
+        page = client.get("/")
+        summary = client.get("/api/v2/summary.json")
+        history = client.get("/history")  # nobody asked for it: rendered on demand
+    assert "Prepared problem" in page.get_data(as_text=True)
+    assert "Prepared problem" in summary.get_data(as_text=True)
+    assert "Prepared problem" in history.get_data(as_text=True)
+    assert reached == ["/history"]
+
+
+def _commit_unseen_version(app) -> int:
+    """A new version as a writer on another host would make it: no hooks of this app run."""
+    with database(app).engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE page_state SET version = version + 1 WHERE id = 1")
+        return connection.exec_driver_sql("SELECT version FROM page_state").scalar_one()
+
+
+class _get_in_thread(threading.Thread):
+    def __init__(self, client, path):
+        super().__init__(daemon=True)
+        self.client, self.path, self.response = client, path, None
+        self.start()
+
+    def run(self):
+        self.response = self.client.get(self.path)
+
+
+def test_readers_get_the_previous_version_while_an_unanswered_write_renders_the_new_one(
+        app, client, session, operator):
+    from statusboard.web.snapshots import EXTENSION
+
+    open_incident(session, operator)
+    other = another_process(app.config["STATUSBOARD_DATABASE_URL"],
+                            app.config["STATUSBOARD_SNAPSHOT_DIR"])
+    reader = other.test_client()
+    before = reader.get("/")
+    version = _commit_unseen_version(app)
+    writer_cache = app.extensions[EXTENSION]
+    rendering = writer_cache.lock_for("/")  # this process is "rendering" it...
+    assert rendering.__enter__()
+    try:
+        writer_cache.mark_pending([version])  # ...for a write not yet answered
+        during = _get_in_thread(reader, "/")
+        during.join(timeout=5)
+        assert not during.is_alive()  # answered at once, not queued behind the render
+        assert during.response.headers["ETag"] == before.headers["ETag"]
+        assert other.extensions[EXTENSION].get("/").version == version - 1
+
+        writer_cache.clear_pending([version])  # answered: now readers wait for the render
+        waiting = _get_in_thread(reader, "/")
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()
+    finally:
+        rendering.__exit__(None, None, None)
+    waiting.join(timeout=10)
+    assert waiting.response.status_code == 200
+    assert other.extensions[EXTENSION].get("/").version == version  # rendered after waiting
+    database(other).engine.dispose()
 
 
 def test_a_logged_in_operator_never_gets_a_cookie_from_a_hit(client, operator):
