@@ -45,9 +45,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return  # single-statement reads (the public version check) need no transaction
-    # BEGIN IMMEDIATE when a caller asked for a write lock up front (claims in the worker).
-    mode = connection.info.pop("sqlite_begin", "BEGIN")
-    connection.exec_driver_sql(mode)
+    # BEGIN IMMEDIATE when a caller asked for a write lock up front (claims in the worker,
+    # write requests), for every transaction of that session: a later deferred BEGIN that
+    # reads and then writes fails at once ("database is locked") if another process committed
+    # in between, instead of waiting its turn.
+    connection.exec_driver_sql(connection.info.get("sqlite_begin", "BEGIN"))
 
 
 class Database:
@@ -79,6 +81,7 @@ class Database:
         session.close()
         connection = session.info.pop("own_connection", None)
         if connection is not None:
+            connection.info.pop("sqlite_begin", None)  # the pooled connection goes back plain
             connection.close()
 
     @contextmanager

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from statusboard import clock
 from statusboard.models import PageState
 
-
 # session.info key: the versions this session's transaction made, so whoever serves the
 # page can prepare them before the write is answered (see web/snapshots.py).
 NEW_VERSIONS = "statusboard.page_versions"

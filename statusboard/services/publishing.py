@@ -277,19 +277,8 @@ def claiming(db: Database) -> Iterator[Session]:
     rows (SKIP LOCKED in the claim query); SQLite takes its write lock up front (BEGIN
     IMMEDIATE), so two workers never read the same due rows and a read snapshot never has to
     be upgraded to a write (which WAL refuses at once with "database is locked")."""
-    if db.dialect != "sqlite":
-        with db.session() as session:
-            yield session
-        return
-    with db.engine.connect() as connection:
-        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with connection.begin():
-            session = Session(bind=connection, expire_on_commit=False)
-            try:
-                yield session
-                session.flush()
-            finally:
-                session.close()
+    with db.session(write_lock=True) as session:
+        yield session
 
 
 def claim(session: Session, channels: Mapping[str, Channel], context: PublishContext, *,
