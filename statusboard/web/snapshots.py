@@ -47,6 +47,9 @@ CACHE_CONTROL = ("public, max-age=0, s-maxage=5, stale-while-revalidate=30, "
                  "stale-if-error=86400")
 # How recently a surface must have been asked for to be prepared before a write is answered.
 HOT_FOR = 60.0
+# How long a write waits for that before it is answered anyway (a write must stay quick even
+# when a surge leaves the renderer a small share of the CPU).
+PREPARE_AT_MOST = 0.3
 PENDING_FOR_AT_MOST = 60.0
 log = logging.getLogger(__name__)
 
@@ -405,18 +408,23 @@ class SnapshotMiddleware:
 
     def prepare(self, limit: int = 32) -> None:
         """Render the new version of what readers asked for in the last minute, before the
-        write that made it is answered: the next reader anywhere on this host finds it
-        ready, and no reader queues behind a render (see `pending`). Runs on a thread of its
-        own so each render has fresh contexts and sessions, apart from the writer's."""
+        write that made it is answered (or for PREPARE_AT_MOST): the next reader anywhere on
+        this host finds it ready, and no reader queues behind a render (see `pending`). Runs
+        on a thread of its own so each render has fresh contexts and sessions, apart from the
+        writer's."""
         now = time.monotonic()
         recent = sorted(((wire.asked, path) for path, wire in list(self.wires.items())
                          if now - wire.asked < HOT_FOR), reverse=True)
         paths = [path for _, path in recent[:limit]]
-        if paths:
-            renderer = threading.Thread(target=self._render, args=(paths,),
-                                        name="snapshot-prepare")
-            renderer.start()
-            renderer.join()
+        if not paths:
+            return
+        renderer = threading.Thread(target=self._render, args=(paths,), daemon=True,
+                                    name="snapshot-prepare")
+        renderer.start()
+        renderer.join(timeout=PREPARE_AT_MOST)
+        if renderer.is_alive():  # answer the writer; readers now wait for what is left
+            log.info("still preparing %d surfaces after %.1fs; answering the write",
+                     len(paths), PREPARE_AT_MOST)
 
     def _render(self, paths: list[str]) -> None:
         client = self.app.test_client()

@@ -375,3 +375,28 @@ def test_a_logged_in_operator_never_gets_a_cookie_from_a_hit(client, operator):
     response = client.get("/")
     assert "Set-Cookie" not in response.headers
     assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_a_write_is_answered_in_bounded_time_even_when_preparing_is_slow(
+        app, client, session, operator, monkeypatch):
+    import time
+
+    from statusboard.web import snapshots
+
+    client.get("/")
+    middleware = app.wsgi_app
+    release = threading.Event()
+    original = middleware._render
+
+    def slow_render(paths):
+        release.wait(10)  # a surge leaves the renderer little CPU
+        original(paths)
+
+    monkeypatch.setattr(middleware, "_render", slow_render)
+    started = time.monotonic()
+    open_incident(session, operator, name="Late render")
+    assert time.monotonic() - started < snapshots.PREPARE_AT_MOST + 1.0
+    release.set()
+    # Answered: the version is no longer pending, so a reader waits for the render, then
+    # gets the new version (never the previous one).
+    assert "Late render" in client.get("/").get_data(as_text=True)
