@@ -11,4 +11,6 @@ def test_gunicorn_settings_follow_the_environment(app):
 
 def test_default_worker_count_follows_the_cores(app, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert gunicorn_options(app)["workers"] == 5
+    assert gunicorn_options(app)["workers"] == 4
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    assert gunicorn_options(app)["workers"] == 8
