@@ -130,6 +130,8 @@ def main() -> None:
             print(f"\noperator updates during the surge: {len(write_latencies)} posted, "
                   f"{len(write_failures)} failed, p50 {statistics.median(write_latencies):.0f} "
                   f"ms, p95 {write_p95:.0f} ms")
+        for reason in sorted(set(write_failures)):
+            print(f"  failed write: {reason} ({write_failures.count(reason)}x)")
         print(f"web worker RSS: max {web_rss:.0f} MB across {len(rss)} processes; "
               f"database: {deployment.env['STATUSBOARD_DATABASE_URL'].split(':')[0]}")
         summary.update(write_p95_ms=write_p95, writes=len(write_latencies),
