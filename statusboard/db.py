@@ -25,9 +25,10 @@ def make_engine(url: str, **options: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", 5)
-    options.setdefault("max_overflow", 10)
+    if "poolclass" not in options:
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_size", 5)
+        options.setdefault("max_overflow", 10)
     return create_engine(url, **options)
 
 

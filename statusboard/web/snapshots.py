@@ -34,9 +34,10 @@ from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from werkzeug.http import http_date, parse_etags
 
-from statusboard.db import database
+from statusboard.db import database, make_engine
 from statusboard.services.page import NEW_VERSIONS
 
 EXTENSION = "statusboard.snapshots"
@@ -79,8 +80,10 @@ class Snapshot:
 class SnapshotCache:
     """An LRU of rendered surfaces per process, mirrored to a directory for cold starts."""
 
-    def __init__(self, store: Path | None, capacity: int = 4096) -> None:
+    def __init__(self, store: Path | None, versions: VersionReader,
+                 capacity: int = 4096) -> None:
         self.store = store
+        self.versions = versions
         self.capacity = capacity
         self._entries: OrderedDict[str, Snapshot] = OrderedDict()
         self._lock = threading.Lock()
@@ -228,25 +231,65 @@ def write_atomically(path: Path, data: bytes) -> None:
 _VERSION_SQL = "SELECT version, updated_at FROM page_state WHERE id = 1"
 
 
+class VersionReader:
+    """The one query of a steady-state public request. It runs on every public hit, so it
+    skips the ORM, Core and the pool: each thread keeps a connection of its own, in
+    autocommit, with no liveness ping on checkout (the query is the ping: when it fails,
+    the connection is dropped, the error raised, and the next read connects afresh).
+    Disposing of the app's engine (as after a fork or an outage) drops these as well."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = make_engine(engine.url.render_as_string(hide_password=False),
+                                  poolclass=NullPool)
+        self._local = threading.local()
+        self._generation = 0
+        self.queries = 0
+        event.listen(engine, "engine_disposed", self.dispose)
+
+    def dispose(self, *_: Any) -> None:
+        self._generation += 1
+
+    def read(self) -> tuple[int, datetime | None]:
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_VERSION_SQL)
+            row = cursor.fetchone()
+            cursor.close()
+        except BaseException:
+            self._drop()
+            raise
+        self.queries += 1
+        if row is None:
+            return 1, None
+        updated = row[1]
+        if isinstance(updated, str):  # SQLite hands back text
+            updated = datetime.fromisoformat(updated)
+        if updated is not None and updated.tzinfo is None:
+            updated = updated.replace(tzinfo=UTC)
+        return int(row[0]), updated
+
+    def _connection(self) -> Any:
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            self._drop()
+        if getattr(local, "connection", None) is None:
+            connection = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":  # SQLite's is in autocommit already
+                connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            local.connection, local.generation = connection, self._generation
+        return local.connection
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+
+
 def read_version(app: Flask) -> tuple[int, datetime | None]:
-    """The one query of a steady-state public request, on a raw pooled connection: this runs
-    on every public hit, so it skips the ORM and Core result machinery."""
-    connection = database(app).engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(_VERSION_SQL)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()
-    if row is None:
-        return 1, None
-    updated = row[1]
-    if isinstance(updated, str):  # SQLite hands back text
-        updated = datetime.fromisoformat(updated)
-    if updated is not None and updated.tzinfo is None:
-        updated = updated.replace(tzinfo=UTC)
-    return int(row[0]), updated
+    return app.extensions[EXTENSION].versions.read()  # type: ignore[no-any-return]
 
 
 def _not_modified(snapshot: Snapshot) -> bool:
@@ -480,7 +523,8 @@ def register_snapshots(app: Flask) -> None:
     # One store per database, so versions of two databases never mix.
     database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
     store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
-    cache = app.extensions[EXTENSION] = SnapshotCache(store)
+    cache = app.extensions[EXTENSION] = SnapshotCache(
+        store, VersionReader(database(app).engine))
     app.session_interface = _PublicAwareSessions()
     middleware = SnapshotMiddleware(app, app.wsgi_app)
     app.wsgi_app = middleware  # type: ignore[method-assign]
