@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _support import emit, table  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from statusboard import migrate  # noqa: E402
 from statusboard.app import create_app  # noqa: E402
@@ -54,7 +54,9 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
     rng = random.Random(7)
     span = timedelta(days=365 * 20)
     with engine.begin() as connection:
-        connection.execute(insert(PageState), [{"id": 1, "version": 2, "updated_at": NOW}])
+        # The migrations create the page's version row; date it like the data.
+        connection.execute(update(PageState).where(PageState.id == 1)
+                           .values(version=2, updated_at=NOW))
         components = [{"public_id": new_public_id(), "name": f"Component {n}",
                        "status": "operational", "position": n, "is_group": False,
                        "showcase": True, "only_show_if_degraded": False, "created_at": NOW,
