@@ -113,12 +113,12 @@ class SnapshotCache:
         return self.get(key) or self._read(key)
 
     def stored(self, key: str, version: int) -> Snapshot | None:
-        """The snapshot another process of this host already rendered for `version`."""
+        """The snapshot of `key` in the store, whatever its version; kept in memory when it
+        is `version` (another process of this host rendered it)."""
         found = self._read(key)
-        if found is None or found.version != version:
-            return None
-        with self._lock:
-            self._entries[key] = found
+        if found is not None and found.version == version:
+            with self._lock:
+                self._entries[key] = found
         return found
 
     @contextlib.contextmanager
@@ -187,6 +187,12 @@ class SnapshotCache:
         except OSError:
             return False
         return time.time() - marked < PENDING_FOR_AT_MOST
+
+    def still_current(self, previous: int, version: int) -> bool:
+        """Whether a snapshot of `previous` may still be served when the page is at
+        `version`: every version since is pending (made by a write not answered yet)."""
+        return 0 < version - previous <= 8 and all(
+            self.pending(v) for v in range(previous + 1, version + 1))
 
     def _path(self, key: str) -> Path:
         assert self.store is not None
@@ -333,21 +339,24 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
             return _respond(found, stale=True)
         found = cache.get(key)
         if found is None or found.version != version:  # another process may have rendered it
-            found = cache.stored(key, version) or found or cache.last_good(key)
+            stored = cache.stored(key, version)
+            if stored is not None and (found is None or stored.version > found.version):
+                found = stored
         if found is not None and found.version == version:
             return _respond(found)
         previous = found
-        # While the write that made this version is still being answered, its writer renders
-        # what readers ask for; until it answers, the previous version is everyone's truth,
-        # so readers keep getting it instead of queueing behind the render.
-        wait = previous is None or not cache.pending(version)
+        # While the writes that made the versions since are still being answered, their
+        # writers render what readers ask for; until they answer, the previous version is
+        # everyone's truth, so readers keep getting it instead of queueing behind the render.
+        wait = (previous is None or _PREPARING in request.environ
+                or not cache.still_current(previous.version, version))
         with cache.lock_for(key, wait=wait) as held:
             if not held:
                 return _respond(previous)  # type: ignore[arg-type]
             found = cache.get(key)
             if found is None or found.version != version:
                 found = cache.stored(key, version)
-            if found is None:
+            if found is None or found.version != version:
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code not in (200, 404) or response.is_streamed:
                     return response
@@ -364,6 +373,7 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 _SERVED = "statusboard.snapshot"
+_PREPARING = "statusboard.preparing"  # a render for a write, never answered from before it
 
 
 @dataclass
@@ -420,8 +430,11 @@ class SnapshotMiddleware:
             version, _ = read_version(self.app)
         except Exception:  # an outage is Flask's to answer (stale snapshot or error page)
             return None
-        if version != wire.snapshot.version:
-            return None
+        if version != wire.snapshot.version and (
+                environ.get(_PREPARING) or wire.snapshot.version > version
+                or not self.app.extensions[EXTENSION].still_current(wire.snapshot.version,
+                                                                    version)):
+            return None  # a new version: Flask's to find or render
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
             if not parse_etags(if_none_match).contains(wire.snapshot.etag):
@@ -473,7 +486,7 @@ class SnapshotMiddleware:
         client = self.app.test_client()
         for path in paths:
             try:
-                client.get(path)
+                client.get(path, environ_overrides={_PREPARING: True})
             except Exception:  # a reader will render it, and hit the same error, later
                 log.exception("could not prepare %s", path)
 

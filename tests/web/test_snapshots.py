@@ -401,3 +401,30 @@ def test_a_write_is_answered_in_bounded_time_even_when_preparing_is_slow(
     # Answered: the version is no longer pending, so a reader waits for the render, then
     # gets the new version (never the previous one).
     assert "Late render" in client.get("/").get_data(as_text=True)
+
+
+def test_hits_keep_the_previous_version_only_while_every_newer_one_is_unanswered(
+        app, client, session, operator):
+    from statusboard.web.snapshots import EXTENSION
+
+    cache = app.extensions[EXTENSION]
+    open_incident(session, operator)
+    client.get("/")
+    first = cache.get("/").version
+    answered = _commit_unseen_version(app)  # a write that was answered...
+    unanswered = _commit_unseen_version(app)  # ...and one that is not yet
+    cache.mark_pending([unanswered])
+    with flask_requests(app) as reached:
+        client.get("/")
+    assert reached == ["/"] and cache.get("/").version == unanswered > answered > first
+
+    newest = _commit_unseen_version(app)
+    cache.mark_pending([newest])
+    with flask_requests(app) as reached:
+        during = client.get("/")  # answered before Flask, from the version before
+    assert reached == [] and during.status_code == 200
+    assert cache.get("/").version == unanswered
+    cache.clear_pending([unanswered, newest])
+    with flask_requests(app) as reached:
+        client.get("/")
+    assert reached == ["/"] and cache.get("/").version == newest
