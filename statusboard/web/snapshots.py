@@ -50,7 +50,7 @@ CACHE_CONTROL = ("public, max-age=0, s-maxage=5, stale-while-revalidate=30, "
 HOT_FOR = 60.0
 # How long a write waits for that before it is answered anyway (a write must stay quick even
 # when a surge leaves the renderer a small share of the CPU).
-PREPARE_AT_MOST = 0.3
+PREPARE_AT_MOST = 0.2
 PENDING_FOR_AT_MOST = 60.0
 log = logging.getLogger(__name__)
 
