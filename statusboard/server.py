@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import logging
 import os
 import subprocess
 import sys
@@ -11,6 +12,10 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from statusboard.db import database
+
+log = logging.getLogger(__name__)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -69,9 +74,29 @@ def serve(app: Flask, with_worker: bool = True) -> None:
     base = app.config["STATUSBOARD_BASE_URL"]
     print(f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
           f"http://{options['bind']}", flush=True)
-    # Everything loaded so far lives as long as the process: moved out of the collector's
-    # reach, a full collection no longer walks the whole app (about 100 ms of every worker's
-    # time, in one pause, at the worst moment), and forked workers keep sharing those pages.
+    warm_before_fork(app)
+    _Gunicorn(app, options).run()
+
+
+# The surfaces a surge asks for first.
+WARM = ("/", "/history", "/api/v2/summary.json", "/api/v2/status.json",
+        "/api/v2/components.json", "/api/v2/incidents/unresolved.json", "/feed.atom",
+        "/history.atom")
+
+
+def warm_before_fork(app: Flask) -> None:
+    """Do once, in the master, what every worker would otherwise do on its first requests,
+    at the worst moment (a restart during an outage): compile the templates and queries of
+    the public surfaces and hold their snapshots. Workers inherit all of it. Then move
+    everything loaded out of the collector's reach: a full collection no longer walks the
+    whole app (about 100 ms of every worker's time, in one pause), and forked workers keep
+    sharing those pages."""
+    client = app.test_client()
+    for path in WARM:
+        try:
+            client.get(path)
+        except Exception:  # the database may be down at start; workers render on demand
+            log.warning("could not warm %s", path, exc_info=True)
+    database(app).engine.dispose()  # no connection may cross the fork
     gc.collect()
     gc.freeze()
-    _Gunicorn(app, options).run()

@@ -14,3 +14,36 @@ def test_default_worker_count_follows_the_cores(app, monkeypatch):
     assert gunicorn_options(app)["workers"] == 4
     monkeypatch.setattr("os.cpu_count", lambda: 64)
     assert gunicorn_options(app)["workers"] == 8
+
+
+def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the_fork(
+        app, client):
+    import gc
+
+    from statusboard.db import database
+    from statusboard.server import WARM, warm_before_fork
+    from statusboard.web.snapshots import EXTENSION
+
+    try:
+        warm_before_fork(app)
+    finally:
+        gc.unfreeze()
+    cache = app.extensions[EXTENSION]
+    assert all(cache.get(path) is not None for path in WARM)
+    assert database(app).engine.pool.checkedin() == 0
+    versions = cache.versions
+    assert getattr(versions._local, "connection", None) is None
+    # a worker's first request is a hit, not a render
+    from flask import request_started
+
+    reached = []
+
+    def started(sender, **extra):
+        reached.append(1)
+
+    request_started.connect(started, app)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        request_started.disconnect(started, app)
+    assert reached == []

@@ -254,6 +254,7 @@ class VersionReader:
 
     def dispose(self, *_: Any) -> None:
         self._generation += 1
+        self._drop()  # this thread's at once (before a fork, say); the others' on next use
 
     def read(self) -> tuple[int, datetime | None]:
         connection = self._connection()
