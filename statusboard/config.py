@@ -39,6 +39,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -148,6 +155,10 @@ SETTINGS: list[Setting] = [
     Setting("SNAPSHOT_DIR", str(INSTANCE_DIR / "snapshots"), _text,
             "where web processes keep the last good public snapshots, served when the "
             "database is unreachable"),
+    Setting("VERSION_REUSE_MS", 50, _non_negative_int,
+            "how long a web process reuses the page version it read before asking the "
+            "database again; every write that changes the page waits as long before it is "
+            "answered, so the next request anywhere still sees it (same value everywhere)"),
     Setting("EXPORT_DIR", None, _text,
             "when set, the worker keeps a static copy of the public site here for nginx or "
             "a CDN"),

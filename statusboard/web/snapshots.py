@@ -244,13 +244,32 @@ class VersionReader:
     the connection is dropped, the error raised, and the next read connects afresh).
     Disposing of the app's engine (as after a fork or an outage) drops these as well."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, reuse_for: float = 0.0) -> None:
         self.engine = make_engine(engine.url.render_as_string(hide_password=False),
                                   poolclass=NullPool)
+        self.reuse_for = reuse_for
         self._local = threading.local()
         self._generation = 0
+        self._last: tuple[float, int, datetime | None] | None = None
         self.queries = 0
         event.listen(engine, "engine_disposed", self.dispose)
+
+    def current(self, *, fresh: bool = False) -> tuple[int, datetime | None]:
+        """The page version, read at most once per `reuse_for` seconds by this process.
+
+        Safe for read-your-writes across processes and hosts because every write that
+        changes the page waits `reuse_for` after its commit before it is answered (see
+        `_prepare_every_new_version`): a version read before that commit was read (its
+        query started) before it, so it has expired by the time anyone hears of the write.
+        """
+        last = self._last
+        started = time.monotonic()
+        if not fresh and last is not None and started - last[0] < self.reuse_for:
+            return last[1], last[2]
+        version, updated = self.read()
+        if self._last is None or self._last[0] < started:
+            self._last = (started, version, updated)
+        return version, updated
 
     def dispose(self, *_: Any) -> None:
         self._generation += 1
@@ -295,8 +314,8 @@ class VersionReader:
                 connection.invalidate()
 
 
-def read_version(app: Flask) -> tuple[int, datetime | None]:
-    return app.extensions[EXTENSION].versions.read()  # type: ignore[no-any-return]
+def read_version(app: Flask, *, fresh: bool = False) -> tuple[int, datetime | None]:
+    return app.extensions[EXTENSION].versions.current(fresh=fresh)  # type: ignore[no-any-return]
 
 
 def _not_modified(snapshot: Snapshot) -> bool:
@@ -332,7 +351,7 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
         cache: SnapshotCache = app.extensions[EXTENSION]
         key = request.path
         try:
-            version, updated_at = read_version(app)
+            version, updated_at = read_version(app, fresh=_PREPARING in request.environ)
         except (SQLAlchemyError, database(app).engine.dialect.loaded_dbapi.Error):
             found = cache.last_good(key)
             if found is None:
@@ -428,7 +447,7 @@ class SnapshotMiddleware:
     def _answer(self, wire: Wire,
                 environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
         try:
-            version, _ = read_version(self.app)
+            version, _ = read_version(self.app, fresh=bool(environ.get(_PREPARING)))
         except Exception:  # an outage is Flask's to answer (stale snapshot or error page)
             return None
         if version != wire.snapshot.version and (
@@ -506,10 +525,13 @@ def _prepare_every_new_version(app: Flask, cache: SnapshotCache,
     def prepare(session: Any) -> None:
         versions = session.info.pop(NEW_VERSIONS, None)
         if versions:
+            committed = time.monotonic()
             try:
                 middleware.prepare()
             finally:
                 cache.clear_pending(versions)
+            # Versions read before the commit may be reused that long: outlast them.
+            time.sleep(max(0.0, cache.versions.reuse_for - (time.monotonic() - committed)))
 
     def forget(session: Any) -> None:
         versions = session.info.pop(NEW_VERSIONS, None)
@@ -537,8 +559,9 @@ def register_snapshots(app: Flask) -> None:
     # One store per database, so versions of two databases never mix.
     database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
     store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
-    cache = app.extensions[EXTENSION] = SnapshotCache(
-        store, VersionReader(database(app).engine))
+    versions = VersionReader(database(app).engine,
+                             reuse_for=app.config["STATUSBOARD_VERSION_REUSE_MS"] / 1000)
+    cache = app.extensions[EXTENSION] = SnapshotCache(store, versions)
     app.session_interface = _PublicAwareSessions()
     middleware = SnapshotMiddleware(app, app.wsgi_app)
     app.wsgi_app = middleware  # type: ignore[method-assign]

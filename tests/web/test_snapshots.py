@@ -53,10 +53,11 @@ def count_queries(app, engine=None) -> Iterator[list[str]]:
             event.remove(engine, name, listener)
 
 
-def another_process(database_url, snapshot_dir):
+def another_process(database_url, snapshot_dir, reuse_ms=0):
     """An app like a second web process: same database, its own memory."""
     return create_app({"TESTING": True, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False,
-                       "DATABASE_URL": database_url, "SNAPSHOT_DIR": str(snapshot_dir)})
+                       "DATABASE_URL": database_url, "SNAPSHOT_DIR": str(snapshot_dir),
+                       "VERSION_REUSE_MS": reuse_ms})
 
 
 def open_incident(session, operator, name="Database slow"):
@@ -428,3 +429,24 @@ def test_hits_keep_the_previous_version_only_while_every_newer_one_is_unanswered
     with flask_requests(app) as reached:
         client.get("/")
     assert reached == ["/"] and cache.get("/").version == newest
+
+
+@pytest.mark.parametrize("app_overrides", [{"VERSION_REUSE_MS": 300}])
+def test_a_reused_version_never_hides_an_answered_write_from_another_host(
+        app, client, session, operator, tmp_path):
+    from statusboard.web.snapshots import EXTENSION
+
+    # Another host: its own snapshot store, the same reuse window.
+    other = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other",
+                            reuse_ms=300)
+    reader = other.test_client()
+    versions = other.extensions[EXTENSION].versions
+    assert "Database slow" not in reader.get("/").get_data(as_text=True)
+    before = versions.queries
+    for _ in range(5):  # within the window: no query at all
+        reader.get("/")
+    assert versions.queries == before
+    open_incident(session, operator)  # answered only once the window has passed
+    assert "Database slow" in reader.get("/").get_data(as_text=True)
+    assert versions.queries == before + 1
+    database(other).engine.dispose()
