@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -220,7 +219,11 @@ def deliver_due(db: Database, channels: Mapping[str, Channel], context: PublishC
     Returns how many were claimed (0: nothing due)."""
     with db.session() as session:
         release_waiting(session)
-    with claiming(db) as session:
+    # Claims and outcomes read then write ledger rows. PostgreSQL locks rows (SKIP LOCKED in
+    # the claim query); SQLite takes its write lock up front (BEGIN IMMEDIATE), so two
+    # workers never read the same due rows and a read snapshot never has to be upgraded to
+    # a write (which WAL refuses at once with "database is locked").
+    with db.session(write_lock=True) as session:
         rows = claim(session, channels, context, worker=worker, limit=limit)
     if not rows:
         return 0
@@ -228,7 +231,7 @@ def deliver_due(db: Database, channels: Mapping[str, Channel], context: PublishC
         jobs = _jobs(session, rows, context)
     send = _sender(channels)
     outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
-    with claiming(db) as session:  # reads then writes: on SQLite the lock is taken first
+    with db.session(write_lock=True) as session:
         alerts = record(session, outcomes, context, worker=worker)
     _send_alerts(db, channels, alerts)
     return len(jobs)
@@ -269,16 +272,6 @@ def _claimable(session: Session, condition, order, channels: Mapping[str, Channe
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Delivery)
     return list(session.scalars(query))
-
-
-@contextmanager
-def claiming(db: Database) -> Iterator[Session]:
-    """A transaction that reads then writes ledger rows (claims, outcomes). PostgreSQL locks
-    rows (SKIP LOCKED in the claim query); SQLite takes its write lock up front (BEGIN
-    IMMEDIATE), so two workers never read the same due rows and a read snapshot never has to
-    be upgraded to a write (which WAL refuses at once with "database is locked")."""
-    with db.session(write_lock=True) as session:
-        yield session
 
 
 def claim(session: Session, channels: Mapping[str, Channel], context: PublishContext, *,

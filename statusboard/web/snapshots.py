@@ -1,13 +1,14 @@
 """Public surfaces served from snapshots: rendered once per data version, not per request.
 
-A public request costs one cheap query (the page version). When the version is the one the
-snapshot was rendered for, the stored bytes are sent as they are, with a strong ETag,
-Last-Modified and cache headers that let proxies and CDNs absorb a surge. Once Flask has served
-a snapshot, its exact status and headers are kept beside it and `SnapshotMiddleware` answers
-later hits before Flask's routing and request machinery, so a hit costs little more than the
-version check. When the database cannot be reached, the last good snapshot is served (from
-memory, or from the snapshot store on disk that any process of this host wrote), so the page
-stays up when the system it describes does not.
+A public request costs at most one cheap query (the page version, which a process reuses for
+STATUSBOARD_VERSION_REUSE_MS). When the version is the one the snapshot was rendered for, the
+stored bytes are sent as they are, with a strong ETag, Last-Modified and cache headers that let
+proxies and CDNs absorb a surge. Once Flask has served a snapshot, its exact status and headers
+are kept beside it and `SnapshotMiddleware` answers later hits before Flask's routing and
+request machinery, so a hit costs little more than the version check. When the database cannot
+be reached, the last good snapshot is served (from memory, or from the snapshot store on disk
+that any process of this host wrote), so the page stays up when the system it describes does
+not.
 """
 
 from __future__ import annotations
@@ -188,11 +189,14 @@ class SnapshotCache:
             return False
         return time.time() - marked < PENDING_FOR_AT_MOST
 
-    def still_current(self, previous: int, version: int) -> bool:
-        """Whether a snapshot of `previous` may still be served when the page is at
-        `version`: every version since is pending (made by a write not answered yet)."""
-        return 0 < version - previous <= 8 and all(
-            self.pending(v) for v in range(previous + 1, version + 1))
+    def servable(self, snapshot: Snapshot, version: int, *, preparing: bool) -> bool:
+        """Whether `snapshot` may be served when the page is at `version`: it is that
+        version, or an earlier one while every version since is pending (made by a write
+        not answered yet, whose writer is rendering them). A render for a write (`preparing`)
+        wants that version itself."""
+        behind = version - snapshot.version
+        return behind == 0 or (not preparing and 0 < behind <= 8 and all(
+            self.pending(v) for v in range(snapshot.version + 1, version + 1)))
 
     def _path(self, key: str) -> Path:
         assert self.store is not None
@@ -238,8 +242,8 @@ _VERSION_SQL = "SELECT version, updated_at FROM page_state WHERE id = 1"
 
 
 class VersionReader:
-    """The one query of a steady-state public request. It runs on every public hit, so it
-    skips the ORM, Core and the pool: each thread keeps a connection of its own, in
+    """The page version, the one query of the public read path. It runs on the hot path, so
+    it skips the ORM, Core and the pool: each thread keeps a connection of its own, in
     autocommit, with no liveness ping on checkout (the query is the ping: when it fails,
     the connection is dropped, the error raised, and the next read connects afresh).
     Disposing of the app's engine (as after a fork or an outage) drops these as well."""
@@ -314,10 +318,6 @@ class VersionReader:
                 connection.invalidate()
 
 
-def read_version(app: Flask, *, fresh: bool = False) -> tuple[int, datetime | None]:
-    return app.extensions[EXTENSION].versions.current(fresh=fresh)  # type: ignore[no-any-return]
-
-
 def _not_modified(snapshot: Snapshot) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains(snapshot.etag)
@@ -351,7 +351,7 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
         cache: SnapshotCache = app.extensions[EXTENSION]
         key = request.path
         try:
-            version, updated_at = read_version(app, fresh=_PREPARING in request.environ)
+            version, updated_at = cache.versions.current(fresh=_PREPARING in request.environ)
         except (SQLAlchemyError, database(app).engine.dialect.loaded_dbapi.Error):
             found = cache.last_good(key)
             if found is None:
@@ -365,11 +365,10 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
         if found is not None and found.version == version:
             return _respond(found)
         previous = found
-        # While the writes that made the versions since are still being answered, their
-        # writers render what readers ask for; until they answer, the previous version is
-        # everyone's truth, so readers keep getting it instead of queueing behind the render.
-        wait = (previous is None or _PREPARING in request.environ
-                or not cache.still_current(previous.version, version))
+        # Until the writes that made the versions since are answered, the previous version
+        # is everyone's truth: readers keep getting it instead of queueing behind the render.
+        wait = previous is None or not cache.servable(
+            previous, version, preparing=_PREPARING in request.environ)
         with cache.lock_for(key, wait=wait) as held:
             if not held:
                 return _respond(previous)  # type: ignore[arg-type]
@@ -414,8 +413,9 @@ class SnapshotMiddleware:
     Everything else (a miss, a new version, a database outage, If-Modified-Since without an
     ETag) goes to Flask, which renders, stores and serves as usual."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
+    def __init__(self, app: Flask, cache: SnapshotCache, wsgi_app: Callable[..., Any]) -> None:
         self.app = app
+        self.cache = cache
         self.wsgi_app = wsgi_app
         self.wires: dict[str, Wire] = {}
         self.capacity = 4096
@@ -447,13 +447,11 @@ class SnapshotMiddleware:
     def _answer(self, wire: Wire,
                 environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
         try:
-            version, _ = read_version(self.app, fresh=bool(environ.get(_PREPARING)))
+            version, _ = self.cache.versions.current(fresh=_PREPARING in environ)
         except Exception:  # an outage is Flask's to answer (stale snapshot or error page)
             return None
-        if version != wire.snapshot.version and (
-                environ.get(_PREPARING) or wire.snapshot.version > version
-                or not self.app.extensions[EXTENSION].still_current(wire.snapshot.version,
-                                                                    version)):
+        if not self.cache.servable(wire.snapshot, version,
+                                   preparing=_PREPARING in environ):
             return None  # a new version: Flask's to find or render
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
@@ -480,7 +478,6 @@ class SnapshotMiddleware:
             if len(self.wires) >= self.capacity:
                 self.wires.pop(next(iter(self.wires)), None)
             self.wires[path] = Wire(snapshot, status, kept)
-
 
     def prepare(self, limit: int = 32) -> None:
         """Render the new version of what readers asked for in the last minute, before the
@@ -511,11 +508,10 @@ class SnapshotMiddleware:
                 log.exception("could not prepare %s", path)
 
 
-def _prepare_every_new_version(app: Flask, cache: SnapshotCache,
-                               middleware: SnapshotMiddleware) -> None:
+def _prepare_every_new_version(app: Flask, middleware: SnapshotMiddleware) -> None:
     """A write that changes the page announces its versions as pending before it commits,
     renders them after, and only then is answered (the hooks run inside `commit()`)."""
-    sessions = database(app).sessions
+    sessions, cache = database(app).sessions, middleware.cache
 
     def announce(session: Any) -> None:
         versions = session.info.get(NEW_VERSIONS)
@@ -563,7 +559,7 @@ def register_snapshots(app: Flask) -> None:
                              reuse_for=app.config["STATUSBOARD_VERSION_REUSE_MS"] / 1000)
     cache = app.extensions[EXTENSION] = SnapshotCache(store, versions)
     app.session_interface = _PublicAwareSessions()
-    middleware = SnapshotMiddleware(app, app.wsgi_app)
+    middleware = SnapshotMiddleware(app, cache, app.wsgi_app)
     app.wsgi_app = middleware  # type: ignore[method-assign]
-    _prepare_every_new_version(app, cache, middleware)
+    _prepare_every_new_version(app, middleware)
 
