@@ -47,3 +47,17 @@ def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the
     finally:
         request_started.disconnect(started, app)
     assert reached == []
+
+
+def test_a_port_already_listened_on_is_refused_not_shared():
+    import socket
+
+    from statusboard.server import port_is_free
+
+    with socket.socket() as other:  # another server, as SO_REUSEPORT would let us join it
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port)
+    assert port_is_free("127.0.0.1", port)
