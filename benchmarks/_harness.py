@@ -53,22 +53,30 @@ class Fakes:
 
     def environment(self, database_url: str, **extra: str) -> dict[str, str]:
         env = {
-            "STATUSBOARD_DATABASE_URL": database_url, "STATUSBOARD_SECRET_KEY": "bench",
+            "STATUSBOARD_DATABASE_URL": database_url,
+            "STATUSBOARD_SECRET_KEY": "bench",
             "STATUSBOARD_BASE_URL": "https://status.example.com",
             "STATUSBOARD_MASTODON_BASE_URL": self.mastodon.url,
             "STATUSBOARD_MASTODON_ACCESS_TOKEN": "mastodon-token",
             "STATUSBOARD_BLUESKY_HANDLE": self.bluesky.account,
             "STATUSBOARD_BLUESKY_APP_PASSWORD": self.bluesky.password,
             "STATUSBOARD_BLUESKY_BASE_URL": self.bluesky.url,
-            "STATUSBOARD_SMTP_HOST": "127.0.0.1", "STATUSBOARD_SMTP_PORT": str(self.smtp.port),
-            "STATUSBOARD_SMTP_FROM": "status@example.com", "STATUSBOARD_SMTP_STARTTLS": "false",
+            "STATUSBOARD_SMTP_HOST": "127.0.0.1",
+            "STATUSBOARD_SMTP_PORT": str(self.smtp.port),
+            "STATUSBOARD_SMTP_FROM": "status@example.com",
+            "STATUSBOARD_SMTP_STARTTLS": "false",
             "STATUSBOARD_WEBHOOK_ALLOW_PRIVATE": "127.0.0.1",
         }
         if self.x is not None:
-            env.update({"STATUSBOARD_X_API_KEY": "k", "STATUSBOARD_X_API_SECRET": "s",
-                        "STATUSBOARD_X_ACCESS_TOKEN": "t",
-                        "STATUSBOARD_X_ACCESS_TOKEN_SECRET": "ts",
-                        "STATUSBOARD_X_API_URL": self.x.url})
+            env.update(
+                {
+                    "STATUSBOARD_X_API_KEY": "k",
+                    "STATUSBOARD_X_API_SECRET": "s",
+                    "STATUSBOARD_X_ACCESS_TOKEN": "t",
+                    "STATUSBOARD_X_ACCESS_TOKEN_SECRET": "ts",
+                    "STATUSBOARD_X_API_URL": self.x.url,
+                }
+            )
         env.update(extra)
         return env
 
@@ -85,21 +93,39 @@ def app_for(env: dict[str, str]):
 
 
 def add_subscribers(app, *, webhooks: int, emails: int, receiver_url: str) -> None:
-    rows = [{"public_id": new_public_id(), "kind": SubscriberKind.WEBHOOK,
-             "address": f"{receiver_url}/hook/{n}", "contact_email": f"hook{n}@example.com",
-             "secret": new_secret(), "confirmed_at": _now(), "failures_in_a_row": 0,
-             "created_at": _now()} for n in range(webhooks)]
-    rows += [{"public_id": new_public_id(), "kind": SubscriberKind.EMAIL,
-              "address": f"reader{n}@example.com", "secret": new_secret(),
-              "confirmed_at": _now(), "failures_in_a_row": 0, "created_at": _now()}
-             for n in range(emails)]
+    rows = [
+        {
+            "public_id": new_public_id(),
+            "kind": SubscriberKind.WEBHOOK,
+            "address": f"{receiver_url}/hook/{n}",
+            "contact_email": f"hook{n}@example.com",
+            "secret": new_secret(),
+            "confirmed_at": _now(),
+            "failures_in_a_row": 0,
+            "created_at": _now(),
+        }
+        for n in range(webhooks)
+    ]
+    rows += [
+        {
+            "public_id": new_public_id(),
+            "kind": SubscriberKind.EMAIL,
+            "address": f"reader{n}@example.com",
+            "secret": new_secret(),
+            "confirmed_at": _now(),
+            "failures_in_a_row": 0,
+            "created_at": _now(),
+        }
+        for n in range(emails)
+    ]
     with database(app).session() as session:
         for start in range(0, len(rows), 2000):
-            session.execute(insert(Subscriber), rows[start:start + 2000])
+            session.execute(insert(Subscriber), rows[start : start + 2000])
 
 
 def _now():
     from statusboard import clock
+
     return clock.now()
 
 
@@ -110,7 +136,10 @@ class Worker:
         self.log = log.open("ab")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "statusboard"), "worker"],
-            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def peak_rss_mb(self) -> float:
         try:

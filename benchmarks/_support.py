@@ -27,15 +27,19 @@ def free_port() -> int:
 
 
 def apt_install(command: str, package: str) -> str:
-    found = shutil.which(command) or (f"/usr/sbin/{command}"
-                                      if Path(f"/usr/sbin/{command}").exists() else None)
+    found = shutil.which(command) or (
+        f"/usr/sbin/{command}" if Path(f"/usr/sbin/{command}").exists() else None
+    )
     if found:
         return found
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
-    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", package], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-qq", package],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        stdout=subprocess.DEVNULL,
+    )
     return shutil.which(command) or f"/usr/sbin/{command}"
 
 
@@ -73,14 +77,24 @@ class Deployment:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def cli(self, *args: str, input: str | None = None) -> str:
-        result = subprocess.run([str(BIN / "statusboard"), *args], env=self.env, input=input,
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [str(BIN / "statusboard"), *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return result.stdout
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([str(BIN / "statusboard"), *args], env=self.env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [str(BIN / "statusboard"), *args],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
@@ -127,16 +141,23 @@ def cpu_seconds(pid: int) -> float:
 
 def wrk(url: str, *, connections: int = 64, seconds: int = 8, threads: int = 2) -> dict:
     binary = apt_install("wrk", "wrk")
-    output = subprocess.run([binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                             "--latency", url], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latencies = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    return {"rps": rps, "p50_ms": latencies.get("50"), "p99_ms": latencies.get("99"),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "rps": rps,
+        "p50_ms": latencies.get("50"),
+        "p99_ms": latencies.get("99"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
 def _ms(value: str) -> float:
@@ -150,11 +171,16 @@ def nginx(root: Path, port: int):
     binary = apt_install("nginx", "nginx-light")
     work = Path(tempfile.mkdtemp(prefix="statusboard-nginx-"))
     config = (ROOT / "benchmarks" / "nginx.conf").read_text()
-    config = config.replace("__PORT__", str(port)).replace("__ROOT__", str(root)) \
+    config = (
+        config.replace("__PORT__", str(port))
+        .replace("__ROOT__", str(root))
         .replace("__WORK__", str(work))
+    )
     (work / "nginx.conf").write_text(config)
-    process = subprocess.Popen([binary, "-c", str(work / "nginx.conf"), "-p", str(work),
-                                "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "-c", str(work / "nginx.conf"), "-p", str(work), "-g", "daemon off;"],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/")
         yield f"http://127.0.0.1:{port}"

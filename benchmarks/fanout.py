@@ -33,14 +33,18 @@ BENCH = Actor(None, "benchmark")
 
 def open_incident(app, name: str) -> tuple[str, float]:
     with database(app).session() as session:
-        incident = incidents.open_incident(session, name=name, impact=Impact.MAJOR,
-                                           body=f"{name}: we are investigating.", actor=BENCH)
+        incident = incidents.open_incident(
+            session,
+            name=name,
+            impact=Impact.MAJOR,
+            body=f"{name}: we are investigating.",
+            actor=BENCH,
+        )
         public_id = incident.public_id
     return public_id, time.time()  # the commit has just returned
 
 
-def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe"
-                   ) -> list[float]:
+def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe") -> list[float]:
     """Open incidents one at a time; for each, seconds from commit to each network's first
     request about it."""
     latencies: list[float] = []
@@ -48,8 +52,10 @@ def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe"
     for n in range(samples):
         before = [len(f.requests) for f in networks]
         _, committed = open_incident(app, f"{label} {n}")
-        ok = wait_until(lambda before=before: all(
-            _posts(f, b) for f, b in zip(networks, before, strict=True)), timeout=10)
+        ok = wait_until(
+            lambda before=before: all(_posts(f, b) for f, b in zip(networks, before, strict=True)),
+            timeout=10,
+        )
         if not ok:
             raise SystemExit(f"social deliveries of probe {n} did not arrive")
         for fake, start in zip(networks, before, strict=True):
@@ -60,8 +66,9 @@ def social_latency(app, fakes: Fakes, samples: int, label: str = "Latency probe"
 
 
 def _is_post(request) -> bool:
-    return request.method == "POST" and (request.path in ("/2/tweets", "/api/v1/statuses")
-                                         or request.path.endswith("createRecord"))
+    return request.method == "POST" and (
+        request.path in ("/2/tweets", "/api/v1/statuses") or request.path.endswith("createRecord")
+    )
 
 
 def _posts(fake, start: int) -> bool:
@@ -87,20 +94,27 @@ def main() -> None:
     app = app_for(env)
     worker = Worker(env, workdir / "worker.log")
     try:
-        if not wait_until(lambda: b"worker started" in (workdir / "worker.log").read_bytes(),
-                          timeout=60):
+        if not wait_until(
+            lambda: b"worker started" in (workdir / "worker.log").read_bytes(), timeout=60
+        ):
             raise SystemExit("the worker did not start")
         social_latency(app, fakes, 1, "Warm-up")  # warm-up: logins, connections; not counted
         latencies = social_latency(app, fakes, args.probes)
-        add_subscribers(app, webhooks=args.webhooks, emails=args.emails,
-                        receiver_url=fakes.webhooks.url)
+        add_subscribers(
+            app, webhooks=args.webhooks, emails=args.emails, receiver_url=fakes.webhooks.url
+        )
         hooks_before, mail_before = len(fakes.webhooks.deliveries), len(fakes.smtp.messages)
         started = time.time()
         public_id, committed = open_incident(app, "Fan-out")
         queued_s = committed - started
-        done = wait_until(lambda: len(fakes.webhooks.deliveries) - hooks_before >= args.webhooks
-                          and len(fakes.smtp.messages) - mail_before >= args.emails,
-                          timeout=600, every=0.1)
+        done = wait_until(
+            lambda: (
+                len(fakes.webhooks.deliveries) - hooks_before >= args.webhooks
+                and len(fakes.smtp.messages) - mail_before >= args.emails
+            ),
+            timeout=600,
+            every=0.1,
+        )
         time.sleep(1.0)  # anything extra (a duplicate) would arrive now
         peak = worker.peak_rss_mb()
     finally:
@@ -113,14 +127,16 @@ def main() -> None:
     last_hook = max((r.at for r in hooks), default=committed)
     last_mail = max(mail_times, default=committed)
     with database(app).session() as session:
-        states = dict(session.execute(select(Delivery.state, func.count())
-                                      .group_by(Delivery.state)).all())
+        states = dict(
+            session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+        )
     unique_hooks, unique_mail = len(set(hook_ids)), len(set(mail_ids))
     lost = (args.webhooks - unique_hooks) + (args.emails - unique_mail)
     duplicated = (len(hook_ids) - unique_hooks) + (len(mail_ids) - unique_mail)
     result = {
         "database": url.split(":", 1)[0].split("+")[0],
-        "webhooks": args.webhooks, "emails": args.emails,
+        "webhooks": args.webhooks,
+        "emails": args.emails,
         "queue_s": round(queued_s, 3),
         "webhooks_per_s": round(unique_hooks / max(last_hook - committed, 1e-9), 1),
         "email_per_s": round(unique_mail / max(last_mail - committed, 1e-9), 1),
@@ -128,26 +144,29 @@ def main() -> None:
         "first_social_p50_s": round(statistics.median(latencies), 3),
         "first_social_p95_s": round(percentile(latencies, 95), 3),
         "first_social_samples": len(latencies),
-        "lost": lost, "duplicated": duplicated,
-        "not_sent_in_ledger": sum(n for s, n in states.items()
-                                  if s not in (DeliveryState.SENT,)),
+        "lost": lost,
+        "duplicated": duplicated,
+        "not_sent_in_ledger": sum(n for s, n in states.items() if s not in (DeliveryState.SENT,)),
         "worker_peak_rss_mb": round(peak, 1),
         "completed": done,
     }
     fakes.close()
     print()
     print(f"fan-out of one update on {result['database']} (one worker process)")
-    rows = [("deliveries queued in the update's transaction", f"{result['queue_s']} s"),
-            ("webhooks delivered / per second",
-             f"{unique_hooks} / {result['webhooks_per_s']}"),
-            ("emails delivered / per second", f"{unique_mail} / {result['email_per_s']}"),
-            ("time from commit to last delivery", f"{result['time_to_last_s']} s"),
-            ("first social attempt p50 / p95",
-             f"{result['first_social_p50_s']} s / {result['first_social_p95_s']} s "
-             f"({len(latencies)} samples)"),
-            ("lost / duplicated at the receivers", f"{lost} / {duplicated}"),
-            ("ledger rows not sent", str(result["not_sent_in_ledger"])),
-            ("worker peak memory (VmHWM)", f"{result['worker_peak_rss_mb']} MB")]
+    rows = [
+        ("deliveries queued in the update's transaction", f"{result['queue_s']} s"),
+        ("webhooks delivered / per second", f"{unique_hooks} / {result['webhooks_per_s']}"),
+        ("emails delivered / per second", f"{unique_mail} / {result['email_per_s']}"),
+        ("time from commit to last delivery", f"{result['time_to_last_s']} s"),
+        (
+            "first social attempt p50 / p95",
+            f"{result['first_social_p50_s']} s / {result['first_social_p95_s']} s "
+            f"({len(latencies)} samples)",
+        ),
+        ("lost / duplicated at the receivers", f"{lost} / {duplicated}"),
+        ("ledger rows not sent", str(result["not_sent_in_ledger"])),
+        ("worker peak memory (VmHWM)", f"{result['worker_peak_rss_mb']} MB"),
+    ]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")

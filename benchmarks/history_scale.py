@@ -39,10 +39,22 @@ from statusboard.models.incident import incident_component  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 STATUSES = ["investigating", "identified", "monitoring"]
-SURFACES = ["/", "/history", "/incidents/{recent}", "/incidents/{oldest}",
-            "/api/v2/summary.json", "/api/v2/incidents.json", "/api/v2/components.json",
-            "/api/v2/incidents/unresolved.json", "/history.atom", "/history.rss",
-            "/feed.atom", "/feed.rss", "/feed.json", "/incidents/{recent}.atom"]
+SURFACES = [
+    "/",
+    "/history",
+    "/incidents/{recent}",
+    "/incidents/{oldest}",
+    "/api/v2/summary.json",
+    "/api/v2/incidents.json",
+    "/api/v2/components.json",
+    "/api/v2/incidents/unresolved.json",
+    "/history.atom",
+    "/history.rss",
+    "/feed.atom",
+    "/feed.rss",
+    "/feed.json",
+    "/incidents/{recent}.atom",
+]
 
 
 def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
@@ -55,12 +67,23 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
     span = timedelta(days=365 * 20)
     with engine.begin() as connection:
         # The migrations create the page's version row; date it like the data.
-        connection.execute(update(PageState).where(PageState.id == 1)
-                           .values(version=2, updated_at=NOW))
-        components = [{"public_id": new_public_id(), "name": f"Component {n}",
-                       "status": "operational", "position": n, "is_group": False,
-                       "showcase": True, "only_show_if_degraded": False, "created_at": NOW,
-                       "updated_at": NOW} for n in range(1, 11)]
+        connection.execute(
+            update(PageState).where(PageState.id == 1).values(version=2, updated_at=NOW)
+        )
+        components = [
+            {
+                "public_id": new_public_id(),
+                "name": f"Component {n}",
+                "status": "operational",
+                "position": n,
+                "is_group": False,
+                "showcase": True,
+                "only_show_if_degraded": False,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for n in range(1, 11)
+        ]
         connection.execute(insert(Component), components)
     component_ids = list(range(1, 11))
     next_update_id = 1
@@ -76,31 +99,50 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
             else:
                 start = NOW - timedelta(days=15) - span * (1 - number / incidents)
             open_incident = number >= incidents - 2
-            rows.append({
-                "id": number + 1, "public_id": new_public_id(), "kind": "incident",
-                "name": f"Incident number {number}: elevated errors",
-                "status": "identified" if open_incident else "resolved",
-                "impact": rng.choice(["minor", "major", "critical"]), "started_at": start,
-                "created_at": start, "updated_at": start + timedelta(minutes=updates_per * 10),
-                "resolved_at": None if open_incident
-                else start + timedelta(minutes=updates_per * 10),
-                "next_update_at": NOW + timedelta(minutes=30) if open_incident else None,
-                "eta_at": None})
-            links.append({"incident_id": number + 1,
-                          "component_id": rng.choice(component_ids)})
+            rows.append(
+                {
+                    "id": number + 1,
+                    "public_id": new_public_id(),
+                    "kind": "incident",
+                    "name": f"Incident number {number}: elevated errors",
+                    "status": "identified" if open_incident else "resolved",
+                    "impact": rng.choice(["minor", "major", "critical"]),
+                    "started_at": start,
+                    "created_at": start,
+                    "updated_at": start + timedelta(minutes=updates_per * 10),
+                    "resolved_at": None
+                    if open_incident
+                    else start + timedelta(minutes=updates_per * 10),
+                    "next_update_at": NOW + timedelta(minutes=30) if open_incident else None,
+                    "eta_at": None,
+                }
+            )
+            links.append({"incident_id": number + 1, "component_id": rng.choice(component_ids)})
             for step in range(updates_per):
                 last = step == updates_per - 1
-                status = ("identified" if open_incident else "resolved") if last \
+                status = (
+                    ("identified" if open_incident else "resolved")
+                    if last
                     else STATUSES[min(step, 2)]
+                )
                 at = start + timedelta(minutes=step * 10)
                 body = f"Update {step} on incident {number}: we are working on it. " * 3
-                updates.append({
-                    "id": next_update_id, "public_id": new_public_id(),
-                    "incident_id": number + 1, "status": status, "body": body,
-                    "html": f"<p>{body}</p>", "created_at": at, "display_at": at,
-                    "deliver_notifications": True,
-                    "next_update_at": None if status == "resolved" else at + timedelta(
-                        minutes=30)})
+                updates.append(
+                    {
+                        "id": next_update_id,
+                        "public_id": new_public_id(),
+                        "incident_id": number + 1,
+                        "status": status,
+                        "body": body,
+                        "html": f"<p>{body}</p>",
+                        "created_at": at,
+                        "display_at": at,
+                        "deliver_notifications": True,
+                        "next_update_at": None
+                        if status == "resolved"
+                        else at + timedelta(minutes=30),
+                    }
+                )
                 next_update_id += 1
         with engine.begin() as connection:
             connection.execute(insert(Incident), rows)
@@ -110,10 +152,18 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
         with engine.begin() as connection:
             for table_ in Base.metadata.sorted_tables:
                 connection.execute(text(f'ANALYZE "{table_.name}"'))
-            connection.execute(text("SELECT setval(pg_get_serial_sequence('incident', 'id'), "
-                                    "(SELECT max(id) FROM incident))"))
-            connection.execute(text("SELECT setval(pg_get_serial_sequence('incident_update', "
-                                    "'id'), (SELECT max(id) FROM incident_update))"))
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('incident', 'id'), "
+                    "(SELECT max(id) FROM incident))"
+                )
+            )
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('incident_update', "
+                    "'id'), (SELECT max(id) FROM incident_update))"
+                )
+            )
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -124,13 +174,17 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
     return recent, oldest
 
 
-def cold_render(url: str, path: str, snapshot_root: Path, repeats: int = 3
-                ) -> tuple[float, int]:
+def cold_render(url: str, path: str, snapshot_root: Path, repeats: int = 3) -> tuple[float, int]:
     times, size = [], 0
     for attempt in range(repeats):
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
-                          "BASE_URL": "https://status.example.com",
-                          "SNAPSHOT_DIR": str(snapshot_root / f"{attempt}-{time.time_ns()}")})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "BASE_URL": "https://status.example.com",
+                "SNAPSHOT_DIR": str(snapshot_root / f"{attempt}-{time.time_ns()}"),
+            }
+        )
         client = app.test_client()
         client.get("/healthz")  # import and first-request costs are not the surface's
         started = time.perf_counter()
@@ -154,8 +208,11 @@ def main() -> None:
     for label, url, count in (("small", small_url, 100), ("big", big_url, args.incidents)):
         started = time.perf_counter()
         recent, oldest = fill(url, count, args.updates_per)
-        print(f"filled {count} incidents, {count * args.updates_per} updates "
-              f"in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+        print(
+            f"filled {count} incidents, {count * args.updates_per} updates "
+            f"in {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+        )
         for surface in SURFACES:
             path = surface.format(recent=recent, oldest=oldest)
             ms, size = cold_render(url, path, work / "snapshots")
@@ -164,15 +221,32 @@ def main() -> None:
     rows = []
     for surface, r in results.items():
         r["ratio"] = round(r["big_ms"] / r["small_ms"], 2)
-        rows.append([surface, r["small_ms"], r["big_ms"], r["ratio"], r["small_bytes"],
-                     r["big_bytes"]])
-    print(table(rows, ["surface (cold render)", "100 incidents ms",
-                       f"{args.incidents} incidents ms", "ratio", "bytes (100)",
-                       f"bytes ({args.incidents})"]))
+        rows.append(
+            [surface, r["small_ms"], r["big_ms"], r["ratio"], r["small_bytes"], r["big_bytes"]]
+        )
+    print(
+        table(
+            rows,
+            [
+                "surface (cold render)",
+                "100 incidents ms",
+                f"{args.incidents} incidents ms",
+                "ratio",
+                "bytes (100)",
+                f"bytes ({args.incidents})",
+            ],
+        )
+    )
     worst = max(r["ratio"] for r in results.values())
     print(f"\nworst ratio {worst:.2f} (target <= 1.5)")
-    emit({"incidents": args.incidents, "updates": args.incidents * args.updates_per,
-          "worst_ratio": worst, "surfaces": results})
+    emit(
+        {
+            "incidents": args.incidents,
+            "updates": args.incidents * args.updates_per,
+            "worst_ratio": worst,
+            "surfaces": results,
+        }
+    )
 
 
 if __name__ == "__main__":

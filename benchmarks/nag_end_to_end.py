@@ -61,23 +61,25 @@ def main() -> None:
     smtp = SmtpServer().__enter__()
     chat = ChatReceiver().__enter__()
     env = dict(os.environ)
-    env.update({
-        "STATUSBOARD_INSTANCE_DIR": str(workdir),
-        "STATUSBOARD_DATABASE_URL": os.environ.get("STATUSBOARD_E2E_DATABASE_URL")
-        or f"sqlite:///{workdir / 'e2e.db'}",
-        "STATUSBOARD_SECRET_KEY": "e2e-secret",
-        "STATUSBOARD_PORT": str(port),
-        "STATUSBOARD_BASE_URL": f"http://127.0.0.1:{port}",
-        "STATUSBOARD_ADMIN_EMAIL": "owner@example.com",
-        "STATUSBOARD_ADMIN_PASSWORD": "correct horse battery",
-        "STATUSBOARD_SMTP_HOST": "127.0.0.1",
-        "STATUSBOARD_SMTP_PORT": str(smtp.port),
-        "STATUSBOARD_SMTP_STARTTLS": "false",
-        "STATUSBOARD_SMTP_FROM": "status@example.com",
-        "STATUSBOARD_CHAT_WEBHOOK_URL": chat.url,
-        "STATUSBOARD_NAG_ESCALATE_ALL_MINUTES": "1",
-        "STATUSBOARD_NAG_ESCALATE_ADMINS_MINUTES": "2",
-    })
+    env.update(
+        {
+            "STATUSBOARD_INSTANCE_DIR": str(workdir),
+            "STATUSBOARD_DATABASE_URL": os.environ.get("STATUSBOARD_E2E_DATABASE_URL")
+            or f"sqlite:///{workdir / 'e2e.db'}",
+            "STATUSBOARD_SECRET_KEY": "e2e-secret",
+            "STATUSBOARD_PORT": str(port),
+            "STATUSBOARD_BASE_URL": f"http://127.0.0.1:{port}",
+            "STATUSBOARD_ADMIN_EMAIL": "owner@example.com",
+            "STATUSBOARD_ADMIN_PASSWORD": "correct horse battery",
+            "STATUSBOARD_SMTP_HOST": "127.0.0.1",
+            "STATUSBOARD_SMTP_PORT": str(smtp.port),
+            "STATUSBOARD_SMTP_STARTTLS": "false",
+            "STATUSBOARD_SMTP_FROM": "status@example.com",
+            "STATUSBOARD_CHAT_WEBHOOK_URL": chat.url,
+            "STATUSBOARD_NAG_ESCALATE_ALL_MINUTES": "1",
+            "STATUSBOARD_NAG_ESCALATE_ADMINS_MINUTES": "2",
+        }
+    )
     os.environ.update(env)
     base = env["STATUSBOARD_BASE_URL"]
     if "postgresql" in env["STATUSBOARD_DATABASE_URL"]:
@@ -85,6 +87,7 @@ def main() -> None:
 
         from statusboard.config import normalize_database_url
         from statusboard.db import make_engine
+
         engine = make_engine(normalize_database_url(env["STATUSBOARD_DATABASE_URL"]))
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -93,8 +96,13 @@ def main() -> None:
     statusboard = str(Path(sys.executable).parent / "statusboard")
     subprocess.run([statusboard, "init"], env=env, check=True, capture_output=True)
     with open(workdir / "run.log", "wb") as log:
-        server = subprocess.Popen([statusboard, "run"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [statusboard, "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             expect(bool(wait_for(lambda: _up(base), 30)), f"statusboard run serves {base}/")
             run(base, smtp, chat)
@@ -133,8 +141,13 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
         owner = session.scalar(select(Operator))
         due_at = clock.now() + DUE_IN
         incident = incidents.open_incident(
-            session, name="Checkout failing", impact=Impact.MAJOR, body="We are looking.",
-            actor=Actor(owner, "e2e"), next_update_at=due_at)
+            session,
+            name="Checkout failing",
+            impact=Impact.MAJOR,
+            body="We are looking.",
+            actor=Actor(owner, "e2e"),
+            next_update_at=due_at,
+        )
         public_id = incident.public_id
     print(f"incident {public_id}: next update promised for {clock.iso(due_at)}", flush=True)
 
@@ -148,10 +161,14 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
     expect(0 <= mail_late <= LIMIT_SECONDS, f"email within {LIMIT_SECONDS:.0f} s of due")
     expect(chat_late <= LIMIT_SECONDS, f"chat within {LIMIT_SECONDS:.0f} s of due")
     mail = got_mail[0]
-    expect(mail.subject == "[statusboard] Update due now: Checkout failing",
-           f"email subject: {mail.subject!r}")
-    expect(f"{base}/admin/incidents/{public_id}/update" in mail.text,
-           "email links to the prefilled update form")
+    expect(
+        mail.subject == "[statusboard] Update due now: Checkout failing",
+        f"email subject: {mail.subject!r}",
+    )
+    expect(
+        f"{base}/admin/incidents/{public_id}/update" in mail.text,
+        "email links to the prefilled update form",
+    )
     expect("We are looking." in mail.text, "email quotes what customers see")
     expect("Update due now" in got_chat[0]["text"], "chat message says the update is due")
 
@@ -160,14 +177,17 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
     # Pages are rendered once per data version, so they state when the update was due;
     # the reader's browser counts the minutes ("Update overdue by 3 min").
     line = "— the team has been reminded."
-    expect("Update overdue since" in page and line in page,
-           "public page shows the update overdue")
-    expect("Update overdue since" in detail and line in detail,
-           "incident page shows the update overdue")
+    expect("Update overdue since" in page and line in page, "public page shows the update overdue")
+    expect(
+        "Update overdue since" in detail and line in detail,
+        "incident page shows the update overdue",
+    )
     summary = json.loads(fetch(base + "/api/v2/summary.json"))
     [listed] = [i for i in summary["incidents"] if i["id"] == public_id]
-    expect(listed["statusboard"]["next_update_overdue"] is True,
-           "/api/v2/summary.json says the update is overdue")
+    expect(
+        listed["statusboard"]["next_update_overdue"] is True,
+        "/api/v2/summary.json says the update is overdue",
+    )
     feed = fetch(base + "/feed.atom")
     expect("overdue" in feed.lower(), "/feed.atom says the update is overdue")
     with db.session() as session:
@@ -180,24 +200,34 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
     with db.session() as session:
         found = incidents.find_incident(session, public_id)
         owner = session.scalar(select(Operator))
-        incidents.post_update(session, incident=found, status=IncidentStatus.IDENTIFIED,
-                              body="Found the cause; rolling back.", actor=Actor(owner, "e2e"),
-                              next_update_at=clock.now() + timedelta(minutes=15))
+        incidents.post_update(
+            session,
+            incident=found,
+            status=IncidentStatus.IDENTIFIED,
+            body="Found the cause; rolling back.",
+            actor=Actor(owner, "e2e"),
+            next_update_at=clock.now() + timedelta(minutes=15),
+        )
     page = fetch(base + "/")
     expect("overdue" not in page, "posting an update clears the overdue line at once")
     summary = json.loads(fetch(base + "/api/v2/summary.json"))
     [listed] = [i for i in summary["incidents"] if i["id"] == public_id]
-    expect(listed["statusboard"]["next_update_overdue"] is False,
-           "and /api/v2/summary.json no longer says overdue")
+    expect(
+        listed["statusboard"]["next_update_overdue"] is False,
+        "and /api/v2/summary.json no longer says overdue",
+    )
     mails, chats = len(smtp.messages), len(chat.bodies)
     escalation_at = due_at + timedelta(minutes=1)
     wait = (escalation_at - clock.now()).total_seconds() + 12
-    print(f"      waiting {wait:.0f} s past the old promise's first escalation time ...",
-          flush=True)
+    print(
+        f"      waiting {wait:.0f} s past the old promise's first escalation time ...", flush=True
+    )
     time.sleep(max(wait, 0))
-    expect(len(smtp.messages) == mails and len(chat.bodies) == chats,
-           f"the ladder stopped: {len(smtp.messages)} email(s), {len(chat.bodies)} chat "
-           "message(s) in all")
+    expect(
+        len(smtp.messages) == mails and len(chat.bodies) == chats,
+        f"the ladder stopped: {len(smtp.messages)} email(s), {len(chat.bodies)} chat "
+        "message(s) in all",
+    )
 
 
 if __name__ == "__main__":

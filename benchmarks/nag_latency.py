@@ -43,19 +43,20 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def configure(workdir: Path, smtp_port: int) -> dict[str, str]:
-    url = os.environ.get("STATUSBOARD_BENCH_DATABASE_URL") or \
-        f"sqlite:///{workdir / 'bench.db'}"
+    url = os.environ.get("STATUSBOARD_BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
     env = dict(os.environ)
-    env.update({
-        "STATUSBOARD_INSTANCE_DIR": str(workdir),
-        "STATUSBOARD_DATABASE_URL": url,
-        "STATUSBOARD_SECRET_KEY": "bench-secret",
-        "STATUSBOARD_BASE_URL": "http://127.0.0.1:8000",
-        "STATUSBOARD_SMTP_HOST": "127.0.0.1",
-        "STATUSBOARD_SMTP_PORT": str(smtp_port),
-        "STATUSBOARD_SMTP_STARTTLS": "false",
-        "STATUSBOARD_SMTP_FROM": "status@example.com",
-    })
+    env.update(
+        {
+            "STATUSBOARD_INSTANCE_DIR": str(workdir),
+            "STATUSBOARD_DATABASE_URL": url,
+            "STATUSBOARD_SECRET_KEY": "bench-secret",
+            "STATUSBOARD_BASE_URL": "http://127.0.0.1:8000",
+            "STATUSBOARD_SMTP_HOST": "127.0.0.1",
+            "STATUSBOARD_SMTP_PORT": str(smtp_port),
+            "STATUSBOARD_SMTP_STARTTLS": "false",
+            "STATUSBOARD_SMTP_FROM": "status@example.com",
+        }
+    )
     os.environ.update(env)
     return env
 
@@ -80,17 +81,27 @@ def create_incidents() -> dict[int, float]:
     first_due = clock.now() + timedelta(seconds=LEAD)
     due: dict[int, float] = {}
     with db.session() as session:
-        owner = operators.add_operator(session, email="owner@example.com", name="Olive Owner",
-                                       password="correct horse battery", actor=Actor(None, "b"))
+        owner = operators.add_operator(
+            session,
+            email="owner@example.com",
+            name="Olive Owner",
+            password="correct horse battery",
+            actor=Actor(None, "b"),
+        )
         actor = Actor(owner, "bench")
     for start in range(0, INCIDENTS, 50):
         with db.session() as session:
             owner = session.merge(actor.operator)
             for number in range(start, min(start + 50, INCIDENTS)):
                 at = first_due + timedelta(seconds=SPREAD * number / INCIDENTS)
-                incidents.open_incident(session, name=f"Bench incident {number:04d}",
-                                        impact=Impact.MAJOR, body="Looking into it.",
-                                        actor=Actor(owner, "bench"), next_update_at=at)
+                incidents.open_incident(
+                    session,
+                    name=f"Bench incident {number:04d}",
+                    impact=Impact.MAJOR,
+                    body="Looking into it.",
+                    actor=Actor(owner, "bench"),
+                    next_update_at=at,
+                )
                 due[number] = at.timestamp()
     db.engine.dispose()
     left = first_due.timestamp() - time.time()
@@ -117,12 +128,19 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
     with SmtpServer() as smtp:
         env = configure(workdir, smtp.port)
-        print(f"creating {INCIDENTS} incidents due over {SPREAD:.0f} s "
-              f"({env['STATUSBOARD_DATABASE_URL'].split('://')[0]}) ...", flush=True)
+        print(
+            f"creating {INCIDENTS} incidents due over {SPREAD:.0f} s "
+            f"({env['STATUSBOARD_DATABASE_URL'].split('://')[0]}) ...",
+            flush=True,
+        )
         due = create_incidents()
         with open(workdir / "worker.log", "wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "statusboard.cli", "worker"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "statusboard.cli", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             last_due = max(due.values())
             deadline = last_due + 30
             while time.time() < deadline and len(smtp.messages) < INCIDENTS:
@@ -162,12 +180,17 @@ def main() -> None:
         "database": env["STATUSBOARD_DATABASE_URL"].split(":")[0],
         "check_interval_s": _check_interval(),
     }
-    rows = [("nags expected", result["nags_expected"]), ("nags received", result["nags_received"]),
-            ("duplicates", duplicates), ("p50 received - due (s)", result["p50_s"]),
-            ("p99 received - due (s)", result["p99_s"]), ("max (s)", result["max_s"]),
-            ("worker CPU (s)", result["worker_cpu_s"]),
-            ("worker peak RSS (MB)", result["worker_peak_rss_mb"]),
-            ("target p99 < 10 s", "met" if result["p99_s"] < TARGET_P99 else "MISSED")]
+    rows = [
+        ("nags expected", result["nags_expected"]),
+        ("nags received", result["nags_received"]),
+        ("duplicates", duplicates),
+        ("p50 received - due (s)", result["p50_s"]),
+        ("p99 received - due (s)", result["p99_s"]),
+        ("max (s)", result["max_s"]),
+        ("worker CPU (s)", result["worker_cpu_s"]),
+        ("worker peak RSS (MB)", result["worker_peak_rss_mb"]),
+        ("target p99 < 10 s", "met" if result["p99_s"] < TARGET_P99 else "MISSED"),
+    ]
     width = max(len(label) for label, _ in rows)
     print()
     for label, value in rows:

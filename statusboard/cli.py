@@ -67,9 +67,14 @@ def operator_add(email: str, name: str, admin: bool) -> None:
     password = _read_password()
     try:
         with database(app).session() as session:
-            added = operators.add_operator(session, email=email, name=name, password=password,
-                                           role=Role.ADMIN if admin else Role.OPERATOR,
-                                           actor=CLI)
+            added = operators.add_operator(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                role=Role.ADMIN if admin else Role.OPERATOR,
+                actor=CLI,
+            )
             click.echo(f"added {added.role.value} {added.email}", err=True)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
@@ -87,8 +92,9 @@ def operator_password(email: str) -> None:
     password = _read_password()
     try:
         with database(app).session() as session:
-            found = session.scalar(select(Operator).where(
-                Operator.email == operators.normalize_email(email)))
+            found = session.scalar(
+                select(Operator).where(Operator.email == operators.normalize_email(email))
+            )
             if found is None:
                 raise click.ClickException(f"no operator {email}")
             operators.set_password(session, operator=found, password=password, actor=CLI)
@@ -105,16 +111,19 @@ def init() -> None:
     base = app.config["STATUSBOARD_BASE_URL"]
     with database(app).session() as session:
         if operators.count_operators(session):
-            click.echo(f"\nLog in at {base}/login with your operator account "
-                       "(reset a password: statusboard operator password EMAIL).\n")
+            click.echo(
+                f"\nLog in at {base}/login with your operator account "
+                "(reset a password: statusboard operator password EMAIL).\n"
+            )
             return
         email = app.config["STATUSBOARD_ADMIN_EMAIL"] or "admin@example.com"
         password = app.config["STATUSBOARD_ADMIN_PASSWORD"]
         generated = not password
         password = password or secrets.token_urlsafe(12)
         try:
-            operators.add_operator(session, email=email, name="Admin", password=password,
-                                   role=Role.ADMIN, actor=CLI)
+            operators.add_operator(
+                session, email=email, name="Admin", password=password, role=Role.ADMIN, actor=CLI
+            )
         except DomainError as exc:
             raise click.ClickException(f"first admin: {exc.message}") from exc
     click.echo(f"\nFirst admin created. Log in at {base}/login")
@@ -153,8 +162,11 @@ def export_site(directory: str) -> None:
 
     result = export(_app(), Path(directory), full=True)
     assert result is not None
-    click.echo(f"exported {result.files} surfaces of version {result.version} "
-               f"in {result.seconds:.1f}s to {directory}", err=True)
+    click.echo(
+        f"exported {result.files} surfaces of version {result.version} "
+        f"in {result.seconds:.1f}s to {directory}",
+        err=True,
+    )
 
 
 @main.command("demo")
@@ -188,10 +200,11 @@ def token_create(email: str, name: str) -> None:
     try:
         with database(app).session() as session:
             owner = tokens.find_owner(session, email)
-            created, secret = tokens.create_token(session, operator=owner, name=name,
-                                                  actor=CLI)
-            click.echo(f"created token {created.public_id} for {owner.email}; "
-                       "the secret is shown once", err=True)
+            created, secret = tokens.create_token(session, operator=owner, name=name, actor=CLI)
+            click.echo(
+                f"created token {created.public_id} for {owner.email}; the secret is shown once",
+                err=True,
+            )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(secret)
@@ -211,8 +224,10 @@ def token_list(email: str | None) -> None:
             for row in tokens.list_tokens(session, owner):
                 used = iso(row.last_used_at) if row.last_used_at else "never"
                 state = "revoked" if row.revoked_at else "active"
-                click.echo(f"{row.public_id}\t{row.operator.email}\t{row.name}\t"
-                           f"{row.prefix}…\tcreated {iso(row.created_at)}\tused {used}\t{state}")
+                click.echo(
+                    f"{row.public_id}\t{row.operator.email}\t{row.name}\t"
+                    f"{row.prefix}…\tcreated {iso(row.created_at)}\tused {used}\t{state}"
+                )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
 

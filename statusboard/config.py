@@ -82,7 +82,7 @@ def _time_zone(value: str) -> str:
 
 
 def _minutes_by_impact(value: str) -> dict[str, int]:
-    """"critical=15,major=30,minor=60,none=120" -> dict; every impact must be given."""
+    """ "critical=15,major=30,minor=60,none=120" -> dict; every impact must be given."""
     result: dict[str, int] = {}
     for part in value.split(","):
         key, _, minutes = part.partition("=")
@@ -94,7 +94,7 @@ def _minutes_by_impact(value: str) -> dict[str, int]:
 
 
 def _minutes_each_impact(value: str) -> dict[str, int]:
-    """"10" (every impact) or "critical=5,major=10,minor=15,none=30"."""
+    """ "10" (every impact) or "critical=5,major=10,minor=15,none=30"."""
     if "=" not in value:
         minutes = _positive_int(value)
         return dict.fromkeys(("critical", "major", "minor", "none"), minutes)
@@ -125,121 +125,244 @@ class Setting:
 
 
 SETTINGS: list[Setting] = [
-    Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'statusboard.db'}", normalize_database_url,
-            "SQLAlchemy URL: sqlite:///path or postgresql://user@host/db (psycopg 3)"),
-    Setting("SECRET_KEY", None, _text,
-            "signs sessions, CSRF tokens and links; generated into instance/ when unset",
-            secret=True),
-    Setting("BASE_URL", None, _url,
-            "public address of the status page, used in links, feeds and posts; "
-            "defaults to http://HOST:PORT"),
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{INSTANCE_DIR / 'statusboard.db'}",
+        normalize_database_url,
+        "SQLAlchemy URL: sqlite:///path or postgresql://user@host/db (psycopg 3)",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        _text,
+        "signs sessions, CSRF tokens and links; generated into instance/ when unset",
+        secret=True,
+    ),
+    Setting(
+        "BASE_URL",
+        None,
+        _url,
+        "public address of the status page, used in links, feeds and posts; "
+        "defaults to http://HOST:PORT",
+    ),
     Setting("PAGE_NAME", "Status", _text, "name shown on the page, feeds and API"),
-    Setting("TIME_ZONE", "UTC", _time_zone,
-            "page time zone (IANA) for the API's page.time_zone and server-rendered times"),
+    Setting(
+        "TIME_ZONE",
+        "UTC",
+        _time_zone,
+        "page time zone (IANA) for the API's page.time_zone and server-rendered times",
+    ),
     Setting("HOST", "127.0.0.1", _text, "address `statusboard run` listens on"),
     Setting("PORT", 8000, _positive_int, "port `statusboard run` listens on"),
-    Setting("WEB_WORKERS", None, _positive_int,
-            "gunicorn worker processes; defaults to 2 x cores (at most 8)"),
+    Setting(
+        "WEB_WORKERS",
+        None,
+        _positive_int,
+        "gunicorn worker processes; defaults to 2 x cores (at most 8)",
+    ),
     Setting("WEB_THREADS", 2, _positive_int, "threads per gunicorn worker"),
     Setting("WEB_TIMEOUT", 30, _positive_int, "seconds before a stuck request's worker restarts"),
     Setting("WEB_KEEPALIVE", 5, _positive_int, "seconds an idle keep-alive connection stays open"),
     Setting("ACCESS_LOG", True, _bool, "write one access-log line per request to stdout"),
-    Setting("SECURE_COOKIES", None, _bool,
-            "mark session cookies Secure; defaults to true when BASE_URL is https"),
-    Setting("NEXT_UPDATE_MINUTES", {"critical": 15, "major": 30, "minor": 60, "none": 120},
-            _minutes_by_impact, "default next-update promise per impact, e.g. critical=15,..."),
-    Setting("LOGIN_RATE_LIMIT", "10 per minute", _text,
-            "login attempts allowed per client address"),
-    Setting("RATE_LIMIT_STORAGE", "memory://", _text,
-            "Flask-Limiter storage URI; use redis://host:6379 with several web processes"),
-    Setting("SNAPSHOT_DIR", str(INSTANCE_DIR / "snapshots"), _text,
-            "where web processes keep the last good public snapshots, served when the "
-            "database is unreachable"),
-    Setting("VERSION_REUSE_MS", 50, _non_negative_int,
-            "how long a web process reuses the page version it read before asking the "
-            "database again; every write that changes the page waits as long before it is "
-            "answered, so the next request anywhere still sees it (same value everywhere)"),
-    Setting("EXPORT_DIR", None, _text,
-            "when set, the worker keeps a static copy of the public site here for nginx or "
-            "a CDN"),
+    Setting(
+        "SECURE_COOKIES",
+        None,
+        _bool,
+        "mark session cookies Secure; defaults to true when BASE_URL is https",
+    ),
+    Setting(
+        "NEXT_UPDATE_MINUTES",
+        {"critical": 15, "major": 30, "minor": 60, "none": 120},
+        _minutes_by_impact,
+        "default next-update promise per impact, e.g. critical=15,...",
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT", "10 per minute", _text, "login attempts allowed per client address"
+    ),
+    Setting(
+        "RATE_LIMIT_STORAGE",
+        "memory://",
+        _text,
+        "Flask-Limiter storage URI; use redis://host:6379 with several web processes",
+    ),
+    Setting(
+        "SNAPSHOT_DIR",
+        str(INSTANCE_DIR / "snapshots"),
+        _text,
+        "where web processes keep the last good public snapshots, served when the "
+        "database is unreachable",
+    ),
+    Setting(
+        "VERSION_REUSE_MS",
+        50,
+        _non_negative_int,
+        "how long a web process reuses the page version it read before asking the "
+        "database again; every write that changes the page waits as long before it is "
+        "answered, so the next request anywhere still sees it (same value everywhere)",
+    ),
+    Setting(
+        "EXPORT_DIR",
+        None,
+        _text,
+        "when set, the worker keeps a static copy of the public site here for nginx or a CDN",
+    ),
     Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
-    Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`",
-            secret=True),
-    Setting("PUBLIC_HONESTY", True, _bool,
-            "say publicly when a promised update or ETA has passed; off keeps it internal"),
-    Setting("PUBLIC_ACCOUNTABILITY", False, _bool,
-            "show \"Updates on time: N% over 90 days\" (next-update promises kept) on the "
-            "public status page"),
-    Setting("NAG_HEADS_UP_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 5),
-            _minutes_each_impact,
-            "heads-up to the owner this long before a promise falls due (skipped for shorter "
-            "promises); one number or per impact, e.g. critical=5,major=5,minor=10,none=10"),
-    Setting("NAG_ESCALATE_ALL_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 10),
-            _minutes_each_impact,
-            "minutes after a broken promise to nag every operator; one number or per impact"),
-    Setting("NAG_ESCALATE_ADMINS_MINUTES",
-            dict.fromkeys(("critical", "major", "minor", "none"), 30), _minutes_each_impact,
-            "minutes after a broken promise to add the admins and the escalation address"),
-    Setting("NAG_REPEAT_MINUTES", dict.fromkeys(("critical", "major", "minor", "none"), 30),
-            _minutes_each_impact,
-            "then repeat to everyone after this long, doubling each time; per impact"),
-    Setting("NAG_REPEAT_MAX_MINUTES", 240, _positive_int,
-            "longest gap between repeated escalations"),
-    Setting("NAG_ACKNOWLEDGE_MINUTES", 15, _positive_int,
-            "how long an operator's \"on it\" pauses the nags of an incident"),
-    Setting("ESCALATION_EMAIL", None, _address,
-            "address that gets the last escalation level with the admins (e.g. a manager list)"),
-    Setting("SMTP_HOST", None, _text,
-            "SMTP server for operator nags and subscriber email; email is off when unset"),
+    Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`", secret=True),
+    Setting(
+        "PUBLIC_HONESTY",
+        True,
+        _bool,
+        "say publicly when a promised update or ETA has passed; off keeps it internal",
+    ),
+    Setting(
+        "PUBLIC_ACCOUNTABILITY",
+        False,
+        _bool,
+        'show "Updates on time: N% over 90 days" (next-update promises kept) on the '
+        "public status page",
+    ),
+    Setting(
+        "NAG_HEADS_UP_MINUTES",
+        dict.fromkeys(("critical", "major", "minor", "none"), 5),
+        _minutes_each_impact,
+        "heads-up to the owner this long before a promise falls due (skipped for shorter "
+        "promises); one number or per impact, e.g. critical=5,major=5,minor=10,none=10",
+    ),
+    Setting(
+        "NAG_ESCALATE_ALL_MINUTES",
+        dict.fromkeys(("critical", "major", "minor", "none"), 10),
+        _minutes_each_impact,
+        "minutes after a broken promise to nag every operator; one number or per impact",
+    ),
+    Setting(
+        "NAG_ESCALATE_ADMINS_MINUTES",
+        dict.fromkeys(("critical", "major", "minor", "none"), 30),
+        _minutes_each_impact,
+        "minutes after a broken promise to add the admins and the escalation address",
+    ),
+    Setting(
+        "NAG_REPEAT_MINUTES",
+        dict.fromkeys(("critical", "major", "minor", "none"), 30),
+        _minutes_each_impact,
+        "then repeat to everyone after this long, doubling each time; per impact",
+    ),
+    Setting(
+        "NAG_REPEAT_MAX_MINUTES", 240, _positive_int, "longest gap between repeated escalations"
+    ),
+    Setting(
+        "NAG_ACKNOWLEDGE_MINUTES",
+        15,
+        _positive_int,
+        'how long an operator\'s "on it" pauses the nags of an incident',
+    ),
+    Setting(
+        "ESCALATION_EMAIL",
+        None,
+        _address,
+        "address that gets the last escalation level with the admins (e.g. a manager list)",
+    ),
+    Setting(
+        "SMTP_HOST",
+        None,
+        _text,
+        "SMTP server for operator nags and subscriber email; email is off when unset",
+    ),
     Setting("SMTP_PORT", 587, _positive_int, "SMTP port"),
     Setting("SMTP_USERNAME", None, _text, "SMTP login, when the server needs one"),
     Setting("SMTP_PASSWORD", None, _text, "SMTP password", secret=True),
-    Setting("SMTP_FROM", "statusboard@localhost", _address,
-            "From address of every email statusboard sends"),
+    Setting(
+        "SMTP_FROM",
+        "statusboard@localhost",
+        _address,
+        "From address of every email statusboard sends",
+    ),
     Setting("SMTP_STARTTLS", True, _bool, "upgrade the SMTP connection with STARTTLS"),
-    Setting("CHAT_WEBHOOK_URL", None, _url,
-            "incoming-webhook URL of the operators' chat room; chat nags are off when unset"),
-    Setting("CHAT_FORMAT", "slack", _chat_format,
-            "chat webhook payload: slack ({\"text\"}, also Mattermost, Rocket.Chat) or discord"),
+    Setting(
+        "CHAT_WEBHOOK_URL",
+        None,
+        _url,
+        "incoming-webhook URL of the operators' chat room; chat nags are off when unset",
+    ),
+    Setting(
+        "CHAT_FORMAT",
+        "slack",
+        _chat_format,
+        'chat webhook payload: slack ({"text"}, also Mattermost, Rocket.Chat) or discord',
+    ),
     # Publishing: every channel is optional and on only when all its variables are set.
-    Setting("X_API_KEY", None, _text, "X (Twitter) consumer key, OAuth 1.0a user context",
-            secret=True),
+    Setting(
+        "X_API_KEY", None, _text, "X (Twitter) consumer key, OAuth 1.0a user context", secret=True
+    ),
     Setting("X_API_SECRET", None, _text, "X consumer secret", secret=True),
     Setting("X_ACCESS_TOKEN", None, _text, "X access token of the posting account", secret=True),
     Setting("X_ACCESS_TOKEN_SECRET", None, _text, "X access token secret", secret=True),
-    Setting("X_API_URL", "https://api.twitter.com", _url,
-            "X API host (change only to point at a test server)"),
-    Setting("X_INCLUDE_LINK", False, _bool,
-            "add the incident link to X posts (X charges far more for posts with links)"),
+    Setting(
+        "X_API_URL",
+        "https://api.twitter.com",
+        _url,
+        "X API host (change only to point at a test server)",
+    ),
+    Setting(
+        "X_INCLUDE_LINK",
+        False,
+        _bool,
+        "add the incident link to X posts (X charges far more for posts with links)",
+    ),
     Setting("MASTODON_BASE_URL", None, _url, "Mastodon instance, e.g. https://mastodon.social"),
-    Setting("MASTODON_ACCESS_TOKEN", None, _text, "Mastodon access token with write:statuses",
-            secret=True),
-    Setting("MASTODON_MAX_CHARACTERS", 500, _positive_int,
-            "the instance's post length limit (500 on most instances)"),
+    Setting(
+        "MASTODON_ACCESS_TOKEN",
+        None,
+        _text,
+        "Mastodon access token with write:statuses",
+        secret=True,
+    ),
+    Setting(
+        "MASTODON_MAX_CHARACTERS",
+        500,
+        _positive_int,
+        "the instance's post length limit (500 on most instances)",
+    ),
     Setting("MASTODON_INCLUDE_LINK", True, _bool, "add the incident link to Mastodon posts"),
     Setting("BLUESKY_HANDLE", None, _text, "Bluesky handle, e.g. status.example.com"),
     Setting("BLUESKY_APP_PASSWORD", None, _text, "Bluesky app password", secret=True),
     Setting("BLUESKY_BASE_URL", "https://bsky.social", _url, "Bluesky PDS address"),
     Setting("BLUESKY_INCLUDE_LINK", True, _bool, "add the incident link to Bluesky posts"),
     Setting("EMAIL_INCLUDE_LINK", True, _bool, "add the incident link to subscriber email"),
-    Setting("WEBHOOK_ALLOW_PRIVATE", "", _text,
-            "comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) webhooks may target "
-            "although private, loopback or link-local"),
-    Setting("WEBHOOK_MAX_FAILURES", 5, _positive_int,
-            "failed deliveries in a row after which a webhook subscriber is disabled"),
-    Setting("DELIVERY_TIMEOUT_SECONDS", 10, _positive_int,
-            "network timeout of one delivery attempt"),
-    Setting("DELIVERY_LEASE_SECONDS", 60, _positive_int,
-            "how long a worker's claim on a delivery lasts before another worker may retry it"),
-    Setting("DELIVERY_CONCURRENCY", 16, _positive_int,
-            "deliveries one worker sends at once"),
-    Setting("SUBSCRIBE_RATE_LIMIT", "5 per minute", _text,
-            "subscription requests allowed per client address"),
+    Setting(
+        "WEBHOOK_ALLOW_PRIVATE",
+        "",
+        _text,
+        "comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) webhooks may target "
+        "although private, loopback or link-local",
+    ),
+    Setting(
+        "WEBHOOK_MAX_FAILURES",
+        5,
+        _positive_int,
+        "failed deliveries in a row after which a webhook subscriber is disabled",
+    ),
+    Setting(
+        "DELIVERY_TIMEOUT_SECONDS", 10, _positive_int, "network timeout of one delivery attempt"
+    ),
+    Setting(
+        "DELIVERY_LEASE_SECONDS",
+        60,
+        _positive_int,
+        "how long a worker's claim on a delivery lasts before another worker may retry it",
+    ),
+    Setting("DELIVERY_CONCURRENCY", 16, _positive_int, "deliveries one worker sends at once"),
+    Setting(
+        "SUBSCRIBE_RATE_LIMIT",
+        "5 per minute",
+        _text,
+        "subscription requests allowed per client address",
+    ),
 ]
 
 
-def read_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
-                  ) -> dict[str, Any]:
+def read_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Resolve every setting; raise ConfigError naming each bad variable."""
     values: dict[str, Any] = {}
     errors: list[str] = []

@@ -113,7 +113,8 @@ def db_session() -> Session:
     GET/HEAD/OPTIONS) takes the write lock up front (see Database.open_session)."""
     if "db_session" not in g:
         g.db_session = database().open_session(
-            write_lock=request.method not in {"GET", "HEAD", "OPTIONS"})
+            write_lock=request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
     return g.db_session
 
 

@@ -27,31 +27,67 @@ GROUPS = {
 PAST = [
     # (days ago, name, impact, component, component status, ETA in minutes,
     #  [(minutes after start, status, body)])
-    (3, "Delayed webhook deliveries", Impact.MINOR, "Webhooks",
-     ComponentStatus.DEGRADED_PERFORMANCE, 45, [
-        (0, "investigating", "Webhook deliveries are arriving up to 10 minutes late. We are "
-                             "looking into it."),
-        (18, "identified", "A queue consumer stopped after a configuration change. We are "
-                           "rolling it back."),
-        (41, "monitoring", "The backlog is drained and deliveries are on time again. We are "
-                           "watching closely."),
-        (75, "resolved", "Deliveries have been on time for 30 minutes. All delayed webhooks "
-                         "were delivered; none were lost."),
-    ]),
-    (9, "Dashboard login errors", Impact.MAJOR, "Dashboard", ComponentStatus.PARTIAL_OUTAGE, 30, [
-        (0, "investigating", "Some customers see an error after logging in to the dashboard."),
-        (12, "identified", "An expired certificate on one of our identity servers. We are "
-                           "replacing it."),
-        (26, "resolved", "The certificate is replaced and logins work for everyone. We have "
-                         "added an alert 30 days before any certificate expires."),
-    ]),
+    (
+        3,
+        "Delayed webhook deliveries",
+        Impact.MINOR,
+        "Webhooks",
+        ComponentStatus.DEGRADED_PERFORMANCE,
+        45,
+        [
+            (
+                0,
+                "investigating",
+                "Webhook deliveries are arriving up to 10 minutes late. We are looking into it.",
+            ),
+            (
+                18,
+                "identified",
+                "A queue consumer stopped after a configuration change. We are rolling it back.",
+            ),
+            (
+                41,
+                "monitoring",
+                "The backlog is drained and deliveries are on time again. We are watching closely.",
+            ),
+            (
+                75,
+                "resolved",
+                "Deliveries have been on time for 30 minutes. All delayed webhooks "
+                "were delivered; none were lost.",
+            ),
+        ],
+    ),
+    (
+        9,
+        "Dashboard login errors",
+        Impact.MAJOR,
+        "Dashboard",
+        ComponentStatus.PARTIAL_OUTAGE,
+        30,
+        [
+            (0, "investigating", "Some customers see an error after logging in to the dashboard."),
+            (
+                12,
+                "identified",
+                "An expired certificate on one of our identity servers. We are replacing it.",
+            ),
+            (
+                26,
+                "resolved",
+                "The certificate is replaced and logins work for everyone. We have "
+                "added an alert 30 days before any certificate expires.",
+            ),
+        ],
+    ),
 ]
 
 
 def seed(session: Session) -> None:
     """Refuses on a database that already has components or incidents."""
-    if (session.scalar(select(func.count(Component.id))) or 0) or \
-            (session.scalar(select(func.count(Incident.id))) or 0):
+    if (session.scalar(select(func.count(Component.id))) or 0) or (
+        session.scalar(select(func.count(Incident.id))) or 0
+    ):
         raise Conflict("the database already has data; run the demo on an empty database")
     author = session.scalar(select(Operator).order_by(Operator.id))
     actor = Actor(author, "demo")
@@ -59,8 +95,17 @@ def seed(session: Session) -> None:
     try:
         by_name = _components(session, actor)
         for days, name, impact, component, status, eta, steps in PAST:
-            _past_incident(session, actor, now - timedelta(days=days, hours=2), name, impact,
-                           by_name[component], status, eta, steps)
+            _past_incident(
+                session,
+                actor,
+                now - timedelta(days=days, hours=2),
+                name,
+                impact,
+                by_name[component],
+                status,
+                eta,
+                steps,
+            )
         _ongoing_incident(session, actor, now, by_name)
         _upcoming_maintenance(session, actor, now, by_name)
     finally:
@@ -71,27 +116,37 @@ def seed(session: Session) -> None:
 def _components(session: Session, actor: Actor) -> dict[str, Component]:
     by_name: dict[str, Component] = {}
     for group_name, names in GROUPS.items():
-        group = components.create_component(session, name=group_name, is_group=True,
-                                            actor=actor)
+        group = components.create_component(session, name=group_name, is_group=True, actor=actor)
         for name in names:
-            by_name[name] = components.create_component(session, name=name, group=group,
-                                                        actor=actor)
+            by_name[name] = components.create_component(
+                session, name=name, group=group, actor=actor
+            )
     return by_name
 
 
-def _past_incident(session, actor, start, name, impact, component, status, eta,
-                   steps) -> None:
+def _past_incident(session, actor, start, name, impact, component, status, eta, steps) -> None:
     clock.freeze(start)
-    incident = incidents.open_incident(session, name=name, impact=impact, body=steps[0][2],
-                                       actor=actor, component_changes={component: status},
-                                       eta=start + timedelta(minutes=eta))
+    incident = incidents.open_incident(
+        session,
+        name=name,
+        impact=impact,
+        body=steps[0][2],
+        actor=actor,
+        component_changes={component: status},
+        eta=start + timedelta(minutes=eta),
+    )
     for minutes, step_status, body in steps[1:]:
         clock.freeze(start + timedelta(minutes=minutes))
         if step_status == "resolved":
             incidents.resolve(session, incident=incident, body=body, actor=actor)
         else:
-            incidents.post_update(session, incident=incident,
-                                  status=IncidentStatus(step_status), body=body, actor=actor)
+            incidents.post_update(
+                session,
+                incident=incident,
+                status=IncidentStatus(step_status),
+                body=body,
+                actor=actor,
+            )
 
 
 def _ongoing_incident(session, actor, now, by_name) -> None:
@@ -101,32 +156,53 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
     eu = by_name["EU (Frankfurt)"]
     api = by_name["API"]
     incident = incidents.open_incident(
-        session, name="Elevated API error rates in EU", impact=Impact.MAJOR, actor=actor,
+        session,
+        name="Elevated API error rates in EU",
+        impact=Impact.MAJOR,
+        actor=actor,
         body="Some API requests in the EU region fail with **HTTP 503**. We are investigating.",
-        component_changes={eu: ComponentStatus.PARTIAL_OUTAGE,
-                           api: ComponentStatus.DEGRADED_PERFORMANCE},
-        eta=start + timedelta(minutes=45), next_update_at=start + timedelta(minutes=20))
+        component_changes={
+            eu: ComponentStatus.PARTIAL_OUTAGE,
+            api: ComponentStatus.DEGRADED_PERFORMANCE,
+        },
+        eta=start + timedelta(minutes=45),
+        next_update_at=start + timedelta(minutes=20),
+    )
     clock.freeze(start + timedelta(minutes=17))
     incidents.post_update(
-        session, incident=incident, status=IncidentStatus.IDENTIFIED, actor=actor,
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        actor=actor,
         body="A storage node in Frankfurt is failing over slowly. We are moving traffic to "
-             "healthy nodes. This takes longer than we first thought.",
-        eta=start + timedelta(minutes=90), next_update_at=start + timedelta(minutes=40))
+        "healthy nodes. This takes longer than we first thought.",
+        eta=start + timedelta(minutes=90),
+        next_update_at=start + timedelta(minutes=40),
+    )
     clock.freeze(start + timedelta(minutes=37))
     incidents.post_update(
-        session, incident=incident, status=IncidentStatus.IDENTIFIED, actor=actor,
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        actor=actor,
         body="About 60% of EU traffic is on healthy nodes; error rates are falling. The last "
-             "part needs a data consistency check before we switch it, so we moved our "
-             "estimate.\n\n- Reads: mostly working\n- Writes: may fail, please retry",
-        eta=start + timedelta(minutes=120), next_update_at=start + timedelta(minutes=62))
+        "part needs a data consistency check before we switch it, so we moved our "
+        "estimate.\n\n- Reads: mostly working\n- Writes: may fail, please retry",
+        eta=start + timedelta(minutes=120),
+        next_update_at=start + timedelta(minutes=62),
+    )
 
 
 def _upcoming_maintenance(session, actor, now, by_name) -> None:
     clock.freeze(now - timedelta(days=1))
     start = (now + timedelta(days=2)).replace(hour=2, minute=0, second=0, microsecond=0)
     maintenance.schedule_maintenance(
-        session, name="Database upgrade in US East", actor=actor,
+        session,
+        name="Database upgrade in US East",
+        actor=actor,
         body="We are upgrading the primary database cluster in US East. The API stays "
-             "available; **writes may be delayed by up to a minute** during the switch-over.",
-        scheduled_for=start, scheduled_until=start + timedelta(hours=2),
-        components=[by_name["US East (Virginia)"], by_name["API"]])
+        "available; **writes may be delayed by up to a minute** during the switch-over.",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=2),
+        components=[by_name["US East (Virginia)"], by_name["API"]],
+    )

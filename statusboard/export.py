@@ -45,8 +45,12 @@ def export_due(app: Flask) -> ExportResult | None:
     full = time.time() - state.get("full_at", 0) > FULL_EXPORT_EVERY
     result = export(app, directory, full=full)
     if result is not None:
-        log.info("exported %d surfaces of version %d in %.2fs", result.files, result.version,
-                 result.seconds)
+        log.info(
+            "exported %d surfaces of version %d in %.2fs",
+            result.files,
+            result.version,
+            result.seconds,
+        )
     return result
 
 
@@ -80,8 +84,7 @@ ARGUMENTS: dict[str, tuple[str, Callable[[Session, datetime | None], Iterable[ob
     "public.incident": ("public_id", _incident_ids),
     "public.history": ("page", _history_pages),
     **{f"feeds.incident_{fmt}": ("public_id", _incident_ids) for fmt in ("atom", "rss", "json")},
-    **{f"feeds.component_{fmt}": ("public_id", _component_ids)
-       for fmt in ("atom", "rss", "json")},
+    **{f"feeds.component_{fmt}": ("public_id", _component_ids) for fmt in ("atom", "rss", "json")},
 }
 
 
@@ -96,8 +99,10 @@ def public_paths(app: Flask, session: Session, since: datetime | None) -> list[s
             paths.append(adapter.build(rule.endpoint, rule.defaults or {}))
             continue
         name, enumerate_values = ARGUMENTS[rule.endpoint]
-        paths.extend(adapter.build(rule.endpoint, {name: value})
-                     for value in enumerate_values(session, since))
+        paths.extend(
+            adapter.build(rule.endpoint, {name: value})
+            for value in enumerate_values(session, since)
+        )
     return sorted(set(paths))
 
 
@@ -119,8 +124,11 @@ def export(app: Flask, directory: Path, *, full: bool = True) -> ExportResult | 
         version, _updated = current_version(session)
         if not full and state.get("version") == version:
             return None
-        since = None if full or "exported_at" not in state \
+        since = (
+            None
+            if full or "exported_at" not in state
             else datetime.fromisoformat(state["exported_at"])
+        )
         exported_at = datetime.now().astimezone()
         paths = public_paths(app, session, since)
     client = app.test_client()

@@ -55,13 +55,19 @@ def check_promises(app: Flask) -> object:
     if setup is None:
         setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
         if not setup.channels:
-            log.warning("no nag channels: set STATUSBOARD_SMTP_HOST and/or "
-                        "STATUSBOARD_CHAT_WEBHOOK_URL; until then nags show only in the admin "
-                        "banner")
+            log.warning(
+                "no nag channels: set STATUSBOARD_SMTP_HOST and/or "
+                "STATUSBOARD_CHAT_WEBHOOK_URL; until then nags show only in the admin "
+                "banner"
+            )
     report = check(database(app), setup=setup)
     if report.broken or report.nagged:
-        log.info("promises: %d broken, %d nag(s) due, %d with a failed channel",
-                 report.broken, len(report.nagged), len(report.failed))
+        log.info(
+            "promises: %d broken, %d nag(s) due, %d with a failed channel",
+            report.broken,
+            len(report.nagged),
+            len(report.failed),
+        )
     return report
 
 
@@ -88,9 +94,17 @@ def _guarded(app: Flask, job: Job) -> Callable[[], None]:
 def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     for job in JOBS if jobs is None else jobs:
-        scheduler.add_job(_guarded(app, job), "interval", id=job.id, name=job.id,
-                          seconds=job.every.total_seconds(), coalesce=True, max_instances=1,
-                          misfire_grace_time=None, replace_existing=True)
+        scheduler.add_job(
+            _guarded(app, job),
+            "interval",
+            id=job.id,
+            name=job.id,
+            seconds=job.every.total_seconds(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
     return scheduler
 
 
@@ -104,18 +118,22 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     config = app.config
     context = publishing.PublishContext(
-        base_url=config["STATUSBOARD_BASE_URL"], page_name=config["STATUSBOARD_PAGE_NAME"],
-        time_zone=config["STATUSBOARD_TIME_ZONE"], secret_key=config["SECRET_KEY"],
+        base_url=config["STATUSBOARD_BASE_URL"],
+        page_name=config["STATUSBOARD_PAGE_NAME"],
+        time_zone=config["STATUSBOARD_TIME_ZONE"],
+        secret_key=config["SECRET_KEY"],
         lease=timedelta(seconds=config["STATUSBOARD_DELIVERY_LEASE_SECONDS"]),
-        webhook_max_failures=config["STATUSBOARD_WEBHOOK_MAX_FAILURES"])
+        webhook_max_failures=config["STATUSBOARD_WEBHOOK_MAX_FAILURES"],
+    )
     worker = f"{socket.gethostname()}:{os.getpid()}"
     concurrency = config["STATUSBOARD_DELIVERY_CONCURRENCY"]
     with app.app_context(), ThreadPoolExecutor(concurrency) as executor:
         registry, db = channels(app), database(app)
         while not stop.is_set():
             try:
-                claimed = publishing.deliver_due(db, registry, context, worker=worker,
-                                                 limit=concurrency * 16, executor=executor)
+                claimed = publishing.deliver_due(
+                    db, registry, context, worker=worker, limit=concurrency * 16, executor=executor
+                )
             except Exception:  # the database went away: wait and try again
                 log.exception("delivery round failed")
                 claimed = 0
@@ -129,8 +147,9 @@ def run_worker(app: Flask) -> None:
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
     stopping = threading.Event()
-    deliveries = threading.Thread(target=delivery_loop, args=(app, stopping),
-                                  name="deliveries", daemon=True)
+    deliveries = threading.Thread(
+        target=delivery_loop, args=(app, stopping), name="deliveries", daemon=True
+    )
     deliveries.start()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

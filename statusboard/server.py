@@ -87,21 +87,33 @@ def serve(app: Flask, with_worker: bool = True) -> None:
     options = gunicorn_options(app)
     host, port = app.config["STATUSBOARD_HOST"], app.config["STATUSBOARD_PORT"]
     if not port_is_free(host, port):
-        raise SystemExit(f"statusboard: {host}:{port} is already in use (another "
-                         "`statusboard run`?); stop it or set STATUSBOARD_PORT")
+        raise SystemExit(
+            f"statusboard: {host}:{port} is already in use (another "
+            "`statusboard run`?); stop it or set STATUSBOARD_PORT"
+        )
     if with_worker:
         _start_worker()
     base = app.config["STATUSBOARD_BASE_URL"]
-    print(f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
-          f"http://{options['bind']}", flush=True)
+    print(
+        f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
+        f"http://{options['bind']}",
+        flush=True,
+    )
     warm_before_fork(app)
     _Gunicorn(app, options).run()
 
 
 # The surfaces a surge asks for first.
-WARM = ("/", "/history", "/api/v2/summary.json", "/api/v2/status.json",
-        "/api/v2/components.json", "/api/v2/incidents/unresolved.json", "/feed.atom",
-        "/history.atom")
+WARM = (
+    "/",
+    "/history",
+    "/api/v2/summary.json",
+    "/api/v2/status.json",
+    "/api/v2/components.json",
+    "/api/v2/incidents/unresolved.json",
+    "/feed.atom",
+    "/history.atom",
+)
 
 
 def warm_before_fork(app: Flask) -> None:

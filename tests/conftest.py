@@ -117,10 +117,15 @@ def clock() -> Iterator[object]:
     clock_module.unfreeze()
 
 
-def make_operator(session: Session, email: str = "ops@example.com", name: str = "Olive Ops",
-                  role: Role = Role.OPERATOR) -> Operator:
-    operator = operators.add_operator(session, email=email, name=name, password=PASSWORD,
-                                      role=role, actor=Actor(None, "test"))
+def make_operator(
+    session: Session,
+    email: str = "ops@example.com",
+    name: str = "Olive Ops",
+    role: Role = Role.OPERATOR,
+) -> Operator:
+    operator = operators.add_operator(
+        session, email=email, name=name, password=PASSWORD, role=role, actor=Actor(None, "test")
+    )
     session.commit()
     return operator
 

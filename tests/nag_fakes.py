@@ -56,11 +56,16 @@ class SmtpHandler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         with self.lock:
-            self.messages.append(Received(
-                envelope.mail_from, list(envelope.rcpt_tos),
-                email.message_from_bytes(envelope.original_content or envelope.content,
-                                          policy=email.policy.default),
-                time.time()))
+            self.messages.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    email.message_from_bytes(
+                        envelope.original_content or envelope.content, policy=email.policy.default
+                    ),
+                    time.time(),
+                )
+            )
         return "250 Message accepted"
 
 
@@ -68,8 +73,7 @@ class SmtpServer:
     def __init__(self, **options: Any) -> None:
         self.handler = SmtpHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **options)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def messages(self) -> list[Received]:
@@ -85,8 +89,11 @@ class SmtpServer:
 
 def password_authenticator(username: str, password: str):
     def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login == username.encode() \
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == username.encode()
             and auth_data.password == password.encode()
+        )
         return AuthResult(success=ok, handled=False)
 
     return authenticate
@@ -113,8 +120,7 @@ class ChatReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/nags"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> ChatReceiver:
         self.thread.start()

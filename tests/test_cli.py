@@ -14,8 +14,11 @@ def env(app, database_url, monkeypatch):
 
 
 def test_operator_add_reads_password_from_stdin_never_argv(env, session):
-    result = CliRunner().invoke(main, ["operator", "add", "new@example.com", "--name", "New",
-                                       "--admin"], input="long enough password\n")
+    result = CliRunner().invoke(
+        main,
+        ["operator", "add", "new@example.com", "--name", "New", "--admin"],
+        input="long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     operator = session.scalar(select(Operator).where(Operator.email == "new@example.com"))
     assert operator.is_admin
@@ -23,13 +26,16 @@ def test_operator_add_reads_password_from_stdin_never_argv(env, session):
 
 def test_operator_add_refuses_short_password_and_duplicates(env, session):
     runner = CliRunner()
-    short = runner.invoke(main, ["operator", "add", "a@example.com", "--name", "A"],
-                          input="short\n")
+    short = runner.invoke(
+        main, ["operator", "add", "a@example.com", "--name", "A"], input="short\n"
+    )
     assert short.exit_code != 0 and "at least 10" in short.output
-    runner.invoke(main, ["operator", "add", "a@example.com", "--name", "A"],
-                  input="long enough password\n")
-    again = runner.invoke(main, ["operator", "add", "a@example.com", "--name", "A"],
-                          input="long enough password\n")
+    runner.invoke(
+        main, ["operator", "add", "a@example.com", "--name", "A"], input="long enough password\n"
+    )
+    again = runner.invoke(
+        main, ["operator", "add", "a@example.com", "--name", "A"], input="long enough password\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
 
 
@@ -40,8 +46,9 @@ def test_init_creates_first_admin_once_and_upgrade_is_idempotent(env, session, m
     first = runner.invoke(main, ["init"])
     assert first.exit_code == 0 and "boss@example.com" in first.output
     assert "Log in at" in runner.invoke(main, ["init"]).output
-    changed = runner.invoke(main, ["operator", "password", "boss@example.com"],
-                            input="another long password\n")
+    changed = runner.invoke(
+        main, ["operator", "password", "boss@example.com"], input="another long password\n"
+    )
     assert changed.exit_code == 0, changed.output
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     assert session.scalar(select(func.count(Operator.id))) == 1
@@ -51,8 +58,9 @@ def test_demo_seeds_an_empty_database_and_refuses_a_second_time(env, session):
     runner = CliRunner()
     assert runner.invoke(main, ["demo"]).exit_code == 0
     assert session.scalar(select(func.count(Component.id))) == 11
-    open_incidents = session.scalars(select(Incident).where(Incident.resolved_at.is_(None),
-                                                            Incident.kind == "incident"))
+    open_incidents = session.scalars(
+        select(Incident).where(Incident.resolved_at.is_(None), Incident.kind == "incident")
+    )
     [ongoing] = list(open_incidents)
     assert len(ongoing.updates) == 3
     upcoming = session.scalars(select(Incident).where(Incident.kind == "maintenance")).all()

@@ -14,8 +14,9 @@ def env(app, database_url, monkeypatch):
 
 
 def test_token_create_prints_only_the_token_on_stdout(env, session, clock, admin):
-    result = CliRunner().invoke(main, ["token", "create", "ADMIN@example.com",
-                                       "--name", "deploy-bot"])
+    result = CliRunner().invoke(
+        main, ["token", "create", "ADMIN@example.com", "--name", "deploy-bot"]
+    )
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip()
     assert result.stdout == secret + "\n" and secret.startswith("sb_")
@@ -27,8 +28,9 @@ def test_token_create_prints_only_the_token_on_stdout(env, session, clock, admin
 
 def test_token_list_and_revoke(env, session, clock, admin):
     runner = CliRunner()
-    secret = runner.invoke(main, ["token", "create", "admin@example.com", "--name", "ci"]
-                           ).stdout.strip()
+    secret = runner.invoke(
+        main, ["token", "create", "admin@example.com", "--name", "ci"]
+    ).stdout.strip()
     token_id = session.query(ApiToken).one().public_id
     listed = runner.invoke(main, ["token", "list"])
     assert token_id in listed.stdout and "ci" in listed.stdout and "active" in listed.stdout
@@ -37,15 +39,19 @@ def test_token_list_and_revoke(env, session, clock, admin):
     assert revoked.exit_code == 0, revoked.output
     session.rollback()
     assert tokens.authenticate(session, secret) is None
-    assert "revoked" in runner.invoke(main, ["token", "list", "--email",
-                                             "admin@example.com"]).stdout
+    assert (
+        "revoked" in runner.invoke(main, ["token", "list", "--email", "admin@example.com"]).stdout
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["token", "create", "nobody@example.com", "--name", "x"], "no operator"),
-    (["token", "create", "admin@example.com", "--name", " "], "name the token"),
-    (["token", "revoke", "nope"], "no token"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["token", "create", "nobody@example.com", "--name", "x"], "no operator"),
+        (["token", "create", "admin@example.com", "--name", " "], "name the token"),
+        (["token", "revoke", "nope"], "no token"),
+    ],
+)
 def test_token_commands_refuse_bad_input_with_a_message(env, session, admin, args, message):
     result = CliRunner().invoke(main, args)
     assert result.exit_code != 0 and message in result.output

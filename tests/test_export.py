@@ -13,10 +13,16 @@ def test_every_public_route_with_arguments_can_be_exported(app):
             assert rule.endpoint in ARGUMENTS, rule.rule
 
 
-def test_export_writes_every_public_surface_as_the_app_serves_it(app, client, session,
-                                                                 operator, tmp_path):
-    incident = incidents.open_incident(session, name="Broken login", impact=Impact.MAJOR,
-                                       body="Looking.", actor=Actor(operator, "test"))
+def test_export_writes_every_public_surface_as_the_app_serves_it(
+    app, client, session, operator, tmp_path
+):
+    incident = incidents.open_incident(
+        session,
+        name="Broken login",
+        impact=Impact.MAJOR,
+        body="Looking.",
+        actor=Actor(operator, "test"),
+    )
     session.commit()
     result = export(app, tmp_path)
     assert result is not None and result.files >= 3
@@ -33,8 +39,7 @@ def test_incremental_export_skips_an_unchanged_version(app, tmp_path):
     assert export(app, tmp_path, full=False) is None
 
 
-def test_files_are_replaced_atomically_never_seen_half_written(app, session, operator,
-                                                                tmp_path):
+def test_files_are_replaced_atomically_never_seen_half_written(app, session, operator, tmp_path):
     export(app, tmp_path)
     index = tmp_path / "index.html"
     seen: list[bytes] = []
@@ -48,8 +53,13 @@ def test_files_are_replaced_atomically_never_seen_half_written(app, session, ope
     reader.start()
     try:
         for number in range(5):
-            incidents.open_incident(session, name=f"Incident {number}", impact=Impact.MINOR,
-                                    body="x" * 5000, actor=Actor(operator, "test"))
+            incidents.open_incident(
+                session,
+                name=f"Incident {number}",
+                impact=Impact.MINOR,
+                body="x" * 5000,
+                actor=Actor(operator, "test"),
+            )
             session.commit()
             export(app, tmp_path, full=False)
     finally:

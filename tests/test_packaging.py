@@ -10,16 +10,36 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_wheel_ships_templates_static_files_and_migrations(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = tmp_path.glob("statusboard-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"statusboard/_templates/{p.relative_to(ROOT / 'templates')}"
-                for p in (ROOT / "templates").rglob("*.html")}
-    expected |= {f"statusboard/_static/{p.relative_to(ROOT / 'static')}"
-                 for p in (ROOT / "static").rglob("*") if p.suffix in {".css", ".js", ".svg"}}
-    expected |= {f"statusboard/migrations/versions/{p.name}"
-                 for p in (ROOT / "statusboard/migrations/versions").glob("0*.py")}
+    expected = {
+        f"statusboard/_templates/{p.relative_to(ROOT / 'templates')}"
+        for p in (ROOT / "templates").rglob("*.html")
+    }
+    expected |= {
+        f"statusboard/_static/{p.relative_to(ROOT / 'static')}"
+        for p in (ROOT / "static").rglob("*")
+        if p.suffix in {".css", ".js", ".svg"}
+    }
+    expected |= {
+        f"statusboard/migrations/versions/{p.name}"
+        for p in (ROOT / "statusboard/migrations/versions").glob("0*.py")
+    }
     expected.add("statusboard/migrations/script.py.mako")
     assert expected - names == set()
 

@@ -2,8 +2,9 @@ from statusboard.server import gunicorn_options
 
 
 def test_gunicorn_settings_follow_the_environment(app):
-    app.config.update(STATUSBOARD_WEB_WORKERS=3, STATUSBOARD_WEB_THREADS=8,
-                      STATUSBOARD_ACCESS_LOG=False)
+    app.config.update(
+        STATUSBOARD_WEB_WORKERS=3, STATUSBOARD_WEB_THREADS=8, STATUSBOARD_ACCESS_LOG=False
+    )
     options = gunicorn_options(app)
     assert (options["workers"], options["threads"], options["accesslog"]) == (3, 8, None)
     assert options["worker_class"] == "gthread"
@@ -16,8 +17,7 @@ def test_default_worker_count_follows_the_cores(app, monkeypatch):
     assert gunicorn_options(app)["workers"] == 8
 
 
-def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the_fork(
-        app, client):
+def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the_fork(app, client):
     import gc
 
     from statusboard.db import database

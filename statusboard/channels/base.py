@@ -82,12 +82,17 @@ class Channel(Protocol):
         ...
 
 
-def http_status_error(channel: str, status: int, detail: str, *,
-                      retry_at: datetime | None = None) -> ChannelError:
+def http_status_error(
+    channel: str, status: int, detail: str, *, retry_at: datetime | None = None
+) -> ChannelError:
     """The shared classification: 429 and 5xx retry, everything else is final."""
     retryable = status == 429 or status >= 500 or status == 408
-    return ChannelError(f"{channel} answered {status}: {detail}"[:1000], retryable=retryable,
-                        retry_at=retry_at, status=status)
+    return ChannelError(
+        f"{channel} answered {status}: {detail}"[:1000],
+        retryable=retryable,
+        retry_at=retry_at,
+        status=status,
+    )
 
 
 def message_of(notice: Notice) -> str:
@@ -98,8 +103,9 @@ def message_of(notice: Notice) -> str:
     return f"{notice.incident_name} — {status}\n{notice.text}".strip()
 
 
-def fit_notice(notice: Notice, *, limit: int, length: Callable[[str], int],
-               link: str | None) -> tuple[str, int, int]:
+def fit_notice(
+    notice: Notice, *, limit: int, length: Callable[[str], int], link: str | None
+) -> tuple[str, int, int]:
     """The post text, its counted length and the limit. Our own text is trimmed to fit; the
     operator's custom text never is (the form refuses it when too long)."""
     if notice.custom_text:

@@ -60,9 +60,16 @@ class BlueskyChannel:
     name: ClassVar[str] = "bluesky"
     label: ClassVar[str] = "Bluesky"
 
-    def __init__(self, *, handle: str, app_password: str, base_url: str,
-                 include_link: bool = True, timeout: float = 10,
-                 sessions: SessionStore | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        handle: str,
+        app_password: str,
+        base_url: str,
+        include_link: bool = True,
+        timeout: float = 10,
+        sessions: SessionStore | None = None,
+    ) -> None:
         self.handle = handle
         self.app_password = app_password
         self.base_url = base_url
@@ -73,8 +80,12 @@ class BlueskyChannel:
         self._lock = Lock()
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        return fit_notice(notice, limit=BLUESKY_LIMIT, length=bluesky_length,
-                          link=notice.url if self.include_link else None)
+        return fit_notice(
+            notice,
+            limit=BLUESKY_LIMIT,
+            length=bluesky_length,
+            link=notice.url if self.include_link else None,
+        )
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)
@@ -87,16 +98,21 @@ class BlueskyChannel:
                 if existing is not None:
                     return existing
             record = models.AppBskyFeedPost.Record(
-                created_at=client.get_current_time_iso(), text=text,
-                facets=_facets(text) or None, langs=["en"], reply=_reply(thread))
+                created_at=client.get_current_time_iso(),
+                text=text,
+                facets=_facets(text) or None,
+                langs=["en"],
+                reply=_reply(thread),
+            )
             created = client.app.bsky.feed.post.create(did, record, rkey=rkey)
         except at.AtProtocolError as exc:
             if _error_name(exc) in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
                 self._client = None  # log in again on the next attempt
             raise _classify(exc) from exc
         except httpx.HTTPError as exc:
-            raise ChannelError(f"Bluesky connection failed: {exc!r}", retryable=True,
-                               ambiguous=True) from exc
+            raise ChannelError(
+                f"Bluesky connection failed: {exc!r}", retryable=True, ambiguous=True
+            ) from exc
         return _receipt(created.uri, created.cid, self.handle)
 
     def _existing(self, client: Client, did: str, rkey: str) -> Receipt | None:
@@ -122,8 +138,7 @@ class BlueskyChannel:
                     self._client = client
                     return client
                 except (at.UnauthorizedError, at.BadRequestError, at.LoginRequiredError):
-                    client = Client(base_url=self.base_url,
-                                    request=Request(timeout=self.timeout))
+                    client = Client(base_url=self.base_url, request=Request(timeout=self.timeout))
                     client.on_session_change(self._on_session_change)
             client.login(self.handle, self.app_password, fetch_bsky_profile=False)
             self._client = client
@@ -138,7 +153,7 @@ def _facets(text: str) -> list[models.AppBskyRichtextFacet.Main]:
     builder = client_utils.TextBuilder()
     position = 0
     for match in _URL.finditer(text):
-        builder.text(text[position:match.start()])
+        builder.text(text[position : match.start()])
         builder.link(match.group(), match.group())
         position = match.end()
     builder.text(text[position:])
@@ -151,13 +166,17 @@ def _reply(thread: ThreadRef | None) -> models.AppBskyFeedPost.ReplyRef | None:
     root, parent = json.loads(thread.root), json.loads(thread.parent)
     return models.AppBskyFeedPost.ReplyRef(
         root=models.ComAtprotoRepoStrongRef.Main(uri=root["uri"], cid=root["cid"]),
-        parent=models.ComAtprotoRepoStrongRef.Main(uri=parent["uri"], cid=parent["cid"]))
+        parent=models.ComAtprotoRepoStrongRef.Main(uri=parent["uri"], cid=parent["cid"]),
+    )
 
 
 def _receipt(uri: str, cid: str, handle: str) -> Receipt:
     rkey = uri.rsplit("/", 1)[-1]
-    return Receipt(remote_id=uri, url=f"https://bsky.app/profile/{handle}/post/{rkey}",
-                   ref=json.dumps({"uri": uri, "cid": cid}))
+    return Receipt(
+        remote_id=uri,
+        url=f"https://bsky.app/profile/{handle}/post/{rkey}",
+        ref=json.dumps({"uri": uri, "cid": cid}),
+    )
 
 
 def _error_name(exc: at.AtProtocolError) -> str:
@@ -180,5 +199,6 @@ def _classify(exc: at.AtProtocolError) -> ChannelError:
         retry_at = datetime.fromtimestamp(int(reset), UTC)
     if _error_name(exc) == "ExpiredToken":
         return ChannelError(f"Bluesky session expired: {detail}", retryable=True)
-    return http_status_error("Bluesky", response.status_code, detail or str(content),
-                             retry_at=retry_at)
+    return http_status_error(
+        "Bluesky", response.status_code, detail or str(content), retry_at=retry_at
+    )

@@ -21,8 +21,9 @@ def _fit(text: str, limit: int) -> str:
 class ChatNagChannel:
     name: ClassVar[str] = "chat"
 
-    def __init__(self, url: str, chat_format: str = "slack",
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self, url: str, chat_format: str = "slack", session: requests.Session | None = None
+    ) -> None:
         if chat_format not in {"slack", "discord"}:
             raise ValueError("chat format must be slack or discord")
         self.url = url
@@ -43,11 +44,13 @@ class ChatNagChannel:
 
     def send(self, message: NagMessage) -> None:
         try:
-            response = self.http.post(self.url, json=self.payload(message),
-                                      timeout=TIMEOUT_SECONDS, allow_redirects=False)
+            response = self.http.post(
+                self.url, json=self.payload(message), timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
         except requests.RequestException as exc:
             raise NagChannelError(f"chat webhook unreachable: {exc}", retryable=True) from exc
         if not 200 <= response.status_code < 300:
             raise NagChannelError(
                 f"chat webhook answered {response.status_code}: {response.text[:200]}",
-                retryable=response.status_code == 429 or response.status_code >= 500)
+                retryable=response.status_code == 429 or response.status_code >= 500,
+            )

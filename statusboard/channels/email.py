@@ -18,9 +18,19 @@ class EmailChannel:
     name: ClassVar[str] = "email"
     label: ClassVar[str] = "Email subscribers"
 
-    def __init__(self, *, host: str, port: int, sender: str, username: str | None = None,
-                 password: str | None = None, starttls: bool = True, page_name: str = "Status",
-                 include_link: bool = True, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        page_name: str = "Status",
+        include_link: bool = True,
+        timeout: float = 10,
+    ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.username, self.password, self.starttls = username, password, starttls
         self.page_name = page_name
@@ -61,21 +71,29 @@ class EmailChannel:
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
                 if attempt == 2:
-                    raise ChannelError(f"SMTP disconnected: {exc}", retryable=True,
-                                       ambiguous=True) from exc
+                    raise ChannelError(
+                        f"SMTP disconnected: {exc}", retryable=True, ambiguous=True
+                    ) from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
-                raise ChannelError(f"SMTP refused the recipient: {exc.recipients}",
-                                   retryable=all(400 <= c < 500 for c in codes)) from exc
+                raise ChannelError(
+                    f"SMTP refused the recipient: {exc.recipients}",
+                    retryable=all(400 <= c < 500 for c in codes),
+                ) from exc
             except smtplib.SMTPResponseException as exc:
                 self._drop()
-                raise ChannelError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
-                                   retryable=400 <= exc.smtp_code < 500,
-                                   status=exc.smtp_code) from exc
+                raise ChannelError(
+                    f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                    retryable=400 <= exc.smtp_code < 500,
+                    status=exc.smtp_code,
+                ) from exc
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
-                raise ChannelError(f"SMTP unreachable: {exc}", retryable=True,
-                                   ambiguous=isinstance(exc, socket.timeout)) from exc
+                raise ChannelError(
+                    f"SMTP unreachable: {exc}",
+                    retryable=True,
+                    ambiguous=isinstance(exc, socket.timeout),
+                ) from exc
 
     def close(self) -> None:
         self._drop()
@@ -122,8 +140,9 @@ class EmailChannel:
         message["Message-ID"] = self.message_id(notice.delivery_id)
         if thread is not None:
             message["In-Reply-To"] = thread.parent
-            message["References"] = f"{thread.root} {thread.parent}" \
-                if thread.root != thread.parent else thread.parent
+            message["References"] = (
+                f"{thread.root} {thread.parent}" if thread.root != thread.parent else thread.parent
+            )
         if notice.unsubscribe_url:
             message["List-Unsubscribe"] = f"<{notice.unsubscribe_url}>"
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

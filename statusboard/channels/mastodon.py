@@ -28,32 +28,50 @@ class MastodonChannel:
     name: ClassVar[str] = "mastodon"
     label: ClassVar[str] = "Mastodon"
 
-    def __init__(self, *, base_url: str, access_token: str,
-                 max_characters: int = MASTODON_DEFAULT_LIMIT, include_link: bool = True,
-                 timeout: float = 10) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        access_token: str,
+        max_characters: int = MASTODON_DEFAULT_LIMIT,
+        include_link: bool = True,
+        timeout: float = 10,
+    ) -> None:
         self.limit = max_characters
         self.include_link = include_link
-        self.client = Mastodon(access_token=access_token, api_base_url=base_url,
-                               ratelimit_method="throw", request_timeout=timeout,
-                               version_check_mode="none")
+        self.client = Mastodon(
+            access_token=access_token,
+            api_base_url=base_url,
+            ratelimit_method="throw",
+            request_timeout=timeout,
+            version_check_mode="none",
+        )
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        return fit_notice(notice, limit=self.limit, length=mastodon_length,
-                          link=notice.url if self.include_link else None)
+        return fit_notice(
+            notice,
+            limit=self.limit,
+            length=mastodon_length,
+            link=notice.url if self.include_link else None,
+        )
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)
         try:
             status = self.client.status_post(
-                text, in_reply_to_id=thread.parent if thread else None,
-                idempotency_key=notice.delivery_id, visibility="public")
+                text,
+                in_reply_to_id=thread.parent if thread else None,
+                idempotency_key=notice.delivery_id,
+                visibility="public",
+            )
         except MastodonRatelimitError as exc:
             reset = self.client.ratelimit_reset
             retry_at = datetime.fromtimestamp(reset, UTC) if reset else None
             raise http_status_error("Mastodon", 429, str(exc), retry_at=retry_at) from exc
         except MastodonNetworkError as exc:
-            raise ChannelError(f"Mastodon unreachable: {exc}", retryable=True,
-                               ambiguous=True) from exc
+            raise ChannelError(
+                f"Mastodon unreachable: {exc}", retryable=True, ambiguous=True
+            ) from exc
         except MastodonAPIError as exc:
             code = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
             detail = exc.args[3] if len(exc.args) > 3 else str(exc)

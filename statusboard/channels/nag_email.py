@@ -34,11 +34,14 @@ class SmtpSettings:
         host = settings.get("STATUSBOARD_SMTP_HOST")
         if not host:
             return None
-        return cls(host=host, port=settings["STATUSBOARD_SMTP_PORT"],
-                   username=settings.get("STATUSBOARD_SMTP_USERNAME"),
-                   password=settings.get("STATUSBOARD_SMTP_PASSWORD"),
-                   sender=settings["STATUSBOARD_SMTP_FROM"],
-                   starttls=settings["STATUSBOARD_SMTP_STARTTLS"])
+        return cls(
+            host=host,
+            port=settings["STATUSBOARD_SMTP_PORT"],
+            username=settings.get("STATUSBOARD_SMTP_USERNAME"),
+            password=settings.get("STATUSBOARD_SMTP_PASSWORD"),
+            sender=settings["STATUSBOARD_SMTP_FROM"],
+            starttls=settings["STATUSBOARD_SMTP_STARTTLS"],
+        )
 
 
 class EmailNagChannel:
@@ -72,17 +75,22 @@ class EmailNagChannel:
                     smtp.login(self.smtp.username, self.smtp.password or "")
                 refused = smtp.send_message(email)
         except smtplib.SMTPAuthenticationError as exc:
-            raise NagChannelError(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}",
-                                  retryable=False) from exc
+            raise NagChannelError(
+                f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}", retryable=False
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            raise NagChannelError(f"SMTP refused every recipient: {sorted(exc.recipients)}",
-                                  retryable=False) from exc
+            raise NagChannelError(
+                f"SMTP refused every recipient: {sorted(exc.recipients)}", retryable=False
+            ) from exc
         except smtplib.SMTPResponseException as exc:
-            raise NagChannelError(f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}",
-                                  retryable=exc.smtp_code < 500) from exc
+            raise NagChannelError(
+                f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise NagChannelError(f"SMTP server {self.smtp.host}:{self.smtp.port} "
-                                  f"unreachable: {exc}", retryable=True) from exc
+            raise NagChannelError(
+                f"SMTP server {self.smtp.host}:{self.smtp.port} unreachable: {exc}", retryable=True
+            ) from exc
         if refused:
-            raise NagChannelError(f"SMTP refused some recipients: {sorted(refused)}",
-                                  retryable=False)
+            raise NagChannelError(
+                f"SMTP refused some recipients: {sorted(refused)}", retryable=False
+            )

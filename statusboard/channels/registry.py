@@ -30,38 +30,57 @@ SUBSCRIBER_CHANNELS = ("email", "webhook")
 
 
 def _x(s: Mapping[str, Any], db: Database) -> Channel:
-    return XChannel(api_key=s["X_API_KEY"], api_secret=s["X_API_SECRET"],
-                    access_token=s["X_ACCESS_TOKEN"],
-                    access_token_secret=s["X_ACCESS_TOKEN_SECRET"], api_url=s["X_API_URL"],
-                    include_link=s["X_INCLUDE_LINK"], timeout=s["DELIVERY_TIMEOUT_SECONDS"])
+    return XChannel(
+        api_key=s["X_API_KEY"],
+        api_secret=s["X_API_SECRET"],
+        access_token=s["X_ACCESS_TOKEN"],
+        access_token_secret=s["X_ACCESS_TOKEN_SECRET"],
+        api_url=s["X_API_URL"],
+        include_link=s["X_INCLUDE_LINK"],
+        timeout=s["DELIVERY_TIMEOUT_SECONDS"],
+    )
 
 
 def _mastodon(s: Mapping[str, Any], db: Database) -> Channel:
-    return MastodonChannel(base_url=s["MASTODON_BASE_URL"],
-                           access_token=s["MASTODON_ACCESS_TOKEN"],
-                           max_characters=s["MASTODON_MAX_CHARACTERS"],
-                           include_link=s["MASTODON_INCLUDE_LINK"],
-                           timeout=s["DELIVERY_TIMEOUT_SECONDS"])
+    return MastodonChannel(
+        base_url=s["MASTODON_BASE_URL"],
+        access_token=s["MASTODON_ACCESS_TOKEN"],
+        max_characters=s["MASTODON_MAX_CHARACTERS"],
+        include_link=s["MASTODON_INCLUDE_LINK"],
+        timeout=s["DELIVERY_TIMEOUT_SECONDS"],
+    )
 
 
 def _bluesky(s: Mapping[str, Any], db: Database) -> Channel:
-    return BlueskyChannel(handle=s["BLUESKY_HANDLE"], app_password=s["BLUESKY_APP_PASSWORD"],
-                          base_url=s["BLUESKY_BASE_URL"], include_link=s["BLUESKY_INCLUDE_LINK"],
-                          timeout=s["DELIVERY_TIMEOUT_SECONDS"],
-                          sessions=database_session_store(db, "bluesky"))
+    return BlueskyChannel(
+        handle=s["BLUESKY_HANDLE"],
+        app_password=s["BLUESKY_APP_PASSWORD"],
+        base_url=s["BLUESKY_BASE_URL"],
+        include_link=s["BLUESKY_INCLUDE_LINK"],
+        timeout=s["DELIVERY_TIMEOUT_SECONDS"],
+        sessions=database_session_store(db, "bluesky"),
+    )
 
 
 def _email(s: Mapping[str, Any], db: Database) -> Channel:
-    return EmailChannel(host=s["SMTP_HOST"], port=s["SMTP_PORT"], sender=s["SMTP_FROM"],
-                        username=s["SMTP_USERNAME"], password=s["SMTP_PASSWORD"],
-                        starttls=s["SMTP_STARTTLS"], page_name=s["PAGE_NAME"],
-                        include_link=s["EMAIL_INCLUDE_LINK"],
-                        timeout=s["DELIVERY_TIMEOUT_SECONDS"])
+    return EmailChannel(
+        host=s["SMTP_HOST"],
+        port=s["SMTP_PORT"],
+        sender=s["SMTP_FROM"],
+        username=s["SMTP_USERNAME"],
+        password=s["SMTP_PASSWORD"],
+        starttls=s["SMTP_STARTTLS"],
+        page_name=s["PAGE_NAME"],
+        include_link=s["EMAIL_INCLUDE_LINK"],
+        timeout=s["DELIVERY_TIMEOUT_SECONDS"],
+    )
 
 
 def _webhook(s: Mapping[str, Any], db: Database) -> Channel:
-    return WebhookChannel(allow_private=parse_allow_list(s["WEBHOOK_ALLOW_PRIVATE"]),
-                          timeout=s["DELIVERY_TIMEOUT_SECONDS"])
+    return WebhookChannel(
+        allow_private=parse_allow_list(s["WEBHOOK_ALLOW_PRIVATE"]),
+        timeout=s["DELIVERY_TIMEOUT_SECONDS"],
+    )
 
 
 @dataclass(frozen=True)
@@ -73,12 +92,15 @@ class ChannelSpec:
 
 
 REGISTRY: dict[str, ChannelSpec] = {
-    "x": ChannelSpec("x", "X", ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN",
-                                "X_ACCESS_TOKEN_SECRET"), _x),
-    "mastodon": ChannelSpec("mastodon", "Mastodon",
-                            ("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"), _mastodon),
-    "bluesky": ChannelSpec("bluesky", "Bluesky", ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"),
-                           _bluesky),
+    "x": ChannelSpec(
+        "x", "X", ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"), _x
+    ),
+    "mastodon": ChannelSpec(
+        "mastodon", "Mastodon", ("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"), _mastodon
+    ),
+    "bluesky": ChannelSpec(
+        "bluesky", "Bluesky", ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"), _bluesky
+    ),
     "email": ChannelSpec("email", "Email subscribers", ("SMTP_HOST", "SMTP_FROM"), _email),
     "webhook": ChannelSpec("webhook", "Webhook subscribers", (), _webhook),
 }
@@ -94,7 +116,7 @@ class ChannelStatus:
 
 def settings_of(app: Flask) -> dict[str, Any]:
     prefix = "STATUSBOARD_"
-    return {k[len(prefix):]: v for k, v in app.config.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in app.config.items() if k.startswith(prefix)}
 
 
 def statuses(settings: Mapping[str, Any]) -> list[ChannelStatus]:
@@ -106,8 +128,11 @@ def statuses(settings: Mapping[str, Any]) -> list[ChannelStatus]:
 
 
 def build_channels(settings: Mapping[str, Any], db: Database) -> dict[str, Channel]:
-    return {status.name: REGISTRY[status.name].build(settings, db)
-            for status in statuses(settings) if status.configured}
+    return {
+        status.name: REGISTRY[status.name].build(settings, db)
+        for status in statuses(settings)
+        if status.configured
+    }
 
 
 def register_channels(app: Flask) -> None:
@@ -137,8 +162,11 @@ def database_session_store(db: Database, channel: str) -> SessionStore:
 def _save(session: Session, channel: str, value: str) -> None:
     # Write first (no read): SQLite then takes its write lock directly instead of upgrading a
     # read snapshot, which WAL refuses when another worker wrote in between.
-    result = session.execute(update(ChannelSession).where(ChannelSession.channel == channel)
-                             .values(data=value, updated_at=clock.now()))
+    result = session.execute(
+        update(ChannelSession)
+        .where(ChannelSession.channel == channel)
+        .values(data=value, updated_at=clock.now())
+    )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         try:
             with session.begin_nested():

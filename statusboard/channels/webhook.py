@@ -36,8 +36,11 @@ class UnsafeTarget(ValueError):
 
 
 def parse_allow_list(value: str) -> list[Network]:
-    return [ipaddress.ip_network(part.strip(), strict=False)
-            for part in value.split(",") if part.strip()]
+    return [
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in value.split(",")
+        if part.strip()
+    ]
 
 
 def check_target(url: str, allow: Iterable[Network] = ()) -> None:
@@ -58,8 +61,9 @@ def check_target(url: str, allow: Iterable[Network] = ()) -> None:
             continue
         if any(address in network for network in allowed):
             continue
-        raise UnsafeTarget(f"{parts.hostname} resolves to {address}, a private, loopback or "
-                           "link-local address")
+        raise UnsafeTarget(
+            f"{parts.hostname} resolves to {address}, a private, loopback or link-local address"
+        )
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -67,8 +71,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def verify(secret: str, header: str, body: bytes, *, now: float | None = None,
-           tolerance: int = 300) -> bool:
+def verify(
+    secret: str, header: str, body: bytes, *, now: float | None = None, tolerance: int = 300
+) -> bool:
     """What a receiver does: check the signature and that the timestamp is recent."""
     fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:
@@ -96,28 +101,42 @@ class WebhookChannel:
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         if not notice.address or not notice.secret or notice.payload is None:
-            raise ChannelError("webhook delivery without URL, secret or payload",
-                               retryable=False)
+            raise ChannelError("webhook delivery without URL, secret or payload", retryable=False)
         try:
             check_target(notice.address, self.allow_private)
         except UnsafeTarget as exc:
             raise ChannelError(f"refused: {exc}", retryable=False) from exc
         body = json.dumps(notice.payload, separators=(",", ":")).encode()
         timestamp = int(time.time())
-        headers = {"Content-Type": "application/json", "User-Agent": "statusboard-webhook",
-                   DELIVERY_HEADER: notice.delivery_id, TIMESTAMP_HEADER: str(timestamp),
-                   SIGNATURE_HEADER: sign(notice.secret, timestamp, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "statusboard-webhook",
+            DELIVERY_HEADER: notice.delivery_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(notice.secret, timestamp, body),
+        }
         try:
-            response = self._session().post(notice.address, data=body, headers=headers,
-                                            timeout=self.timeout, allow_redirects=False)
+            response = self._session().post(
+                notice.address,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
-            raise ChannelError(f"webhook unreachable: {exc}", retryable=True,
-                               ambiguous=not isinstance(exc, requests.ConnectionError)) from exc
+            raise ChannelError(
+                f"webhook unreachable: {exc}",
+                retryable=True,
+                ambiguous=not isinstance(exc, requests.ConnectionError),
+            ) from exc
         if 200 <= response.status_code < 300:
             return Receipt(remote_id=notice.delivery_id)
         if 300 <= response.status_code < 400:
-            raise ChannelError(f"webhook answered {response.status_code} (redirects are not "
-                               "followed)", retryable=False, status=response.status_code)
+            raise ChannelError(
+                f"webhook answered {response.status_code} (redirects are not followed)",
+                retryable=False,
+                status=response.status_code,
+            )
         raise http_status_error("webhook", response.status_code, response.text[:200])
 
     def _session(self) -> requests.Session:

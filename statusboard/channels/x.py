@@ -37,7 +37,7 @@ class _HostAndTimeout(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if request.url and request.url.startswith(TWEEPY_HOST) and self.host != TWEEPY_HOST:
-            request.url = self.host + request.url[len(TWEEPY_HOST):]
+            request.url = self.host + request.url[len(TWEEPY_HOST) :]
         kwargs["timeout"] = self.timeout
         return super().send(request, **kwargs)
 
@@ -46,27 +46,39 @@ class XChannel:
     name: ClassVar[str] = "x"
     label: ClassVar[str] = "X"
 
-    def __init__(self, *, api_key: str, api_secret: str, access_token: str,
-                 access_token_secret: str, api_url: str = TWEEPY_HOST,
-                 include_link: bool = False, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        api_url: str = TWEEPY_HOST,
+        include_link: bool = False,
+        timeout: float = 10,
+    ) -> None:
         self.include_link = include_link
-        self.client = tweepy.Client(consumer_key=api_key, consumer_secret=api_secret,
-                                    access_token=access_token,
-                                    access_token_secret=access_token_secret,
-                                    wait_on_rate_limit=False)
+        self.client = tweepy.Client(
+            consumer_key=api_key,
+            consumer_secret=api_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            wait_on_rate_limit=False,
+        )
         self.client.session.mount("https://", _HostAndTimeout(api_url, timeout))
         self.client.session.mount("http://", _HostAndTimeout(api_url, timeout))
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        return fit_notice(notice, limit=X_LIMIT, length=x_length,
-                          link=notice.url if self.include_link else None)
+        return fit_notice(
+            notice, limit=X_LIMIT, length=x_length, link=notice.url if self.include_link else None
+        )
 
     def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
         text, _, _ = self.preview(notice)
         try:
             response = self.client.create_tweet(
-                text=text, in_reply_to_tweet_id=thread.parent if thread else None,
-                user_auth=True)
+                text=text, in_reply_to_tweet_id=thread.parent if thread else None, user_auth=True
+            )
         except tweepy.TooManyRequests as exc:
             reset = exc.response.headers.get("x-rate-limit-reset")
             retry_at = datetime.fromtimestamp(int(reset), UTC) if reset else None
@@ -78,8 +90,11 @@ class XChannel:
         except tweepy.HTTPException as exc:
             raise http_status_error("X", exc.response.status_code, _detail(exc)) from exc
         except requests.RequestException as exc:
-            raise ChannelError(f"X unreachable: {exc}", retryable=True,
-                               ambiguous=not isinstance(exc, requests.ConnectionError)) from exc
+            raise ChannelError(
+                f"X unreachable: {exc}",
+                retryable=True,
+                ambiguous=not isinstance(exc, requests.ConnectionError),
+            ) from exc
         tweet_id = str(response.data["id"])
         return Receipt(remote_id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")
 

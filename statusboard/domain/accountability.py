@@ -109,8 +109,11 @@ class IncidentTimes:
     @property
     def longest_overrun(self) -> timedelta:
         """How far the latest-coming update was past the time the one before it promised."""
-        late = [b.created_at - a.next_update_at for a, b in self._pairs()
-                if a.next_update_at is not None and b.created_at > a.next_update_at]
+        late = [
+            b.created_at - a.next_update_at
+            for a, b in self._pairs()
+            if a.next_update_at is not None and b.created_at > a.next_update_at
+        ]
         return max(late, default=timedelta(0))
 
     @property
@@ -132,8 +135,11 @@ class EtaAccuracy:
         if not errors:
             return cls()
         by_eta = sum(1 for e in errors if e <= timedelta(0))
-        return cls(count=len(errors), median_off=median([abs(e) for e in errors]),
-                   percent_by_eta=by_eta * 100 // len(errors))
+        return cls(
+            count=len(errors),
+            median_off=median([abs(e) for e in errors]),
+            percent_by_eta=by_eta * 100 // len(errors),
+        )
 
 
 @dataclass(frozen=True)
@@ -152,8 +158,7 @@ class Figures:
     longest_overrun: timedelta | None = None
 
 
-def figures(promises: Iterable[tuple[str, bool]], incidents: Sequence[IncidentTimes]
-            ) -> Figures:
+def figures(promises: Iterable[tuple[str, bool]], incidents: Sequence[IncidentTimes]) -> Figures:
     """`promises` are (kind, kept) pairs already counted by promise_outcome."""
     total, by_kind = Tally(), {}
     for kind, kept in promises:
@@ -164,15 +169,23 @@ def figures(promises: Iterable[tuple[str, bool]], incidents: Sequence[IncidentTi
     follow_ups = [t for i in incidents if (t := i.time_to_follow_up) is not None]
     silences = [t for i in incidents if (t := i.longest_silence) is not None]
     return Figures(
-        promises=total, by_kind=by_kind, incidents=len(incidents), resolved=len(resolve_times),
-        mttr_median=median(resolve_times), mttr_p90=percentile(resolve_times, 0.9),
-        first_eta=EtaAccuracy.of([e for i in incidents
-                                  if (e := i.eta_error(i.first_eta)) is not None]),
-        last_eta=EtaAccuracy.of([e for i in incidents
-                                 if (e := i.eta_error(i.last_eta)) is not None]),
-        first_update_median=median(first_updates), follow_up_median=median(follow_ups),
+        promises=total,
+        by_kind=by_kind,
+        incidents=len(incidents),
+        resolved=len(resolve_times),
+        mttr_median=median(resolve_times),
+        mttr_p90=percentile(resolve_times, 0.9),
+        first_eta=EtaAccuracy.of(
+            [e for i in incidents if (e := i.eta_error(i.first_eta)) is not None]
+        ),
+        last_eta=EtaAccuracy.of(
+            [e for i in incidents if (e := i.eta_error(i.last_eta)) is not None]
+        ),
+        first_update_median=median(first_updates),
+        follow_up_median=median(follow_ups),
         longest_silence=max(silences, default=None),
-        longest_overrun=max((i.longest_overrun for i in incidents), default=None))
+        longest_overrun=max((i.longest_overrun for i in incidents), default=None),
+    )
 
 
 def weeks(since: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
@@ -188,7 +201,7 @@ def weeks(since: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
 
 
 def format_duration(value: timedelta | None) -> str:
-    """"0 min", "42 min", "3 h 05 min", "2 d 4 h" — or an en dash when there is no figure."""
+    """ "0 min", "42 min", "3 h 05 min", "2 d 4 h" — or an en dash when there is no figure."""
     if value is None:
         return "–"
     minutes = round(value.total_seconds() / 60)

@@ -34,7 +34,7 @@ def escalation(number: int) -> str:
 
 def escalation_number(level: str) -> int:
     """0 for heads_up and due, n for escalation_n."""
-    return int(level[len(_ESCALATION):]) if level.startswith(_ESCALATION) else 0
+    return int(level[len(_ESCALATION) :]) if level.startswith(_ESCALATION) else 0
 
 
 class Audience:
@@ -102,6 +102,7 @@ class NagPolicy:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> NagPolicy:
         """From the app's config (STATUSBOARD_NAG_* keys); ValueError names the bad pair."""
+
         def minutes(name: str, impact: str) -> timedelta:
             return timedelta(minutes=settings[f"STATUSBOARD_NAG_{name}_MINUTES"][impact])
 
@@ -113,11 +114,14 @@ class NagPolicy:
                     escalate_all=minutes("ESCALATE_ALL", impact),
                     escalate_admins=minutes("ESCALATE_ADMINS", impact),
                     repeat=minutes("REPEAT", impact),
-                    repeat_max=timedelta(minutes=settings["STATUSBOARD_NAG_REPEAT_MAX_MINUTES"]))
+                    repeat_max=timedelta(minutes=settings["STATUSBOARD_NAG_REPEAT_MAX_MINUTES"]),
+                )
             except ValueError as exc:
                 raise ValueError(f"STATUSBOARD_NAG_* for {impact} impact: {exc}") from exc
-        return cls(ladders=ladders, acknowledge_for=timedelta(
-            minutes=settings["STATUSBOARD_NAG_ACKNOWLEDGE_MINUTES"]))
+        return cls(
+            ladders=ladders,
+            acknowledge_for=timedelta(minutes=settings["STATUSBOARD_NAG_ACKNOWLEDGE_MINUTES"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,10 @@ def _what_was_promised(facts: NagFacts) -> str:
     if facts.promise_kind == "maintenance_end":
         return f"Customers were told the maintenance ends by {_clock(facts.due_at)} {said}."
     if facts.promise_kind == "maintenance_start":
-        return (f"Customers were told the maintenance starts at {_clock(facts.due_at)} "
-                f"{said}; statusboard starts it on the page then.")
+        return (
+            f"Customers were told the maintenance starts at {_clock(facts.due_at)} "
+            f"{said}; statusboard starts it on the page then."
+        )
     return f"Customers were promised the next update by {_clock(facts.due_at)} {said}."
 
 
@@ -182,8 +188,10 @@ def headline(promise_kind: str, due_at: datetime, now: datetime) -> str:
     if promise_kind == "maintenance_end":
         if late < timedelta(0):
             return f"Maintenance due to end in {soon}"
-        return (f"Maintenance running {format_minutes(late)} past its end: "
-                "post an update or complete it")
+        return (
+            f"Maintenance running {format_minutes(late)} past its end: "
+            "post an update or complete it"
+        )
     if late < timedelta(0):
         return f"Next update due in {soon}"
     if late < timedelta(minutes=1):
@@ -215,8 +223,9 @@ def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
     lines += ["", f"Post an update: {facts.update_url}", f"Public page: {facts.incident_url}"]
     if facts.recipient_names:
         lines.append(f"Sent to: {', '.join(facts.recipient_names)}")
-    return NagMessage(subject=subject, text="\n".join(lines), recipients=recipients,
-                      update_url=facts.update_url)
+    return NagMessage(
+        subject=subject, text="\n".join(lines), recipients=recipients, update_url=facts.update_url
+    )
 
 
 class NagChannelError(Exception):

@@ -13,16 +13,21 @@ from statusboard.domain.errors import InvalidInput, PromiseInThePast
 from statusboard.domain.statuses import Impact
 
 DEFAULT_NEXT_UPDATE_MINUTES: Mapping[str, int] = {
-    "critical": 15, "major": 30, "minor": 60, "none": 120,
+    "critical": 15,
+    "major": 30,
+    "minor": 60,
+    "none": 120,
 }
 
 # An update may promise at most this far ahead; longer silences are not "updates".
 MAX_NEXT_UPDATE = timedelta(days=7)
 
 
-def default_next_update(impact: Impact, now: datetime,
-                        minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES
-                        ) -> datetime:
+def default_next_update(
+    impact: Impact,
+    now: datetime,
+    minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
+) -> datetime:
     return now + timedelta(minutes=minutes_by_impact[impact.value])
 
 
@@ -30,8 +35,9 @@ def check_next_update(next_update_at: datetime, now: datetime) -> datetime:
     if next_update_at.tzinfo is None:
         raise InvalidInput("the next-update time needs a time zone", field="next_update_at")
     if next_update_at <= now:
-        raise PromiseInThePast("the next update must be promised for a time in the future",
-                               field="next_update_at")
+        raise PromiseInThePast(
+            "the next update must be promised for a time in the future", field="next_update_at"
+        )
     if next_update_at - now > MAX_NEXT_UPDATE:
         raise InvalidInput("promise the next update within 7 days", field="next_update_at")
     return next_update_at
@@ -44,13 +50,12 @@ def check_eta(eta: datetime | None, now: datetime) -> datetime | None:
     if eta.tzinfo is None:
         raise InvalidInput("the ETA needs a time zone", field="eta")
     if eta <= now:
-        raise PromiseInThePast("the ETA must be in the future, or say it is unknown",
-                               field="eta")
+        raise PromiseInThePast("the ETA must be in the future, or say it is unknown", field="eta")
     return eta
 
 
 def format_minutes(delta: timedelta) -> str:
-    """"7 min", "1 h 5 min", "2 d 3 h": how late or how far, for people."""
+    """ "7 min", "1 h 5 min", "2 d 3 h": how late or how far, for people."""
     minutes = max(0, int(delta.total_seconds() // 60))
     if minutes < 60:
         return f"{minutes} min"
@@ -71,7 +76,7 @@ def local_datetime(value: datetime, zone_name: str) -> datetime:
 
 
 def next_occurrence(hour: int, minute: int, zone_name: str, now: datetime) -> datetime:
-    """"By 14:30": the next time the operator's clock shows 14:30, within 24 hours."""
+    """ "By 14:30": the next time the operator's clock shows 14:30, within 24 hours."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)

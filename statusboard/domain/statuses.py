@@ -53,18 +53,20 @@ class MaintenanceStatus(StrEnum):
 
 
 ACTIVE_MAINTENANCE_STATUSES = frozenset(
-    {MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING})
+    {MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING}
+)
 
 
 def check_maintenance_transition(current: MaintenanceStatus, new: MaintenanceStatus) -> None:
     """Windows only move forward: scheduled -> in progress -> verifying -> completed."""
     order = list(MaintenanceStatus)
     if current is MaintenanceStatus.COMPLETED:
-        raise InvalidTransition("this maintenance is completed; schedule a new one",
-                                field="status")
+        raise InvalidTransition("this maintenance is completed; schedule a new one", field="status")
     if order.index(new) < order.index(current):
-        raise InvalidTransition(f"a maintenance that is {current.label.lower()} cannot go "
-                                f"back to {new.label.lower()}", field="status")
+        raise InvalidTransition(
+            f"a maintenance that is {current.label.lower()} cannot go back to {new.label.lower()}",
+            field="status",
+        )
 
 
 class Impact(StrEnum):
@@ -94,8 +96,13 @@ INDICATOR_DESCRIPTIONS = {
     Indicator.MAINTENANCE: "Service Under Maintenance",
 }
 
-_SEVERITY = {Indicator.NONE: 0, Indicator.MAINTENANCE: 1, Indicator.MINOR: 2,
-             Indicator.MAJOR: 3, Indicator.CRITICAL: 4}
+_SEVERITY = {
+    Indicator.NONE: 0,
+    Indicator.MAINTENANCE: 1,
+    Indicator.MINOR: 2,
+    Indicator.MAJOR: 3,
+    Indicator.CRITICAL: 4,
+}
 
 _COMPONENT_INDICATOR = {
     ComponentStatus.OPERATIONAL: Indicator.NONE,
@@ -117,12 +124,14 @@ _COMPONENT_SEVERITY = {status: _SEVERITY[ind] for status, ind in _COMPONENT_INDI
 
 def worst_component_status(statuses: Iterable[ComponentStatus]) -> ComponentStatus:
     """A group's status: the worst of its children (operational when it has none)."""
-    return max(statuses, key=_COMPONENT_SEVERITY.__getitem__,
-               default=ComponentStatus.OPERATIONAL)
+    return max(statuses, key=_COMPONENT_SEVERITY.__getitem__, default=ComponentStatus.OPERATIONAL)
 
 
-def rollup(component_statuses: Iterable[ComponentStatus], open_impacts: Iterable[Impact],
-           maintenance_active: bool = False) -> Indicator:
+def rollup(
+    component_statuses: Iterable[ComponentStatus],
+    open_impacts: Iterable[Impact],
+    maintenance_active: bool = False,
+) -> Indicator:
     """The page indicator: the worst of unresolved incident impact and component status."""
     candidates = [Indicator.MAINTENANCE] if maintenance_active else []
     candidates += [_COMPONENT_INDICATOR[s] for s in component_statuses]
@@ -133,14 +142,17 @@ def rollup(component_statuses: Iterable[ComponentStatus], open_impacts: Iterable
 def check_incident_transition(current: IncidentStatus, new: IncidentStatus) -> None:
     """Incidents move freely among the open statuses; resolved only goes on to postmortem."""
     if current is IncidentStatus.POSTMORTEM:
-        raise InvalidTransition("a postmortem is final; open a new incident instead",
-                                field="status")
+        raise InvalidTransition(
+            "a postmortem is final; open a new incident instead", field="status"
+        )
     if current is IncidentStatus.RESOLVED and new not in {
-        IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM
+        IncidentStatus.RESOLVED,
+        IncidentStatus.POSTMORTEM,
     }:
         raise InvalidTransition(
-            "this incident is resolved; open a new incident if the problem is back",
-            field="status")
+            "this incident is resolved; open a new incident if the problem is back", field="status"
+        )
     if new is IncidentStatus.POSTMORTEM and current is not IncidentStatus.RESOLVED:
-        raise InvalidTransition("resolve the incident before posting its postmortem",
-                                field="status")
+        raise InvalidTransition(
+            "resolve the incident before posting its postmortem", field="status"
+        )

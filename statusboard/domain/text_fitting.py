@@ -36,9 +36,14 @@ _ZWJ = "\u200d"
 def _extends(char: str) -> bool:
     """Code points that join the previous one into the same grapheme."""
     code = ord(char)
-    return (unicodedata.combining(char) != 0 or unicodedata.category(char) in ("Mn", "Me", "Mc")
-            or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF
-            or 0xE0020 <= code <= 0xE007F or char == _ZWJ)
+    return (
+        unicodedata.combining(char) != 0
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or char == _ZWJ
+    )
 
 
 def _regional(char: str) -> bool:
@@ -51,10 +56,12 @@ def graphemes(text: str) -> list[str]:
     clusters: list[str] = []
     previous = ""
     for char in text:
-        if clusters and (_extends(char) or previous == _ZWJ
-                         or (_regional(char) and len(clusters[-1]) == 1
-                             and _regional(clusters[-1]))
-                         or (char == "\n" and clusters[-1] == "\r")):
+        if clusters and (
+            _extends(char)
+            or previous == _ZWJ
+            or (_regional(char) and len(clusters[-1]) == 1 and _regional(clusters[-1]))
+            or (char == "\n" and clusters[-1] == "\r")
+        ):
             clusters[-1] += char
         else:
             clusters.append(char)
@@ -78,8 +85,13 @@ class Fitted:
         return self.length <= self.limit
 
 
-def fit(body: str, *, limit: int, length: Callable[[str], int], link: str | None = None,
-        ) -> Fitted:
+def fit(
+    body: str,
+    *,
+    limit: int,
+    length: Callable[[str], int],
+    link: str | None = None,
+) -> Fitted:
     """The body, trimmed at a word boundary with an ellipsis if needed, then the link."""
     body = body.strip()
     suffix = f"\n\n{link}" if link else ""

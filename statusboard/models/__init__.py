@@ -12,8 +12,24 @@ from statusboard.models.subscriber import Subscriber, SubscriberKind
 from statusboard.models.token import ApiToken
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Base", "Component", "ComponentChange", "Incident", "IncidentKind",
-    "Operator", "PageState", "Role", "Update",
-    "Nag", "Promise", "PromiseKind", "PromiseStatus",
-    "ChannelSession", "Delivery", "DeliveryState", "Subscriber", "SubscriberKind",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Component",
+    "ComponentChange",
+    "Incident",
+    "IncidentKind",
+    "Operator",
+    "PageState",
+    "Role",
+    "Update",
+    "Nag",
+    "Promise",
+    "PromiseKind",
+    "PromiseStatus",
+    "ChannelSession",
+    "Delivery",
+    "DeliveryState",
+    "Subscriber",
+    "SubscriberKind",
 ]

@@ -59,6 +59,12 @@ class Base(DeclarativeBase):
     # adding a value never needs a database-specific migration.
     type_annotation_map: dict[Any, Any] = {
         datetime: UTCDateTime(),
-        StrEnum: Enum(StrEnum, native_enum=False, create_constraint=False, length=32,
-                      values_callable=_enum_values, validate_strings=True),
+        StrEnum: Enum(
+            StrEnum,
+            native_enum=False,
+            create_constraint=False,
+            length=32,
+            values_callable=_enum_values,
+            validate_strings=True,
+        ),
     }

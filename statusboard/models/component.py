@@ -31,8 +31,9 @@ class Component(Base):
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     group: Mapped[Component | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Component]] = relationship(back_populates="group",
-                                                     order_by="Component.position")
+    children: Mapped[list[Component]] = relationship(
+        back_populates="group", order_by="Component.position"
+    )
 
     @property
     def effective_status(self) -> ComponentStatus:

@@ -39,8 +39,9 @@ class DeliveryState(StrEnum):
         return self in (DeliveryState.SENT, DeliveryState.UNCERTAIN)
 
 
-FINAL_STATES = frozenset({DeliveryState.SENT, DeliveryState.UNCERTAIN, DeliveryState.FAILED,
-                          DeliveryState.CANCELLED})
+FINAL_STATES = frozenset(
+    {DeliveryState.SENT, DeliveryState.UNCERTAIN, DeliveryState.FAILED, DeliveryState.CANCELLED}
+)
 DUE_STATES = (DeliveryState.QUEUED, DeliveryState.RETRYING)
 
 # The target of a social channel: the one configured account.
@@ -63,7 +64,8 @@ class Delivery(Base):
     # "account" for social channels, the subscriber's public id for email and webhooks.
     target: Mapped[str] = mapped_column(String(64))
     subscriber_id: Mapped[int | None] = mapped_column(
-        ForeignKey("subscriber.id", ondelete="SET NULL"), index=True)
+        ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
+    )
     # The operator's own words for this channel, when they wrote some.
     custom_text: Mapped[str | None] = mapped_column(Text)
     state: Mapped[DeliveryState] = mapped_column(default=DeliveryState.QUEUED)

@@ -38,9 +38,13 @@ class Incident(Base):
         Index("ix_incident_status_started", "status", "started_at"),
         # Unfinished rows are few among many finished ones: a partial index finds them at once
         # however long the history (queries add "resolved_at IS NULL" to use it).
-        Index("ix_incident_unfinished", "kind", "started_at",
-              sqlite_where=text("resolved_at IS NULL"),
-              postgresql_where=text("resolved_at IS NULL")),
+        Index(
+            "ix_incident_unfinished",
+            "kind",
+            "started_at",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,10 +68,12 @@ class Incident(Base):
     scheduled_until: Mapped[datetime | None]
 
     owner: Mapped[Operator | None] = relationship()
-    components: Mapped[list[Component]] = relationship(secondary=incident_component,
-                                                       order_by="Component.position")
+    components: Mapped[list[Component]] = relationship(
+        secondary=incident_component, order_by="Component.position"
+    )
     updates: Mapped[list[Update]] = relationship(
-        back_populates="incident", order_by="Update.id", cascade="all, delete-orphan")
+        back_populates="incident", order_by="Update.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_open(self) -> bool:
@@ -88,8 +94,9 @@ class Update(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"),
-                                             index=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
@@ -105,15 +112,17 @@ class Update(Base):
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[Operator | None] = relationship()
     component_changes: Mapped[list[ComponentChange]] = relationship(
-        back_populates="update", order_by="ComponentChange.id", cascade="all, delete-orphan")
+        back_populates="update", order_by="ComponentChange.id", cascade="all, delete-orphan"
+    )
 
 
 class ComponentChange(Base):
     __tablename__ = "component_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    update_id: Mapped[int] = mapped_column(ForeignKey("incident_update.id", ondelete="CASCADE"),
-                                           index=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_update.id", ondelete="CASCADE"), index=True
+    )
     component_id: Mapped[int] = mapped_column(ForeignKey("component.id"))
     old_status: Mapped[ComponentStatus]
     new_status: Mapped[ComponentStatus]

@@ -41,19 +41,22 @@ class Promise(Base):
     __table_args__ = (Index("ix_promise_active_due", "closed_at", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"),
-                                             index=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[PromiseKind]
     due_at: Mapped[datetime]
     made_at: Mapped[datetime] = mapped_column(default=clock.now)
     made_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incident_update.id", ondelete="SET NULL"))
+        ForeignKey("incident_update.id", ondelete="SET NULL")
+    )
     status: Mapped[PromiseStatus] = mapped_column(default=PromiseStatus.OPEN)
     broken_at: Mapped[datetime | None]
     # When the promise stopped needing an answer, and the update that answered it.
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incident_update.id", ondelete="SET NULL"))
+        ForeignKey("incident_update.id", ondelete="SET NULL")
+    )
     # "On it": nags pause until this time. Internal only; never shown to the public.
     paused_until: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
@@ -62,8 +65,9 @@ class Promise(Base):
     made_by: Mapped[Update | None] = relationship(foreign_keys=[made_by_id])
     closed_by: Mapped[Update | None] = relationship(foreign_keys=[closed_by_id])
     acknowledged_by: Mapped[Operator | None] = relationship()
-    nags: Mapped[list[Nag]] = relationship(back_populates="promise", order_by="Nag.id",
-                                           cascade="all, delete-orphan")
+    nags: Mapped[list[Nag]] = relationship(
+        back_populates="promise", order_by="Nag.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_active(self) -> bool:

@@ -55,13 +55,17 @@ class Subscriber(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     # Empty means every component.
-    components: Mapped[list[Component]] = relationship(secondary=subscriber_component,
-                                                       order_by="Component.position")
+    components: Mapped[list[Component]] = relationship(
+        secondary=subscriber_component, order_by="Component.position"
+    )
 
     @property
     def active(self) -> bool:
-        return (self.confirmed_at is not None and self.unsubscribed_at is None
-                and self.disabled_at is None)
+        return (
+            self.confirmed_at is not None
+            and self.unsubscribed_at is None
+            and self.disabled_at is None
+        )
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.kind} {self.address}>"

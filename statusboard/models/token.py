@@ -21,8 +21,9 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
-    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id", ondelete="CASCADE"),
-                                             index=True)
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operator.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(80))
     # hex SHA-256 of the whole secret; the prefix lets people tell their tokens apart.
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -77,41 +77,66 @@ def _window(days: int, now: datetime | None) -> tuple[datetime, datetime]:
     return now - timedelta(days=days), now
 
 
-def counted_promises(session: Session, *, since: datetime, now: datetime,
-                     kinds: Sequence[PromiseKind] = tuple(PromiseKind)) -> list[Counted]:
+def counted_promises(
+    session: Session,
+    *,
+    since: datetime,
+    now: datetime,
+    kinds: Sequence[PromiseKind] = tuple(PromiseKind),
+) -> list[Counted]:
     settled_at = func.coalesce(Promise.broken_at, Promise.closed_at, Promise.due_at)
     rows = session.scalars(
-        select(Promise).join(Promise.incident)
-        .where(settled_at >= since, settled_at < now,
-               Promise.kind.in_([k.value for k in kinds]),
-               or_(Incident.kind == IncidentKind.INCIDENT,
-                   Promise.kind == PromiseKind.MAINTENANCE_END))
+        select(Promise)
+        .join(Promise.incident)
+        .where(
+            settled_at >= since,
+            settled_at < now,
+            Promise.kind.in_([k.value for k in kinds]),
+            or_(
+                Incident.kind == IncidentKind.INCIDENT, Promise.kind == PromiseKind.MAINTENANCE_END
+            ),
+        )
         .options(contains_eager(Promise.incident).selectinload(Incident.components))
-        .order_by(Promise.due_at, Promise.id))
+        .order_by(Promise.due_at, Promise.id)
+    )
     counted = []
     for promise in rows:
         kept = promise_outcome(promise.status, promise.due_at, now)
         if kept is not None:
             settled = promise.broken_at or promise.closed_at or promise.due_at
-            counted.append(Counted(promise.kind.value, settled, kept,
-                                   frozenset(c.id for c in promise.incident.components)))
+            counted.append(
+                Counted(
+                    promise.kind.value,
+                    settled,
+                    kept,
+                    frozenset(c.id for c in promise.incident.components),
+                )
+            )
     return counted
 
 
 def _incidents(session: Session, *, since: datetime, now: datetime) -> list[Incident]:
-    return list(session.scalars(
-        select(Incident)
-        .where(Incident.kind == IncidentKind.INCIDENT, Incident.started_at >= since,
-               Incident.started_at <= now)
-        .options(selectinload(Incident.updates), selectinload(Incident.components))
-        .order_by(Incident.started_at)))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.kind == IncidentKind.INCIDENT,
+                Incident.started_at >= since,
+                Incident.started_at <= now,
+            )
+            .options(selectinload(Incident.updates), selectinload(Incident.components))
+            .order_by(Incident.started_at)
+        )
+    )
 
 
 def incident_times(incident: Incident) -> IncidentTimes:
     updates = sorted(incident.updates, key=lambda u: (u.created_at, u.id))
     return IncidentTimes(
-        started_at=incident.started_at, resolved_at=incident.resolved_at,
-        updates=tuple(UpdateTimes(u.created_at, u.eta_at, u.next_update_at) for u in updates))
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        updates=tuple(UpdateTimes(u.created_at, u.eta_at, u.next_update_at) for u in updates),
+    )
 
 
 def report(session: Session, *, days: int, now: datetime | None = None) -> Report:
@@ -122,14 +147,21 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
 
     def figures_for(component: Component | None) -> Figures:
         mine = [p for p in promises if component is None or component.id in p.component_ids]
-        hit = [times[i.id] for i in incidents
-               if component is None or any(c.id == component.id for c in i.components)]
+        hit = [
+            times[i.id]
+            for i in incidents
+            if component is None or any(c.id == component.id for c in i.components)
+        ]
         return figures(((p.kind, p.kept) for p in mine), hit)
 
-    touched = {c.id for i in incidents for c in i.components} | \
-        {cid for p in promises for cid in p.component_ids}
-    components = [ComponentFigures(c, figures_for(c)) for c in ordered_components(session)
-                  if not c.is_group or c.id in touched]
+    touched = {c.id for i in incidents for c in i.components} | {
+        cid for p in promises for cid in p.component_ids
+    }
+    components = [
+        ComponentFigures(c, figures_for(c))
+        for c in ordered_components(session)
+        if not c.is_group or c.id in touched
+    ]
     by_week = []
     for start, end in weeks(since, now):
         tally = Tally()
@@ -137,16 +169,24 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
             if start <= promise.settled_at < end:
                 tally = tally.plus(promise.kept)
         by_week.append(Week(start, end, tally))
-    return Report(days=days, since=since, now=now, overall=figures_for(None),
-                  components=components, weeks=by_week)
+    return Report(
+        days=days,
+        since=since,
+        now=now,
+        overall=figures_for(None),
+        components=components,
+        weeks=by_week,
+    )
 
 
-def updates_on_time(session: Session, *, days: int = PUBLIC_DAYS, now: datetime | None = None
-                    ) -> Tally:
+def updates_on_time(
+    session: Session, *, days: int = PUBLIC_DAYS, now: datetime | None = None
+) -> Tally:
     """Next-update promises of incidents kept vs broken: the public "Updates on time" line."""
     since, now = _window(days, now)
     tally = Tally()
-    for promise in counted_promises(session, since=since, now=now,
-                                    kinds=(PromiseKind.NEXT_UPDATE,)):
+    for promise in counted_promises(
+        session, since=since, now=now, kinds=(PromiseKind.NEXT_UPDATE,)
+    ):
         tally = tally.plus(promise.kept)
     return tally

@@ -25,10 +25,22 @@ class Actor:
 SYSTEM = Actor(operator=None, via="worker")
 
 
-def record(session: Session, *, actor: Actor, action: str, subject_type: str,
-           subject_id: str, **detail: Any) -> AuditEvent:
-    event = AuditEvent(actor_id=actor.operator.id if actor.operator else None, via=actor.via,
-                       action=action, subject_type=subject_type, subject_id=str(subject_id),
-                       detail=detail)
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    **detail: Any,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.operator.id if actor.operator else None,
+        via=actor.via,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        detail=detail,
+    )
     session.add(event)
     return event

@@ -43,47 +43,79 @@ def ordered_components(session: Session) -> list[Component]:
     return result
 
 
-def create_component(session: Session, *, name: str, actor: Actor, group: Component | None = None,
-                     description: str | None = None, is_group: bool = False,
-                     status: ComponentStatus = ComponentStatus.OPERATIONAL) -> Component:
+def create_component(
+    session: Session,
+    *,
+    name: str,
+    actor: Actor,
+    group: Component | None = None,
+    description: str | None = None,
+    is_group: bool = False,
+    status: ComponentStatus = ComponentStatus.OPERATIONAL,
+) -> Component:
     name = _clean_name(name)
     if group is not None and not group.is_group:
         raise InvalidInput("components can only be placed in a group", field="group")
     if is_group and group is not None:
         raise InvalidInput("groups cannot be nested", field="group")
     parent_id = group.id if group else None
-    last = session.scalar(select(func.max(Component.position))
-                          .where(Component.group_id.is_(None) if parent_id is None
-                                 else Component.group_id == parent_id))
-    component = Component(name=name, description=(description or "").strip() or None,
-                          is_group=is_group, group_id=parent_id, position=(last or 0) + 1,
-                          status=ComponentStatus.OPERATIONAL if is_group else status)
+    last = session.scalar(
+        select(func.max(Component.position)).where(
+            Component.group_id.is_(None) if parent_id is None else Component.group_id == parent_id
+        )
+    )
+    component = Component(
+        name=name,
+        description=(description or "").strip() or None,
+        is_group=is_group,
+        group_id=parent_id,
+        position=(last or 0) + 1,
+        status=ComponentStatus.OPERATIONAL if is_group else status,
+    )
     session.add(component)
     session.flush()
-    audit.record(session, actor=actor, action="component.create", subject_type="component",
-                 subject_id=component.public_id, name=name, group=group.public_id if group
-                 else None, is_group=is_group)
+    audit.record(
+        session,
+        actor=actor,
+        action="component.create",
+        subject_type="component",
+        subject_id=component.public_id,
+        name=name,
+        group=group.public_id if group else None,
+        is_group=is_group,
+    )
     page.bump_version(session)
     return component
 
 
-def edit_component(session: Session, *, component: Component, name: str,
-                   description: str | None, actor: Actor) -> None:
+def edit_component(
+    session: Session, *, component: Component, name: str, description: str | None, actor: Actor
+) -> None:
     component.name = _clean_name(name)
     component.description = (description or "").strip() or None
     component.updated_at = clock.now()
-    audit.record(session, actor=actor, action="component.edit", subject_type="component",
-                 subject_id=component.public_id, name=component.name)
+    audit.record(
+        session,
+        actor=actor,
+        action="component.edit",
+        subject_type="component",
+        subject_id=component.public_id,
+        name=component.name,
+    )
     page.bump_version(session)
 
 
-def move_component(session: Session, *, component: Component, offset: int,
-                   actor: Actor) -> None:
+def move_component(session: Session, *, component: Component, offset: int, actor: Actor) -> None:
     """Swap with the sibling `offset` places away (-1 up, +1 down); positions stay 1..n."""
     siblings = session.scalars(
-        select(Component).where(Component.group_id.is_(None) if component.group_id is None
-                                else Component.group_id == component.group_id)
-        .order_by(Component.position, Component.id)).all()
+        select(Component)
+        .where(
+            Component.group_id.is_(None)
+            if component.group_id is None
+            else Component.group_id == component.group_id
+        )
+        .order_by(Component.position, Component.id)
+    ).all()
     index = siblings.index(component)
     target = index + offset
     if not 0 <= target < len(siblings):
@@ -91,13 +123,20 @@ def move_component(session: Session, *, component: Component, offset: int,
     siblings.insert(target, siblings.pop(index))
     for position, sibling in enumerate(siblings, start=1):
         sibling.position = position
-    audit.record(session, actor=actor, action="component.move", subject_type="component",
-                 subject_id=component.public_id, position=target + 1)
+    audit.record(
+        session,
+        actor=actor,
+        action="component.move",
+        subject_type="component",
+        subject_id=component.public_id,
+        position=target + 1,
+    )
     page.bump_version(session)
 
 
-def set_component_status(session: Session, *, component: Component, status: ComponentStatus,
-                         actor: Actor) -> ComponentStatus:
+def set_component_status(
+    session: Session, *, component: Component, status: ComponentStatus, actor: Actor
+) -> ComponentStatus:
     """Set a leaf component's status; returns the old one."""
     if component.is_group:
         raise InvalidInput("a group's status follows its components", field="status")
@@ -105,7 +144,14 @@ def set_component_status(session: Session, *, component: Component, status: Comp
     if old is not status:
         component.status = status
         component.updated_at = clock.now()
-        audit.record(session, actor=actor, action="component.status", subject_type="component",
-                     subject_id=component.public_id, old=old.value, new=status.value)
+        audit.record(
+            session,
+            actor=actor,
+            action="component.status",
+            subject_type="component",
+            subject_id=component.public_id,
+            old=old.value,
+            new=status.value,
+        )
         page.bump_version(session)
     return old

@@ -56,8 +56,7 @@ class Feed:
 
     @property
     def updated(self) -> datetime:
-        return max((e.updated for e in self.entries),
-                   default=self.fallback_updated or NEVER)
+        return max((e.updated for e in self.entries), default=self.fallback_updated or NEVER)
 
 
 def status_label(status: str) -> str:
@@ -98,25 +97,32 @@ class _Writer:
         if incident.eta_at is None:
             lines.append("Expected resolution: unknown.")
         elif state.eta_passed:
-            lines.append(f"<strong>Expected resolution {self.time(incident.eta_at)} has "
-                         "passed</strong>; a revised estimate is due.")
+            lines.append(
+                f"<strong>Expected resolution {self.time(incident.eta_at)} has "
+                "passed</strong>; a revised estimate is due."
+            )
         else:
             lines.append(f"Expected resolution: {self.time(incident.eta_at)}.")
         if incident.next_update_at is not None:
             when = self.time(incident.next_update_at)
             if state.update_overdue:
-                lines.append(f"<strong>Update overdue</strong>: the next update was promised "
-                             f"by {when}.")
+                lines.append(
+                    f"<strong>Update overdue</strong>: the next update was promised by {when}."
+                )
             else:
                 lines.append(f"Next update by {when}.")
         return "".join(f"<p>{line}</p>" for line in lines)
 
     def update_html(self, update: Update) -> str:
-        head = (f"<p><strong>{escape(status_label(update.status))}</strong> · "
-                f"{self.time(update.display_at)}</p>")
+        head = (
+            f"<p><strong>{escape(status_label(update.status))}</strong> · "
+            f"{self.time(update.display_at)}</p>"
+        )
         changes = "".join(
             f"<li>{escape(c.component.name)}: {escape(status_label(c.old_status))} → "
-            f"{escape(status_label(c.new_status))}</li>" for c in update.component_changes)
+            f"{escape(status_label(c.new_status))}</li>"
+            for c in update.component_changes
+        )
         said = ""
         if update.status not in {"resolved", "postmortem", "completed"}:
             eta = self.time(update.eta_at) if update.eta_at else "unknown"
@@ -125,8 +131,7 @@ class _Writer:
                 said += f" Next update by {self.time(update.next_update_at)}."
             said += "</p>"
         signed = f"<p>— {escape(update.signed_by)}</p>" if update.signed_by else ""
-        return (head + update.html + (f"<ul>{changes}</ul>" if changes else "") + said
-                + signed)
+        return head + update.html + (f"<ul>{changes}</ul>" if changes else "") + said + signed
 
 
 def incident_entry(incident: Incident, page: PageInfo, now: datetime) -> Entry:
@@ -137,10 +142,15 @@ def incident_entry(incident: Incident, page: PageInfo, now: datetime) -> Entry:
     url = page.incident_url(incident)
     latest = incident.latest_update
     title = f"{incident.name} ({status_label(incident.status)})"
-    return Entry(id=url, title=title, link=url, published=incident.created_at,
-                 updated=writer.revised_at(incident, incident.updated_at),
-                 html=writer.promise_html(incident) + history,
-                 facts=_facts(incident, latest, writer))
+    return Entry(
+        id=url,
+        title=title,
+        link=url,
+        published=incident.created_at,
+        updated=writer.revised_at(incident, incident.updated_at),
+        html=writer.promise_html(incident) + history,
+        facts=_facts(incident, latest, writer),
+    )
 
 
 def update_entry(update: Update, page: PageInfo, now: datetime) -> Entry:
@@ -159,29 +169,33 @@ def update_entry(update: Update, page: PageInfo, now: datetime) -> Entry:
         if incident.is_open and (state.update_overdue or state.eta_passed):
             html += writer.promise_html(incident)
         updated = writer.revised_at(incident, update.created_at)
-    return Entry(id=f"{url}#update-{update.public_id}",
-                 title=f"{incident.name} — {status_label(update.status)}: {summary}",
-                 link=url, published=update.created_at, updated=updated, html=html,
-                 facts=_facts(incident, update, writer, current=is_latest))
+    return Entry(
+        id=f"{url}#update-{update.public_id}",
+        title=f"{incident.name} — {status_label(update.status)}: {summary}",
+        link=url,
+        published=update.created_at,
+        updated=updated,
+        html=html,
+        facts=_facts(incident, update, writer, current=is_latest),
+    )
 
 
-def _facts(incident: Incident, update: Update | None, writer: _Writer,
-           current: bool = True) -> dict[str, Any]:
+def _facts(
+    incident: Incident, update: Update | None, writer: _Writer, current: bool = True
+) -> dict[str, Any]:
     """The same facts as machine data, for JSON Feed readers."""
     state = writer.promise(incident)
     return {
         "incident_id": incident.public_id,
         "status": update.status if update else incident.status,
         "eta": iso(update.eta_at) if update and update.eta_at else None,
-        "next_update_by": iso(update.next_update_at) if update and update.next_update_at
-        else None,
+        "next_update_by": iso(update.next_update_at) if update and update.next_update_at else None,
         "next_update_overdue": current and incident.is_open and state.update_overdue,
         "eta_passed": current and incident.is_open and state.eta_passed,
     }
 
 
-def history_feed(feed: Feed, incidents: Sequence[Incident], page: PageInfo,
-                 now: datetime) -> Feed:
+def history_feed(feed: Feed, incidents: Sequence[Incident], page: PageInfo, now: datetime) -> Feed:
     feed.entries.extend(incident_entry(i, page, now) for i in incidents if i.updates)
     return feed
 
@@ -235,14 +249,17 @@ def render_json(feed: Feed) -> str:
         "description": feed.description,
         "language": "en",
         "authors": [{"name": feed.author}],
-        "items": [{
-            "id": entry.id,
-            "url": entry.link,
-            "title": entry.title,
-            "content_html": entry.html,
-            "date_published": iso(entry.published),
-            "date_modified": iso(entry.updated),
-            "_statusboard": entry.facts,
-        } for entry in feed.entries],
+        "items": [
+            {
+                "id": entry.id,
+                "url": entry.link,
+                "title": entry.title,
+                "content_html": entry.html,
+                "date_published": iso(entry.published),
+                "date_modified": iso(entry.updated),
+                "_statusboard": entry.facts,
+            }
+            for entry in feed.entries
+        ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1)

@@ -52,18 +52,27 @@ def _clean_body(body: str) -> str:
     if not body:
         raise InvalidInput("write what customers should know", field="body")
     if len(body) > markup.MAX_BODY_LENGTH:
-        raise InvalidInput(f"keep the message under {markup.MAX_BODY_LENGTH} characters",
-                           field="body")
+        raise InvalidInput(
+            f"keep the message under {markup.MAX_BODY_LENGTH} characters", field="body"
+        )
     return body
 
 
-def open_incident(session: Session, *, name: str, impact: Impact, body: str, actor: Actor,
-                  status: IncidentStatus = IncidentStatus.INVESTIGATING,
-                  eta: datetime | None = None, next_update_at: datetime | None = None,
-                  component_changes: Mapping[Component, ComponentStatus] | None = None,
-                  notify: bool = True,
-                  minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
-                  channels: publishing.PublishOptions | None = None) -> Incident:
+def open_incident(
+    session: Session,
+    *,
+    name: str,
+    impact: Impact,
+    body: str,
+    actor: Actor,
+    status: IncidentStatus = IncidentStatus.INVESTIGATING,
+    eta: datetime | None = None,
+    next_update_at: datetime | None = None,
+    component_changes: Mapping[Component, ComponentStatus] | None = None,
+    notify: bool = True,
+    minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
+    channels: publishing.PublishOptions | None = None,
+) -> Incident:
     """Declare an incident with its first update, ETA (None = unknown) and next-update promise."""
     name = " ".join((name or "").split())
     if not name:
@@ -71,27 +80,53 @@ def open_incident(session: Session, *, name: str, impact: Impact, body: str, act
     if len(name) > MAX_NAME:
         raise InvalidInput(f"keep the name under {MAX_NAME} characters", field="name")
     if not IncidentStatus(status).is_open:
-        raise InvalidInput("a new incident starts as investigating, identified or monitoring",
-                           field="status")
+        raise InvalidInput(
+            "a new incident starts as investigating, identified or monitoring", field="status"
+        )
     now = clock.now()
-    incident = Incident(name=name, impact=impact, status=status, kind=IncidentKind.INCIDENT,
-                        owner=actor.operator, started_at=now, created_at=now, updated_at=now)
+    incident = Incident(
+        name=name,
+        impact=impact,
+        status=status,
+        kind=IncidentKind.INCIDENT,
+        owner=actor.operator,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(incident)
-    post_update(session, incident=incident, status=status, body=body, actor=actor, eta=eta,
-                next_update_at=next_update_at, component_changes=component_changes,
-                notify=notify, minutes_by_impact=minutes_by_impact, action="incident.open",
-                channels=channels)
+    post_update(
+        session,
+        incident=incident,
+        status=status,
+        body=body,
+        actor=actor,
+        eta=eta,
+        next_update_at=next_update_at,
+        component_changes=component_changes,
+        notify=notify,
+        minutes_by_impact=minutes_by_impact,
+        action="incident.open",
+        channels=channels,
+    )
     return incident
 
 
-def post_update(session: Session, *, incident: Incident, status: IncidentStatus, body: str,
-                actor: Actor, eta: datetime | None | Keep = KEEP_ETA,
-                next_update_at: datetime | None = None,
-                component_changes: Mapping[Component, ComponentStatus] | None = None,
-                notify: bool = True,
-                minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
-                action: str = "incident.update",
-                channels: publishing.PublishOptions | None = None) -> Update:
+def post_update(
+    session: Session,
+    *,
+    incident: Incident,
+    status: IncidentStatus,
+    body: str,
+    actor: Actor,
+    eta: datetime | None | Keep = KEEP_ETA,
+    next_update_at: datetime | None = None,
+    component_changes: Mapping[Component, ComponentStatus] | None = None,
+    notify: bool = True,
+    minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
+    action: str = "incident.update",
+    channels: publishing.PublishOptions | None = None,
+) -> Update:
     """Append a public update; move incident and component statuses; set the promises;
     queue its deliveries (`channels`: per-channel send/custom text from the form)."""
     now = clock.now()
@@ -104,15 +139,27 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
         eta_at, promise = None, None
     else:
         eta_at = _eta_in_force(incident, eta, now)
-        promise = check_next_update(next_update_at, now) if next_update_at else \
-            default_next_update(incident.impact, now, minutes_by_impact)
+        promise = (
+            check_next_update(next_update_at, now)
+            if next_update_at
+            else default_next_update(incident.impact, now, minutes_by_impact)
+        )
 
     html = markup.render(body)
     author = actor.operator
-    update = Update(incident=incident, status=status, body=body, html=html, eta_at=eta_at,
-                    next_update_at=promise, author=author,
-                    signed_by=author.name if author and author.sign_updates else None,
-                    deliver_notifications=notify, created_at=now, display_at=now)
+    update = Update(
+        incident=incident,
+        status=status,
+        body=body,
+        html=html,
+        eta_at=eta_at,
+        next_update_at=promise,
+        author=author,
+        signed_by=author.name if author and author.sign_updates else None,
+        deliver_notifications=notify,
+        created_at=now,
+        display_at=now,
+    )
     session.add(update)
     _apply_component_changes(incident, update, component_changes or {}, now)
 
@@ -127,51 +174,77 @@ def post_update(session: Session, *, incident: Incident, status: IncidentStatus,
     session.flush()
     promises.record_update_promises(session, update=update)
     publishing.fan_out(session, update=update, options=channels)
-    audit.record(session, actor=actor, action=action, subject_type="incident",
-                 subject_id=incident.public_id, update=update.public_id, status=status.value,
-                 eta=eta_at.isoformat() if eta_at else None,
-                 next_update_at=promise.isoformat() if promise else None)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="incident",
+        subject_id=incident.public_id,
+        update=update.public_id,
+        status=status.value,
+        eta=eta_at.isoformat() if eta_at else None,
+        next_update_at=promise.isoformat() if promise else None,
+    )
     page.bump_version(session)
     return update
 
 
-def resolve(session: Session, *, incident: Incident, body: str, actor: Actor,
-            component_changes: Mapping[Component, ComponentStatus] | None = None,
-            notify: bool = True, channels: publishing.PublishOptions | None = None) -> Update:
+def resolve(
+    session: Session,
+    *,
+    incident: Incident,
+    body: str,
+    actor: Actor,
+    component_changes: Mapping[Component, ComponentStatus] | None = None,
+    notify: bool = True,
+    channels: publishing.PublishOptions | None = None,
+) -> Update:
     """Resolve; components the incident touched go back to operational unless told otherwise."""
     if component_changes is None:
-        component_changes = {c: ComponentStatus.OPERATIONAL for c in incident.components
-                             if not c.is_group}
-    return post_update(session, incident=incident, status=IncidentStatus.RESOLVED, body=body,
-                       actor=actor, component_changes=component_changes, notify=notify,
-                       channels=channels, action="incident.resolve")
+        component_changes = {
+            c: ComponentStatus.OPERATIONAL for c in incident.components if not c.is_group
+        }
+    return post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.RESOLVED,
+        body=body,
+        actor=actor,
+        component_changes=component_changes,
+        notify=notify,
+        channels=channels,
+        action="incident.resolve",
+    )
 
 
-def _eta_in_force(incident: Incident, eta: datetime | None | Keep, now: datetime
-                  ) -> datetime | None:
+def _eta_in_force(
+    incident: Incident, eta: datetime | None | Keep, now: datetime
+) -> datetime | None:
     if eta is KEEP_ETA:
         current = incident.eta_at
         if current is not None and current <= now:
             raise PromiseInThePast(
-                "the ETA has passed: give a new one, say it is unknown, or resolve",
-                field="eta")
+                "the ETA has passed: give a new one, say it is unknown, or resolve", field="eta"
+            )
         return current
     return check_eta(eta, now)
 
 
-def _apply_component_changes(incident: Incident, update: Update,
-                             changes: Mapping[Component, ComponentStatus],
-                             now: datetime) -> None:
+def _apply_component_changes(
+    incident: Incident, update: Update, changes: Mapping[Component, ComponentStatus], now: datetime
+) -> None:
     for component, new_status in changes.items():
         if component.is_group:
-            raise InvalidInput(f"{component.name} is a group; choose its components",
-                               field="components")
+            raise InvalidInput(
+                f"{component.name} is a group; choose its components", field="components"
+            )
         new_status = ComponentStatus(new_status)
         if component not in incident.components:
             incident.components.append(component)
         if component.status is new_status:
             continue
-        update.component_changes.append(ComponentChange(
-            component=component, old_status=component.status, new_status=new_status))
+        update.component_changes.append(
+            ComponentChange(component=component, old_status=component.status, new_status=new_status)
+        )
         component.status = new_status
         component.updated_at = now

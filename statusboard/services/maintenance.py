@@ -31,45 +31,73 @@ AUTOMATIC_START = "Scheduled maintenance is now in progress."
 AUTOMATIC_END = "The scheduled maintenance has been completed."
 
 
-def schedule_maintenance(session: Session, *, name: str, body: str, actor: Actor,
-                         scheduled_for: datetime, scheduled_until: datetime,
-                         components: Sequence[Component] = (), notify: bool = True
-                         ) -> Incident:
+def schedule_maintenance(
+    session: Session,
+    *,
+    name: str,
+    body: str,
+    actor: Actor,
+    scheduled_for: datetime,
+    scheduled_until: datetime,
+    components: Sequence[Component] = (),
+    notify: bool = True,
+) -> Incident:
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput("give the maintenance a name customers will understand",
-                           field="name")
+        raise InvalidInput("give the maintenance a name customers will understand", field="name")
     now = clock.now()
     if scheduled_for <= now:
         raise PromiseInThePast("the window must start in the future", field="scheduled_for")
     if scheduled_until <= scheduled_for:
         raise InvalidInput("the window must end after it starts", field="scheduled_until")
     if scheduled_until - scheduled_for > MAX_WINDOW:
-        raise InvalidInput("a window lasts at most 14 days; schedule several",
-                           field="scheduled_until")
+        raise InvalidInput(
+            "a window lasts at most 14 days; schedule several", field="scheduled_until"
+        )
     if any(c.is_group for c in components):
         raise InvalidInput("choose components, not groups", field="components")
-    window = Incident(kind=IncidentKind.MAINTENANCE, name=name,
-                      status=MaintenanceStatus.SCHEDULED, impact=Impact.NONE,
-                      owner=actor.operator, started_at=scheduled_for, created_at=now,
-                      updated_at=now, scheduled_for=scheduled_for,
-                      scheduled_until=scheduled_until, components=list(components))
+    window = Incident(
+        kind=IncidentKind.MAINTENANCE,
+        name=name,
+        status=MaintenanceStatus.SCHEDULED,
+        impact=Impact.NONE,
+        owner=actor.operator,
+        started_at=scheduled_for,
+        created_at=now,
+        updated_at=now,
+        scheduled_for=scheduled_for,
+        scheduled_until=scheduled_until,
+        components=list(components),
+    )
     session.add(window)
-    _append(session, window, MaintenanceStatus.SCHEDULED, body, actor, notify,
-            action="maintenance.schedule")
+    _append(
+        session,
+        window,
+        MaintenanceStatus.SCHEDULED,
+        body,
+        actor,
+        notify,
+        action="maintenance.schedule",
+    )
     return window
 
 
-def update_maintenance(session: Session, *, window: Incident, status: MaintenanceStatus,
-                       body: str, actor: Actor, scheduled_until: datetime | None = None,
-                       notify: bool = True) -> Update:
+def update_maintenance(
+    session: Session,
+    *,
+    window: Incident,
+    status: MaintenanceStatus,
+    body: str,
+    actor: Actor,
+    scheduled_until: datetime | None = None,
+    notify: bool = True,
+) -> Update:
     """An operator's update; may extend the window (a new end is a new promise)."""
     status = MaintenanceStatus(status)
     check_maintenance_transition(MaintenanceStatus(window.status), status)
     if scheduled_until is not None:
         if scheduled_until <= clock.now():
-            raise PromiseInThePast("the new end must be in the future",
-                                   field="scheduled_until")
+            raise PromiseInThePast("the new end must be in the future", field="scheduled_until")
         if scheduled_until <= (window.scheduled_for or scheduled_until):
             raise InvalidInput("the window must end after it starts", field="scheduled_until")
         window.scheduled_until = scheduled_until
@@ -82,42 +110,79 @@ def advance_windows(session: Session) -> list[Update]:
     now = clock.now()
     posted: list[Update] = []
     due = session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
-                               Incident.resolved_at.is_(None))
+        select(Incident)
+        .where(Incident.kind == IncidentKind.MAINTENANCE, Incident.resolved_at.is_(None))
         .options(selectinload(Incident.updates), selectinload(Incident.components))
-        .with_for_update(skip_locked=True)).all()
+        .with_for_update(skip_locked=True)
+    ).all()
     for window in due:
         status = MaintenanceStatus(window.status)
         if status is MaintenanceStatus.SCHEDULED and window.scheduled_for <= now:
-            posted.append(_append(session, window, MaintenanceStatus.IN_PROGRESS,
-                                  AUTOMATIC_START, SYSTEM, True, action="maintenance.start"))
+            posted.append(
+                _append(
+                    session,
+                    window,
+                    MaintenanceStatus.IN_PROGRESS,
+                    AUTOMATIC_START,
+                    SYSTEM,
+                    True,
+                    action="maintenance.start",
+                )
+            )
             status = MaintenanceStatus.IN_PROGRESS
-        if (status is MaintenanceStatus.IN_PROGRESS and window.scheduled_until <= now
-                and not _taken_in_hand(window)):
-            posted.append(_append(session, window, MaintenanceStatus.COMPLETED,
-                                  AUTOMATIC_END, SYSTEM, True, action="maintenance.complete"))
+        if (
+            status is MaintenanceStatus.IN_PROGRESS
+            and window.scheduled_until <= now
+            and not _taken_in_hand(window)
+        ):
+            posted.append(
+                _append(
+                    session,
+                    window,
+                    MaintenanceStatus.COMPLETED,
+                    AUTOMATIC_END,
+                    SYSTEM,
+                    True,
+                    action="maintenance.complete",
+                )
+            )
     return posted
 
 
 def _taken_in_hand(window: Incident) -> bool:
     """Did an operator post since the window started? Then they decide when it is over."""
-    started = next((u for u in window.updates if u.status == MaintenanceStatus.IN_PROGRESS),
-                   None)
-    return started is not None and any(u.author_id is not None for u in window.updates
-                                       if u.id > started.id)
+    started = next((u for u in window.updates if u.status == MaintenanceStatus.IN_PROGRESS), None)
+    return started is not None and any(
+        u.author_id is not None for u in window.updates if u.id > started.id
+    )
 
 
-def _append(session: Session, window: Incident, status: MaintenanceStatus, body: str,
-            actor: Actor, notify: bool, *, action: str) -> Update:
+def _append(
+    session: Session,
+    window: Incident,
+    status: MaintenanceStatus,
+    body: str,
+    actor: Actor,
+    notify: bool,
+    *,
+    action: str,
+) -> Update:
     body = (body or "").strip()
     if not body:
         raise InvalidInput("write what customers should know", field="body")
     now = clock.now()
-    update = Update(incident=window, status=status, body=body, html=markup.render(body),
-                    author=actor.operator, next_update_at=None,
-                    signed_by=actor.operator.name if actor.operator and
-                    actor.operator.sign_updates else None,
-                    deliver_notifications=notify, created_at=now, display_at=now)
+    update = Update(
+        incident=window,
+        status=status,
+        body=body,
+        html=markup.render(body),
+        author=actor.operator,
+        next_update_at=None,
+        signed_by=actor.operator.name if actor.operator and actor.operator.sign_updates else None,
+        deliver_notifications=notify,
+        created_at=now,
+        display_at=now,
+    )
     session.add(update)
     if status is MaintenanceStatus.IN_PROGRESS and window.status != MaintenanceStatus.IN_PROGRESS:
         for component in window.components:
@@ -129,10 +194,15 @@ def _append(session: Session, window: Incident, status: MaintenanceStatus, body:
     window.updated_at = now
     session.flush()
     promises.record_update_promises(session, update=update)  # the window's end is a promise
-    audit.record(session, actor=actor, action=action, subject_type="maintenance",
-                 subject_id=window.public_id, status=status.value,
-                 scheduled_until=window.scheduled_until.isoformat()
-                 if window.scheduled_until else None)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="maintenance",
+        subject_id=window.public_id,
+        status=status.value,
+        scheduled_until=window.scheduled_until.isoformat() if window.scheduled_until else None,
+    )
     page.bump_version(session)
     return update
 
@@ -145,35 +215,47 @@ def _restore_components(window: Incident, update: Update, now: datetime) -> None
             before.setdefault(change.component_id, change.old_status)
     for component in window.components:
         if component.status is ComponentStatus.UNDER_MAINTENANCE:
-            _change(update, component, before.get(component.id, ComponentStatus.OPERATIONAL),
-                    now)
+            _change(update, component, before.get(component.id, ComponentStatus.OPERATIONAL), now)
 
 
-def _change(update: Update, component: Component, new: ComponentStatus,
-            now: datetime) -> None:
+def _change(update: Update, component: Component, new: ComponentStatus, now: datetime) -> None:
     if component.status is new:
         return
-    update.component_changes.append(ComponentChange(component=component,
-                                                    old_status=component.status,
-                                                    new_status=new))
+    update.component_changes.append(
+        ComponentChange(component=component, old_status=component.status, new_status=new)
+    )
     component.status = new
     component.updated_at = now
 
 
 def upcoming(session: Session, limit: int = 50) -> list[Incident]:
-    return list(session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
-                               Incident.status == MaintenanceStatus.SCHEDULED,
-                               Incident.resolved_at.is_(None))
-        .options(selectinload(Incident.components), selectinload(Incident.updates))
-        .order_by(Incident.scheduled_for).limit(limit)))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.kind == IncidentKind.MAINTENANCE,
+                Incident.status == MaintenanceStatus.SCHEDULED,
+                Incident.resolved_at.is_(None),
+            )
+            .options(selectinload(Incident.components), selectinload(Incident.updates))
+            .order_by(Incident.scheduled_for)
+            .limit(limit)
+        )
+    )
 
 
 def active(session: Session) -> list[Incident]:
-    return list(session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
-                               Incident.resolved_at.is_(None),
-                               Incident.status.in_([MaintenanceStatus.IN_PROGRESS.value,
-                                                    MaintenanceStatus.VERIFYING.value]))
-        .options(selectinload(Incident.components), selectinload(Incident.updates))
-        .order_by(Incident.scheduled_for)))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.kind == IncidentKind.MAINTENANCE,
+                Incident.resolved_at.is_(None),
+                Incident.status.in_(
+                    [MaintenanceStatus.IN_PROGRESS.value, MaintenanceStatus.VERIFYING.value]
+                ),
+            )
+            .options(selectinload(Incident.components), selectinload(Incident.updates))
+            .order_by(Incident.scheduled_for)
+        )
+    )

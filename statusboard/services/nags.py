@@ -60,10 +60,13 @@ class NagSetup:
         chat = ChatNagChannel.from_settings(settings)
         if chat is not None:
             channels.append(chat)
-        return cls(policy=NagPolicy.from_settings(settings), channels=tuple(channels),
-                   base_url=settings["STATUSBOARD_BASE_URL"],
-                   public_honesty=settings["STATUSBOARD_PUBLIC_HONESTY"],
-                   escalation_email=settings.get("STATUSBOARD_ESCALATION_EMAIL"))
+        return cls(
+            policy=NagPolicy.from_settings(settings),
+            channels=tuple(channels),
+            base_url=settings["STATUSBOARD_BASE_URL"],
+            public_honesty=settings["STATUSBOARD_PUBLIC_HONESTY"],
+            escalation_email=settings.get("STATUSBOARD_ESCALATION_EMAIL"),
+        )
 
 
 def update_form_url(base_url: str, incident: Incident) -> str:
@@ -79,8 +82,9 @@ class PlannedNag:
     retry: tuple[int, int] | None = None
 
 
-def _recipients(level: str, incident: Incident, operators: Sequence[Operator],
-                escalation_email: str | None) -> list[Operator | str]:
+def _recipients(
+    level: str, incident: Incident, operators: Sequence[Operator], escalation_email: str | None
+) -> list[Operator | str]:
     """Each level adds people: owner → on-call → every operator → admins + the address."""
     who = audience(level)
     owner = incident.owner if incident.owner is not None and incident.owner.active else None
@@ -101,8 +105,7 @@ def _recipients(level: str, incident: Incident, operators: Sequence[Operator],
     return list(unique.values())
 
 
-def _public_line(kind: PromiseKind, incident: Incident, now: datetime,
-                 honest: bool) -> str | None:
+def _public_line(kind: PromiseKind, incident: Incident, now: datetime, honest: bool) -> str | None:
     if not honest:
         return None
     state = PromiseState(incident.next_update_at, incident.eta_at, now)
@@ -113,21 +116,29 @@ def _public_line(kind: PromiseKind, incident: Incident, now: datetime,
     return None
 
 
-def _message(promise: Promise, level: str, operators: Sequence[Operator], setup: NagSetup,
-             now: datetime) -> NagMessage:
+def _message(
+    promise: Promise, level: str, operators: Sequence[Operator], setup: NagSetup, now: datetime
+) -> NagMessage:
     incident = promise.incident
     people = _recipients(level, incident, operators, setup.escalation_email)
     latest = incident.latest_update
     facts = NagFacts(
-        level=level, promise_kind=promise.kind.value, incident_name=incident.name,
-        incident_kind=incident.kind.value, impact=incident.impact.value, status=incident.status,
-        due_at=promise.due_at, made_at=promise.made_at, now=now,
+        level=level,
+        promise_kind=promise.kind.value,
+        incident_name=incident.name,
+        incident_kind=incident.kind.value,
+        impact=incident.impact.value,
+        status=incident.status,
+        due_at=promise.due_at,
+        made_at=promise.made_at,
+        now=now,
         public_text=markup.plain_text(latest.html) if latest else "",
         public_posted_at=latest.display_at if latest else None,
         public_line=_public_line(promise.kind, incident, now, setup.public_honesty),
         update_url=update_form_url(setup.base_url, incident),
         incident_url=f"{setup.base_url}/incidents/{incident.public_id}",
-        recipient_names=tuple(p.name if isinstance(p, Operator) else p for p in people))
+        recipient_names=tuple(p.name if isinstance(p, Operator) else p for p in people),
+    )
     addresses = tuple(p.email if isinstance(p, Operator) else p for p in people)
     return compose(facts, addresses)
 
@@ -138,19 +149,28 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     candidates = session.execute(
         select(Promise.id, Promise.kind, Promise.due_at, Promise.made_at, Incident.impact)
         .join(Promise.incident)
-        .where(Promise.closed_at.is_(None), Promise.due_at <= horizon,
-               or_(Promise.paused_until.is_(None), Promise.paused_until <= now))).all()
+        .where(
+            Promise.closed_at.is_(None),
+            Promise.due_at <= horizon,
+            or_(Promise.paused_until.is_(None), Promise.paused_until <= now),
+        )
+    ).all()
     if not candidates:
         return []
-    claimed = {(row.promise_id, row.level): row for row in session.execute(
-        select(Nag.promise_id, Nag.level, Nag.id, Nag.attempts, Nag.retry_at)
-        .where(Nag.promise_id.in_([c.id for c in candidates])))}
+    claimed = {
+        (row.promise_id, row.level): row
+        for row in session.execute(
+            select(Nag.promise_id, Nag.level, Nag.id, Nag.attempts, Nag.retry_at).where(
+                Nag.promise_id.in_([c.id for c in candidates])
+            )
+        )
+    }
     due: dict[int, tuple[str, tuple[int, int] | None]] = {}
     for candidate in candidates:
         level = setup.policy.ladder(candidate.impact).level_at(
-            due_at=candidate.due_at, made_at=candidate.made_at, now=now)
-        if level is None or (candidate.kind is PromiseKind.MAINTENANCE_START
-                             and level != HEADS_UP):
+            due_at=candidate.due_at, made_at=candidate.made_at, now=now
+        )
+        if level is None or (candidate.kind is PromiseKind.MAINTENANCE_START and level != HEADS_UP):
             continue
         earlier = claimed.get((candidate.id, level))
         if earlier is None:
@@ -161,45 +181,75 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
         return []
     # Only now load what the messages need, for the promises that get one.
     promises = session.scalars(
-        select(Promise).where(Promise.id.in_(due)).order_by(Promise.due_at, Promise.id)
-        .options(selectinload(Promise.incident).selectinload(Incident.updates),
-                 selectinload(Promise.incident).selectinload(Incident.owner))).all()
+        select(Promise)
+        .where(Promise.id.in_(due))
+        .order_by(Promise.due_at, Promise.id)
+        .options(
+            selectinload(Promise.incident).selectinload(Incident.updates),
+            selectinload(Promise.incident).selectinload(Incident.owner),
+        )
+    ).all()
     operators = session.scalars(
-        select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)).all()
-    return [PlannedNag(promise_id=promise.id, level=due[promise.id][0],
-                       message=_message(promise, due[promise.id][0], operators, setup, now),
-                       retry=due[promise.id][1])
-            for promise in promises]
+        select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)
+    ).all()
+    return [
+        PlannedNag(
+            promise_id=promise.id,
+            level=due[promise.id][0],
+            message=_message(promise, due[promise.id][0], operators, setup, now),
+            retry=due[promise.id][1],
+        )
+        for promise in promises
+    ]
 
 
-def claim(database: Database, *, plans: Sequence[PlannedNag], now: datetime
-          ) -> list[tuple[PlannedNag, int]]:
+def claim(
+    database: Database, *, plans: Sequence[PlannedNag], now: datetime
+) -> list[tuple[PlannedNag, int]]:
     """Insert and commit the Nag rows in one transaction, skipping any (promise, level) that
     another worker inserted first; returns the plans this worker now owns, with nag ids.
     Rows go in (promise, level) order so concurrent claims on PostgreSQL never deadlock."""
     if not plans:
         return []
     with database.session(write_lock=True) as session:
-        live = set(session.scalars(
-            select(Promise.id).where(Promise.id.in_({p.promise_id for p in plans}),
-                                     Promise.closed_at.is_(None),
-                                     or_(Promise.paused_until.is_(None),
-                                         Promise.paused_until <= now))))
-        fresh = sorted((p for p in plans if p.retry is None and p.promise_id in live),
-                       key=lambda p: (p.promise_id, p.level))
+        live = set(
+            session.scalars(
+                select(Promise.id).where(
+                    Promise.id.in_({p.promise_id for p in plans}),
+                    Promise.closed_at.is_(None),
+                    or_(Promise.paused_until.is_(None), Promise.paused_until <= now),
+                )
+            )
+        )
+        fresh = sorted(
+            (p for p in plans if p.retry is None and p.promise_id in live),
+            key=lambda p: (p.promise_id, p.level),
+        )
         owned: list[tuple[PlannedNag, int]] = []
         if fresh:
             insert = _insert_for(database.dialect)
             rows = session.execute(
-                insert(Nag).values([
-                    {"promise_id": p.promise_id, "level": p.level, "claimed_at": now,
-                     "recipients": list(p.message.recipients), "outcome": {}, "attempts": 1}
-                    for p in fresh])
+                insert(Nag)
+                .values(
+                    [
+                        {
+                            "promise_id": p.promise_id,
+                            "level": p.level,
+                            "claimed_at": now,
+                            "recipients": list(p.message.recipients),
+                            "outcome": {},
+                            "attempts": 1,
+                        }
+                        for p in fresh
+                    ]
+                )
                 .on_conflict_do_nothing(index_elements=["promise_id", "level"])
-                .returning(Nag.id, Nag.promise_id, Nag.level)).all()
+                .returning(Nag.id, Nag.promise_id, Nag.level)
+            ).all()
             ids = {(row.promise_id, row.level): row.id for row in rows}
-            owned += [(p, ids[(p.promise_id, p.level)]) for p in fresh
-                      if (p.promise_id, p.level) in ids]
+            owned += [
+                (p, ids[(p.promise_id, p.level)]) for p in fresh if (p.promise_id, p.level) in ids
+            ]
     for plan in plans:
         if plan.retry is not None and plan.promise_id in live:
             nag_id = _claim_retry(database, plan.retry)
@@ -219,10 +269,16 @@ def _claim_retry(database: Database, retry: tuple[int, int]) -> int | None:
     nag_id, attempts = retry
     with database.session(write_lock=True) as session:
         result = session.execute(
-            update(Nag).where(Nag.id == nag_id, Nag.attempts == attempts,
-                              Nag.sent_at.is_(None), Nag.retry_at.is_not(None))
+            update(Nag)
+            .where(
+                Nag.id == nag_id,
+                Nag.attempts == attempts,
+                Nag.sent_at.is_(None),
+                Nag.retry_at.is_not(None),
+            )
             .values(attempts=attempts + 1, retry_at=None)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
     return nag_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
@@ -261,8 +317,12 @@ def record_outcomes(database: Database, outcomes: Sequence[tuple[int, SendOutcom
         return
     now = clock.now()
     with database.session(write_lock=True) as session:
-        nags = {nag.id: nag for nag in session.scalars(
-            select(Nag).where(Nag.id.in_([nag_id for nag_id, _ in outcomes])))}
+        nags = {
+            nag.id: nag
+            for nag in session.scalars(
+                select(Nag).where(Nag.id.in_([nag_id for nag_id, _ in outcomes]))
+            )
+        }
         for nag_id, outcome in outcomes:
             nag = nags.get(nag_id)
             if nag is None:  # the incident was deleted meanwhile

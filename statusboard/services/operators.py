@@ -20,6 +20,7 @@ _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
 
+
 @cache
 def _dummy_hash() -> str:
     """Verifying against this keeps a login for an unknown email as slow as for a known one.
@@ -40,8 +41,15 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_operator(session: Session, *, email: str, name: str, password: str,
-                 role: Role = Role.OPERATOR, actor: Actor) -> Operator:
+def add_operator(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role = Role.OPERATOR,
+    actor: Actor,
+) -> Operator:
     email = normalize_email(email)
     name = name.strip()
     if not name:
@@ -52,8 +60,15 @@ def add_operator(session: Session, *, email: str, name: str, password: str,
     operator = Operator(email=email, name=name, password_hash=_hasher.hash(password), role=role)
     session.add(operator)
     session.flush()
-    audit.record(session, actor=actor, action="operator.add", subject_type="operator",
-                 subject_id=str(operator.id), email=email, role=role.value)
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.add",
+        subject_type="operator",
+        subject_id=str(operator.id),
+        email=email,
+        role=role.value,
+    )
     return operator
 
 
@@ -73,19 +88,32 @@ def authenticate(session: Session, *, email: str, password: str) -> Operator | N
 
 def set_password(session: Session, *, operator: Operator, password: str, actor: Actor) -> None:
     operator.password_hash = _hasher.hash(check_password(password))
-    audit.record(session, actor=actor, action="operator.password", subject_type="operator",
-                 subject_id=str(operator.id))
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.password",
+        subject_type="operator",
+        subject_id=str(operator.id),
+    )
 
 
-def update_profile(session: Session, *, operator: Operator, name: str, sign_updates: bool,
-                   actor: Actor) -> None:
+def update_profile(
+    session: Session, *, operator: Operator, name: str, sign_updates: bool, actor: Actor
+) -> None:
     name = name.strip()
     if not name:
         raise InvalidInput("enter a name", field="name")
     operator.name = name
     operator.sign_updates = sign_updates
-    audit.record(session, actor=actor, action="operator.profile", subject_type="operator",
-                 subject_id=str(operator.id), name=name, sign_updates=sign_updates)
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.profile",
+        subject_type="operator",
+        subject_id=str(operator.id),
+        name=name,
+        sign_updates=sign_updates,
+    )
 
 
 def count_operators(session: Session) -> int:

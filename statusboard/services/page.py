@@ -16,9 +16,11 @@ NEW_VERSIONS = "statusboard.page_versions"
 
 def bump_version(session: Session) -> int:
     version = session.execute(
-        update(PageState).where(PageState.id == 1)
+        update(PageState)
+        .where(PageState.id == 1)
         .values(version=PageState.version + 1, updated_at=clock.now())
-        .returning(PageState.version)).scalar_one_or_none()
+        .returning(PageState.version)
+    ).scalar_one_or_none()
     if version is None:
         version = 2
         session.add(PageState(id=1, version=version, updated_at=clock.now()))
@@ -28,6 +30,7 @@ def bump_version(session: Session) -> int:
 
 
 def current_version(session: Session) -> tuple[int, object]:
-    row = session.execute(select(PageState.version, PageState.updated_at)
-                          .where(PageState.id == 1)).first()
+    row = session.execute(
+        select(PageState.version, PageState.updated_at).where(PageState.id == 1)
+    ).first()
     return (row[0], row[1]) if row else (1, None)

@@ -35,9 +35,13 @@ def is_finished(incident: Incident) -> bool:
 
 
 def active_promises(session: Session, incident: Incident) -> list[Promise]:
-    return list(session.scalars(
-        select(Promise).where(Promise.incident_id == incident.id, Promise.closed_at.is_(None))
-        .order_by(Promise.id)))
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.incident_id == incident.id, Promise.closed_at.is_(None))
+            .order_by(Promise.id)
+        )
+    )
 
 
 def _promised(incident: Incident) -> dict[PromiseKind, datetime | None]:
@@ -45,11 +49,14 @@ def _promised(incident: Incident) -> dict[PromiseKind, datetime | None]:
     if is_finished(incident):
         return dict.fromkeys(PromiseKind, None)
     maintenance = incident.kind == IncidentKind.MAINTENANCE
-    return {PromiseKind.NEXT_UPDATE: incident.next_update_at,
-            PromiseKind.ETA: incident.eta_at,
-            PromiseKind.MAINTENANCE_END: incident.scheduled_until if maintenance else None,
-            PromiseKind.MAINTENANCE_START: incident.scheduled_for
-            if maintenance and incident.status == "scheduled" else None}
+    return {
+        PromiseKind.NEXT_UPDATE: incident.next_update_at,
+        PromiseKind.ETA: incident.eta_at,
+        PromiseKind.MAINTENANCE_END: incident.scheduled_until if maintenance else None,
+        PromiseKind.MAINTENANCE_START: incident.scheduled_for
+        if maintenance and incident.status == "scheduled"
+        else None,
+    }
 
 
 def _close(promise: Promise, *, at: datetime, by: Update | None, replaced: bool) -> None:
@@ -69,12 +76,16 @@ def record_update_promises(session: Session, *, update: Update) -> list[Promise]
     """Called by post_update after its flush: any update answers the next-update promise; a
     changed ETA or window end replaces the old one; resolution answers them all. Returns the
     promises the update opened."""
-    return sync_promises(session, incident=update.incident, update=update,
-                         now=update.created_at)
+    return sync_promises(session, incident=update.incident, update=update, now=update.created_at)
 
 
-def sync_promises(session: Session, *, incident: Incident, update: Update | None = None,
-                  now: datetime | None = None) -> list[Promise]:
+def sync_promises(
+    session: Session,
+    *,
+    incident: Incident,
+    update: Update | None = None,
+    now: datetime | None = None,
+) -> list[Promise]:
     """Bring the incident's active promises in line with what it promises now. Without an
     update (e.g. a maintenance window moved) only changed promises are replaced."""
     now = now or clock.now()
@@ -93,8 +104,14 @@ def sync_promises(session: Session, *, incident: Incident, update: Update | None
     for kind, due_at in promised.items():
         if due_at is None or (kind, due_at) in standing:
             continue
-        promise = Promise(incident_id=incident.id, kind=kind, due_at=due_at, made_at=now,
-                          made_by=update, status=PromiseStatus.OPEN)
+        promise = Promise(
+            incident_id=incident.id,
+            kind=kind,
+            due_at=due_at,
+            made_at=now,
+            made_by=update,
+            status=PromiseStatus.OPEN,
+        )
         session.add(promise)
         opened.append(promise)
     session.flush()
@@ -107,15 +124,23 @@ def mark_broken(session: Session, *, now: datetime) -> int:
     # Lock in id order, as post_update's flush does, so the two never deadlock on PostgreSQL.
     ids = session.scalars(
         select(Promise.id)
-        .where(Promise.status == PromiseStatus.OPEN, Promise.closed_at.is_(None),
-               Promise.kind != PromiseKind.MAINTENANCE_START, Promise.due_at < now)
-        .order_by(Promise.id).with_for_update()).all()
+        .where(
+            Promise.status == PromiseStatus.OPEN,
+            Promise.closed_at.is_(None),
+            Promise.kind != PromiseKind.MAINTENANCE_START,
+            Promise.due_at < now,
+        )
+        .order_by(Promise.id)
+        .with_for_update()
+    ).all()
     if not ids:
         return 0
     session.execute(
-        update(Promise).where(Promise.id.in_(ids), Promise.status == PromiseStatus.OPEN)
+        update(Promise)
+        .where(Promise.id.in_(ids), Promise.status == PromiseStatus.OPEN)
         .values(status=PromiseStatus.BROKEN, broken_at=Promise.due_at)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     page.bump_version(session)
     return len(ids)
 
@@ -142,42 +167,70 @@ class Attention:
         return until is not None and until > self.now
 
 
-def needing_attention(session: Session, *, policy: NagPolicy, now: datetime | None = None
-                      ) -> list[Attention]:
+def needing_attention(
+    session: Session, *, policy: NagPolicy, now: datetime | None = None
+) -> list[Attention]:
     """Active promises inside their heads-up window or past due, most late first."""
     now = now or clock.now()
     rows = session.scalars(
-        select(Promise).join(Promise.incident)
+        select(Promise)
+        .join(Promise.incident)
         .where(Promise.closed_at.is_(None), Promise.due_at <= now + policy.longest_heads_up)
-        .options(contains_eager(Promise.incident)).order_by(Promise.due_at, Promise.id))
-    return [Attention(promise=p, incident=p.incident, now=now) for p in rows
-            if p.due_at <= now + policy.ladder(p.incident.impact).heads_up]
+        .options(contains_eager(Promise.incident))
+        .order_by(Promise.due_at, Promise.id)
+    )
+    return [
+        Attention(promise=p, incident=p.incident, now=now)
+        for p in rows
+        if p.due_at <= now + policy.ladder(p.incident.impact).heads_up
+    ]
 
 
-def acknowledge(session: Session, *, incident: Incident, actor: Actor, policy: NagPolicy,
-                now: datetime | None = None) -> list[Promise]:
-    """"On it": pause the nags of the incident's due or broken promises for a bounded time.
+def acknowledge(
+    session: Session,
+    *,
+    incident: Incident,
+    actor: Actor,
+    policy: NagPolicy,
+    now: datetime | None = None,
+) -> list[Promise]:
+    """ "On it": pause the nags of the incident's due or broken promises for a bounded time.
     Audited; changes nothing the public sees (no page version bump)."""
     now = now or clock.now()
-    due = [a.promise for a in needing_attention(session, policy=policy, now=now)
-           if a.incident.id == incident.id]
+    due = [
+        a.promise
+        for a in needing_attention(session, policy=policy, now=now)
+        if a.incident.id == incident.id
+    ]
     if not due:
-        raise InvalidInput("nothing is due on this incident; there is nothing to acknowledge",
-                           field="incident")
+        raise InvalidInput(
+            "nothing is due on this incident; there is nothing to acknowledge", field="incident"
+        )
     until = now + policy.acknowledge_for
     for promise in due:
         promise.paused_until = until
         promise.acknowledged_by_id = actor.operator.id if actor.operator else None
-    audit.record(session, actor=actor, action="promise.acknowledge", subject_type="incident",
-                 subject_id=incident.public_id, until=until.isoformat(),
-                 promises=[p.kind.value for p in due])
+    audit.record(
+        session,
+        actor=actor,
+        action="promise.acknowledge",
+        subject_type="incident",
+        subject_id=incident.public_id,
+        until=until.isoformat(),
+        promises=[p.kind.value for p in due],
+    )
     return due
 
 
 def promise_history(session: Session, incident: Incident) -> list[Promise]:
     """Every promise the incident made, oldest first, with how each ended."""
-    return list(session.scalars(select(Promise).where(Promise.incident_id == incident.id)
-                                .order_by(Promise.made_at, Promise.id)))
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.incident_id == incident.id)
+            .order_by(Promise.made_at, Promise.id)
+        )
+    )
 
 
 @dataclass
@@ -188,8 +241,9 @@ class CheckReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-def check_promises(database: Database, *, setup: NagSetup, now: datetime | None = None
-                   ) -> CheckReport:
+def check_promises(
+    database: Database, *, setup: NagSetup, now: datetime | None = None
+) -> CheckReport:
     """The worker's job: mark broken promises, then claim, send and record each due nag.
 
     The claims are committed before anything is sent (the unique (promise, level) row decides

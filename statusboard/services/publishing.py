@@ -62,6 +62,7 @@ DELIVERED = (DeliveryState.SENT, DeliveryState.UNCERTAIN)
 
 # --- what the operator chose for one update ------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ChannelChoice:
     send: bool = True
@@ -73,8 +74,8 @@ PublishOptions = Mapping[str, ChannelChoice]
 
 # --- the write path ------------------------------------------------------------------------
 
-def fan_out(session: Session, *, update: Update, options: PublishOptions | None = None
-            ) -> int:
+
+def fan_out(session: Session, *, update: Update, options: PublishOptions | None = None) -> int:
     """Queue one delivery per configured channel and matching confirmed subscriber, and —
     for a resolution — one per target that heard anything about the incident. Returns how
     many were queued. Rows are inserted in bulk: an update may reach many thousands."""
@@ -84,22 +85,34 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
     now = clock.now()
     wanted: dict[tuple[str, str], dict] = {}
     # Targets still owed an earlier update of this incident: the new one waits its turn.
-    behind = set(session.execute(
-        select(Delivery.channel, Delivery.target).where(
-            Delivery.incident_id == incident.id, Delivery.update_id != update.id,
-            Delivery.state.not_in(list(FINAL_STATES)))).tuples())
+    behind = set(
+        session.execute(
+            select(Delivery.channel, Delivery.target).where(
+                Delivery.incident_id == incident.id,
+                Delivery.update_id != update.id,
+                Delivery.state.not_in(list(FINAL_STATES)),
+            )
+        ).tuples()
+    )
 
     def add(channel: str, target: str, subscriber_id: int | None = None) -> None:
         if (channel, target) in wanted or channel not in configured:
             return
         choice = options.get(channel, ChannelChoice())
         wanted[(channel, target)] = {
-            "public_id": new_public_id(), "update_id": update.id,
-            "incident_id": incident.id, "channel": channel, "target": target,
-            "subscriber_id": subscriber_id, "custom_text": choice.custom_text or None,
-            "state": DeliveryState.WAITING if (channel, target) in behind
-            else DeliveryState.QUEUED, "attempts": 0, "ambiguous": False,
-            "next_attempt_at": now, "created_at": now}
+            "public_id": new_public_id(),
+            "update_id": update.id,
+            "incident_id": incident.id,
+            "channel": channel,
+            "target": target,
+            "subscriber_id": subscriber_id,
+            "custom_text": choice.custom_text or None,
+            "state": DeliveryState.WAITING if (channel, target) in behind else DeliveryState.QUEUED,
+            "attempts": 0,
+            "ambiguous": False,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
 
     if update.deliver_notifications:
         for channel in SOCIAL:
@@ -107,7 +120,8 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
                 add(channel, ACCOUNT)
         changes = [(c.component_id, c.component.public_id) for c in update.component_changes]
         for subscriber_id, public_id, kind, filter_ in _matching_subscribers(
-                session, incident, options):
+            session, incident, options
+        ):
             add(kind.value, public_id, subscriber_id)
             if kind is SubscriberKind.WEBHOOK:
                 for component_id, component_public_id in changes:
@@ -118,12 +132,13 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
             add(channel, target, subscriber_id)
     rows = list(wanted.values())
     for start in range(0, len(rows), 5000):
-        session.execute(insert(Delivery), rows[start:start + 5000])
+        session.execute(insert(Delivery), rows[start : start + 5000])
     return len(rows)
 
 
-def _matching_subscribers(session: Session, incident: Incident, options: PublishOptions
-                          ) -> list[tuple[int, str, SubscriberKind, set[int]]]:
+def _matching_subscribers(
+    session: Session, incident: Incident, options: PublishOptions
+) -> list[tuple[int, str, SubscriberKind, set[int]]]:
     """(id, public id, kind, component filter) of confirmed subscribers who want this
     incident: an empty filter means every component."""
     kinds = [k for k in SubscriberKind if options.get(k.value, ChannelChoice()).send]
@@ -131,20 +146,28 @@ def _matching_subscribers(session: Session, incident: Incident, options: Publish
         return []
     filters: dict[int, set[int]] = {}
     for subscriber_id, component_id in session.execute(
-            select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)):
+        select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)
+    ):
         filters.setdefault(subscriber_id, set()).add(component_id)
     affected = {c.id for c in incident.components}
     candidates = session.execute(
         select(Subscriber.id, Subscriber.public_id, Subscriber.kind)
-        .where(Subscriber.kind.in_(kinds), *_active()).order_by(Subscriber.id))
-    return [(sid, public_id, kind, filters.get(sid, set()))
-            for sid, public_id, kind in candidates
-            if sid not in filters or filters[sid] & affected]
+        .where(Subscriber.kind.in_(kinds), *_active())
+        .order_by(Subscriber.id)
+    )
+    return [
+        (sid, public_id, kind, filters.get(sid, set()))
+        for sid, public_id, kind in candidates
+        if sid not in filters or filters[sid] & affected
+    ]
 
 
 def _active():
-    return (Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None),
-            Subscriber.disabled_at.is_(None))
+    return (
+        Subscriber.confirmed_at.is_not(None),
+        Subscriber.unsubscribed_at.is_(None),
+        Subscriber.disabled_at.is_(None),
+    )
 
 
 def _heard_of(session: Session, incident: Incident) -> list[tuple[str, str, int | None]]:
@@ -153,17 +176,22 @@ def _heard_of(session: Session, incident: Incident) -> list[tuple[str, str, int 
     rows = session.execute(
         select(Delivery.channel, Delivery.target, Delivery.subscriber_id)
         .outerjoin(Subscriber, Delivery.subscriber_id == Subscriber.id)
-        .where(Delivery.incident_id == incident.id,
-               Delivery.state.not_in([DeliveryState.FAILED, DeliveryState.CANCELLED]),
-               or_(Delivery.subscriber_id.is_(None), and_(*_active())))
-        .distinct())
+        .where(
+            Delivery.incident_id == incident.id,
+            Delivery.state.not_in([DeliveryState.FAILED, DeliveryState.CANCELLED]),
+            or_(Delivery.subscriber_id.is_(None), and_(*_active())),
+        )
+        .distinct()
+    )
     return [(channel, target, subscriber_id) for channel, target, subscriber_id in rows]
 
 
 # --- the retry policy (the only one) --------------------------------------------------------
 
-def next_step(error: ChannelError, *, attempts: int, now: datetime,
-              rand: Callable[[], float] = random.random) -> datetime | None:
+
+def next_step(
+    error: ChannelError, *, attempts: int, now: datetime, rand: Callable[[], float] = random.random
+) -> datetime | None:
     """When to try again after a failed attempt, or None to give up now.
 
     Auth and validation errors (401/403/422 and other final answers) give up at once;
@@ -185,6 +213,7 @@ def needs_operators(error: ChannelError) -> bool:
 
 
 # --- the worker path ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PublishContext:
@@ -213,8 +242,15 @@ class Outcome:
     error: ChannelError | None = None
 
 
-def deliver_due(db: Database, channels: Mapping[str, Channel], context: PublishContext, *,
-                worker: str, limit: int = 200, executor: Executor | None = None) -> int:
+def deliver_due(
+    db: Database,
+    channels: Mapping[str, Channel],
+    context: PublishContext,
+    *,
+    worker: str,
+    limit: int = 200,
+    executor: Executor | None = None,
+) -> int:
     """Claim due deliveries, send them outside any transaction, record what happened.
     Returns how many were claimed (0: nothing due)."""
     with db.session() as session:
@@ -245,8 +281,11 @@ def _sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
             return Outcome(job, error=error)
         except Exception as exc:  # a bug or an unexpected library error: record, retry later
             log.exception("delivery %s raised", job.notice.delivery_id)
-            return Outcome(job, error=ChannelError(f"unexpected error: {exc!r}",
-                                                   retryable=True, ambiguous=True))
+            return Outcome(
+                job,
+                error=ChannelError(f"unexpected error: {exc!r}", retryable=True, ambiguous=True),
+            )
+
     return send
 
 
@@ -255,37 +294,61 @@ def release_waiting(session: Session) -> int:
     finished. Runs before each claim, so a chain moves on within one round of the loop."""
     earlier = aliased(Delivery)
     blocked = exists().where(
-        earlier.incident_id == Delivery.incident_id, earlier.channel == Delivery.channel,
-        earlier.target == Delivery.target, earlier.update_id < Delivery.update_id,
-        earlier.state.not_in(list(FINAL_STATES)))
+        earlier.incident_id == Delivery.incident_id,
+        earlier.channel == Delivery.channel,
+        earlier.target == Delivery.target,
+        earlier.update_id < Delivery.update_id,
+        earlier.state.not_in(list(FINAL_STATES)),
+    )
     result = session.execute(
-        sql_update(Delivery).where(Delivery.state == DeliveryState.WAITING, ~blocked)
+        sql_update(Delivery)
+        .where(Delivery.state == DeliveryState.WAITING, ~blocked)
         .values(state=DeliveryState.QUEUED, next_attempt_at=clock.now())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount  # type: ignore[attr-defined]
 
 
-def _claimable(session: Session, condition, order, channels: Mapping[str, Channel],
-               limit: int) -> list[Delivery]:
-    query = (select(Delivery).where(condition, Delivery.channel.in_(list(channels)))
-             .order_by(*order).limit(limit))
+def _claimable(
+    session: Session, condition, order, channels: Mapping[str, Channel], limit: int
+) -> list[Delivery]:
+    query = (
+        select(Delivery)
+        .where(condition, Delivery.channel.in_(list(channels)))
+        .order_by(*order)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Delivery)
     return list(session.scalars(query))
 
 
-def claim(session: Session, channels: Mapping[str, Channel], context: PublishContext, *,
-          worker: str, limit: int) -> list[Delivery]:
+def claim(
+    session: Session,
+    channels: Mapping[str, Channel],
+    context: PublishContext,
+    *,
+    worker: str,
+    limit: int,
+) -> list[Delivery]:
     """Take up to `limit` due deliveries for this worker (skip-locked / immediate). Commits
     nothing: the caller's transaction makes the claim durable."""
     now = clock.now()
     # Two index-friendly queries (ix_delivery_due): claims of dead workers, then due rows.
-    rows = _claimable(session, and_(Delivery.state == DeliveryState.SENDING,
-                                    Delivery.claimed_until < now),
-                      [Delivery.claimed_until], channels, limit)
-    rows += _claimable(session, and_(Delivery.state.in_(DUE_STATES),
-                                     Delivery.next_attempt_at <= now),
-                       [Delivery.next_attempt_at, Delivery.id], channels, limit - len(rows))
+    rows = _claimable(
+        session,
+        and_(Delivery.state == DeliveryState.SENDING, Delivery.claimed_until < now),
+        [Delivery.claimed_until],
+        channels,
+        limit,
+    )
+    rows += _claimable(
+        session,
+        and_(Delivery.state.in_(DUE_STATES), Delivery.next_attempt_at <= now),
+        [Delivery.next_attempt_at, Delivery.id],
+        channels,
+        limit - len(rows),
+    )
     if not rows:
         return []
     for row in rows:
@@ -303,42 +366,73 @@ def claim(session: Session, channels: Mapping[str, Channel], context: PublishCon
 
 def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:
     # Held in dicts: the session's identity map alone would let them be collected.
-    updates = {u.id: u for u in session.scalars(
-        select(Update).where(Update.id.in_({r.update_id for r in rows}))
-        .options(selectinload(Update.component_changes),
-                 selectinload(Update.incident).selectinload(Incident.updates)))}
+    updates = {
+        u.id: u
+        for u in session.scalars(
+            select(Update)
+            .where(Update.id.in_({r.update_id for r in rows}))
+            .options(
+                selectinload(Update.component_changes),
+                selectinload(Update.incident).selectinload(Incident.updates),
+            )
+        )
+    }
     subscriber_ids = {r.subscriber_id for r in rows if r.subscriber_id}
-    by_id = {s.id: s for s in session.scalars(
-        select(Subscriber).where(Subscriber.id.in_(subscriber_ids)))} if subscriber_ids else {}
+    by_id = (
+        {
+            s.id: s
+            for s in session.scalars(select(Subscriber).where(Subscriber.id.in_(subscriber_ids)))
+        }
+        if subscriber_ids
+        else {}
+    )
     threads = _threads(session, rows)
     now = clock.now()
-    page = PageInfo(name=context.page_name, base_url=context.base_url,
-                    time_zone=context.time_zone, updated_at=now)
+    page = PageInfo(
+        name=context.page_name,
+        base_url=context.base_url,
+        time_zone=context.time_zone,
+        updated_at=now,
+    )
     notices = {uid: _notice(update, page) for uid, update in updates.items()}
     events: dict[int, dict] = {}
     indicator = None
     jobs = []
     for row in rows:
         update = updates[row.update_id]
-        notice = replace(notices[row.update_id], delivery_id=row.public_id,
-                         custom_text=row.custom_text, ambiguous=row.ambiguous)
+        notice = replace(
+            notices[row.update_id],
+            delivery_id=row.public_id,
+            custom_text=row.custom_text,
+            ambiguous=row.ambiguous,
+        )
         subscriber = by_id.get(row.subscriber_id) if row.subscriber_id else None
         if subscriber is not None:
             token = subscribers.manage_token(context.secret_key, subscriber)
             unsubscribe = f"{context.base_url}/subscribe/unsubscribe/{token}"
-            notice = replace(notice, address=subscriber.address, secret=subscriber.secret,
-                             manage_url=f"{context.base_url}/subscribe/manage/{token}",
-                             unsubscribe_url=unsubscribe)
+            notice = replace(
+                notice,
+                address=subscriber.address,
+                secret=subscriber.secret,
+                manage_url=f"{context.base_url}/subscribe/manage/{token}",
+                unsubscribe_url=unsubscribe,
+            )
             if row.channel == "webhook":
                 if indicator is None:
                     indicator = timeline.page_view(session).indicator
                 if row.update_id not in events:
                     events[row.update_id] = {
-                        "incident": incident_object(update.incident, page, now)}
-                event = _component_event(row, update, page) if "/" in row.target \
+                        "incident": incident_object(update.incident, page, now)
+                    }
+                event = (
+                    _component_event(row, update, page)
+                    if "/" in row.target
                     else events[row.update_id]
-                body = webhook_envelope(page, indicator, unsubscribe_url=unsubscribe,
-                                        generated_at=now) | event
+                )
+                body = (
+                    webhook_envelope(page, indicator, unsubscribe_url=unsubscribe, generated_at=now)
+                    | event
+                )
                 notice = replace(notice, payload=body)
         jobs.append(Job(row.id, row.channel, notice, threads.get(row.id)))
     return jobs
@@ -347,17 +441,26 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
 def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
     code = row.target.split("/", 1)[1]
     change = next(c for c in update.component_changes if c.component.public_id == code)
-    return {"component_update": component_update_object(change),
-            "component": component_object(change.component, page)}
+    return {
+        "component_update": component_update_object(change),
+        "component": component_object(change.component, page),
+    }
 
 
 def _notice(update: Update, page: PageInfo) -> Notice:
     incident = update.incident
-    return Notice(delivery_id="", incident_id=incident.public_id, incident_name=incident.name,
-                  update_id=update.public_id, status=update.status,
-                  text=markup.plain_text(update.html), html=update.html,
-                  url=page.incident_url(incident), created_at=update.created_at,
-                  resolves=not IncidentStatus(update.status).is_open)
+    return Notice(
+        delivery_id="",
+        incident_id=incident.public_id,
+        incident_name=incident.name,
+        update_id=update.public_id,
+        status=update.status,
+        text=markup.plain_text(update.html),
+        html=update.html,
+        url=page.incident_url(incident),
+        created_at=update.created_at,
+        resolves=not IncidentStatus(update.status).is_open,
+    )
 
 
 def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
@@ -366,22 +469,32 @@ def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
     if not threaded:
         return {}
     found = session.execute(
-        select(Delivery.incident_id, Delivery.channel, Delivery.target, Delivery.update_id,
-               func.coalesce(Delivery.remote_ref, Delivery.remote_id))
-        .where(Delivery.incident_id.in_({r.incident_id for r in threaded}),
-               Delivery.channel.in_({r.channel for r in threaded}),
-               Delivery.target.in_({r.target for r in threaded}),
-               Delivery.state == DeliveryState.SENT,
-               func.coalesce(Delivery.remote_ref, Delivery.remote_id).is_not(None))
-        .order_by(Delivery.update_id))
+        select(
+            Delivery.incident_id,
+            Delivery.channel,
+            Delivery.target,
+            Delivery.update_id,
+            func.coalesce(Delivery.remote_ref, Delivery.remote_id),
+        )
+        .where(
+            Delivery.incident_id.in_({r.incident_id for r in threaded}),
+            Delivery.channel.in_({r.channel for r in threaded}),
+            Delivery.target.in_({r.target for r in threaded}),
+            Delivery.state == DeliveryState.SENT,
+            func.coalesce(Delivery.remote_ref, Delivery.remote_id).is_not(None),
+        )
+        .order_by(Delivery.update_id)
+    )
     chains: dict[tuple[int, str, str], list[tuple[int, str]]] = {}
     for incident_id, channel, target, update_id, ref in found:
         chains.setdefault((incident_id, channel, target), []).append((update_id, ref))
     result = {}
     for row in threaded:
-        earlier = [ref for update_id, ref in chains.get((row.incident_id, row.channel,
-                                                          row.target), [])
-                   if update_id < row.update_id]
+        earlier = [
+            ref
+            for update_id, ref in chains.get((row.incident_id, row.channel, row.target), [])
+            if update_id < row.update_id
+        ]
         if earlier:
             result[row.id] = ThreadRef(root=earlier[0], parent=earlier[-1])
     return result
@@ -394,15 +507,24 @@ class Alert:
     text: str
 
 
-def record(session: Session, outcomes: list[Outcome], context: PublishContext, *,
-           worker: str) -> list[Alert]:
+def record(
+    session: Session, outcomes: list[Outcome], context: PublishContext, *, worker: str
+) -> list[Alert]:
     """Write each outcome onto its delivery (if this worker still holds the claim)."""
     now = clock.now()
     ids = [o.job.delivery_id for o in outcomes]
-    rows = {d.id: d for d in session.scalars(
-        select(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker,
-                               Delivery.state == DeliveryState.SENDING)
-        .options(selectinload(Delivery.subscriber)))}
+    rows = {
+        d.id: d
+        for d in session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.claimed_by == worker,
+                Delivery.state == DeliveryState.SENDING,
+            )
+            .options(selectinload(Delivery.subscriber))
+        )
+    }
     alerts: list[Alert] = []
     for outcome in outcomes:
         row = rows.get(outcome.job.delivery_id)
@@ -425,14 +547,20 @@ def _delivered(row: Delivery, receipt: Receipt, now: datetime, alerts: list[Aler
     if row.subscriber is not None:
         row.subscriber.failures_in_a_row = 0
     if receipt.uncertain:
-        alerts.append(Alert(None, f"{row.channel}: a post may exist without a known id",
-                            f"Delivery {row.public_id} on {row.channel} was refused as a "
-                            "duplicate after an attempt whose outcome was unknown; it is "
-                            "recorded as delivered with no remote id. Check the account."))
+        alerts.append(
+            Alert(
+                None,
+                f"{row.channel}: a post may exist without a known id",
+                f"Delivery {row.public_id} on {row.channel} was refused as a "
+                "duplicate after an attempt whose outcome was unknown; it is "
+                "recorded as delivered with no remote id. Check the account.",
+            )
+        )
 
 
-def _failed_attempt(row: Delivery, error: ChannelError, now: datetime,
-                    context: PublishContext, alerts: list[Alert]) -> None:
+def _failed_attempt(
+    row: Delivery, error: ChannelError, now: datetime, context: PublishContext, alerts: list[Alert]
+) -> None:
     row.last_error = str(error)[:2000]
     row.ambiguous = row.ambiguous or error.ambiguous
     retry_at = next_step(error, attempts=row.attempts, now=now)
@@ -441,21 +569,33 @@ def _failed_attempt(row: Delivery, error: ChannelError, now: datetime,
         return
     row.state = DeliveryState.FAILED
     if needs_operators(error):
-        alerts.append(Alert(None, f"{row.channel} refused a post: {error.status}",
-                            f"Delivery {row.public_id} failed at once and will not be "
-                            f"retried:\n\n{error}\n\nCheck the {row.channel} settings."))
+        alerts.append(
+            Alert(
+                None,
+                f"{row.channel} refused a post: {error.status}",
+                f"Delivery {row.public_id} failed at once and will not be "
+                f"retried:\n\n{error}\n\nCheck the {row.channel} settings.",
+            )
+        )
     subscriber = row.subscriber
     if subscriber is not None and subscriber.kind is SubscriberKind.WEBHOOK:
         subscriber.failures_in_a_row += 1
-        if (subscriber.failures_in_a_row >= context.webhook_max_failures
-                and subscriber.disabled_at is None):
+        if (
+            subscriber.failures_in_a_row >= context.webhook_max_failures
+            and subscriber.disabled_at is None
+        ):
             subscriber.disabled_at = now
             if subscriber.contact_email:
-                alerts.append(Alert((subscriber.contact_email,), "webhook disabled",
-                                    f"Deliveries to {subscriber.address} failed "
-                                    f"{subscriber.failures_in_a_row} times in a row, so we "
-                                    f"stopped sending. Last error: {error}\n\nSubscribe "
-                                    f"again at {context.base_url}/subscribe."))
+                alerts.append(
+                    Alert(
+                        (subscriber.contact_email,),
+                        "webhook disabled",
+                        f"Deliveries to {subscriber.address} failed "
+                        f"{subscriber.failures_in_a_row} times in a row, so we "
+                        f"stopped sending. Last error: {error}\n\nSubscribe "
+                        f"again at {context.base_url}/subscribe.",
+                    )
+                )
 
 
 def _send_alerts(db: Database, channels: Mapping[str, Channel], alerts: list[Alert]) -> None:
@@ -465,21 +605,30 @@ def _send_alerts(db: Database, channels: Mapping[str, Channel], alerts: list[Ale
     admins: tuple[str, ...] = ()
     if any(alert.to is None for alert in alerts):
         with db.session() as session:
-            admins = tuple(session.scalars(select(Operator.email).where(
-                Operator.role == Role.ADMIN, Operator.active.is_(True))))
+            admins = tuple(
+                session.scalars(
+                    select(Operator.email).where(
+                        Operator.role == Role.ADMIN, Operator.active.is_(True)
+                    )
+                )
+            )
     for alert in alerts:
         to = alert.to or admins
         if email is None or not to:
             log.error("alert (no email channel to send it): %s — %s", alert.subject, alert.text)
             continue
         try:
-            email.send_notice(to=list(to), subject=alert.subject,  # type: ignore[attr-defined]
-                              text=alert.text)
+            email.send_notice(
+                to=list(to),
+                subject=alert.subject,  # type: ignore[attr-defined]
+                text=alert.text,
+            )
         except ChannelError as exc:
             log.error("could not send alert %r: %s", alert.subject, exc)
 
 
 # --- operators ------------------------------------------------------------------------------
+
 
 def retry_now(session: Session, *, delivery: Delivery) -> None:
     """The retry button: a failed or waiting delivery gets a fresh set of attempts now."""
@@ -491,26 +640,44 @@ def retry_now(session: Session, *, delivery: Delivery) -> None:
 
 
 def deliveries_of(session: Session, update: Update) -> list[Delivery]:
-    return list(session.scalars(select(Delivery).where(Delivery.update_id == update.id)
-                                .options(selectinload(Delivery.subscriber))
-                                .order_by(Delivery.channel, Delivery.id)))
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.update_id == update.id)
+            .options(selectinload(Delivery.subscriber))
+            .order_by(Delivery.channel, Delivery.id)
+        )
+    )
 
 
 def counts_by_state(session: Session, incident: Incident) -> dict[str, int]:
-    return {state.value: count for state, count in session.execute(
-        select(Delivery.state, func.count()).where(Delivery.incident_id == incident.id)
-        .group_by(Delivery.state))}
+    return {
+        state.value: count
+        for state, count in session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.incident_id == incident.id)
+            .group_by(Delivery.state)
+        )
+    }
 
 
 def undelivered_resolutions(session: Session) -> list[tuple[Incident, int]]:
     """Resolved incidents whose resolution has not reached every target: a problem to show.
     Counts resolution deliveries that failed or are still waiting."""
-    last = (select(func.max(Update.id)).where(Update.incident_id == Incident.id)
-            .correlate(Incident).scalar_subquery())
+    last = (
+        select(func.max(Update.id))
+        .where(Update.incident_id == Incident.id)
+        .correlate(Incident)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(Incident, func.count(Delivery.id))
         .join(Delivery, and_(Delivery.incident_id == Incident.id, Delivery.update_id == last))
-        .where(Incident.resolved_at.is_not(None),
-               Delivery.state.not_in([*DELIVERED, DeliveryState.CANCELLED]))
-        .group_by(Incident.id).order_by(Incident.resolved_at.desc()))
+        .where(
+            Incident.resolved_at.is_not(None),
+            Delivery.state.not_in([*DELIVERED, DeliveryState.CANCELLED]),
+        )
+        .group_by(Incident.id)
+        .order_by(Incident.resolved_at.desc())
+    )
     return [(incident, count) for incident, count in rows]

@@ -45,8 +45,12 @@ class PageInfo:
 
 def page_info(config: Mapping[str, Any], updated_at: datetime | None) -> PageInfo:
     """The page as the app's settings describe it (config is Flask's app.config)."""
-    return PageInfo(name=config["STATUSBOARD_PAGE_NAME"], base_url=config["STATUSBOARD_BASE_URL"],
-                    time_zone=config["STATUSBOARD_TIME_ZONE"], updated_at=updated_at)
+    return PageInfo(
+        name=config["STATUSBOARD_PAGE_NAME"],
+        base_url=config["STATUSBOARD_BASE_URL"],
+        time_zone=config["STATUSBOARD_TIME_ZONE"],
+        updated_at=updated_at,
+    )
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -54,16 +58,22 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def page_object(page: PageInfo) -> dict[str, Any]:
-    return {"id": page.id, "name": page.name, "url": page.base_url,
-            "time_zone": page.time_zone, "updated_at": _ts(page.updated_at or NEVER)}
+    return {
+        "id": page.id,
+        "name": page.name,
+        "url": page.base_url,
+        "time_zone": page.time_zone,
+        "updated_at": _ts(page.updated_at or NEVER),
+    }
 
 
 def status_object(indicator: Indicator) -> dict[str, Any]:
     return {"indicator": indicator.value, "description": INDICATOR_DESCRIPTIONS[indicator]}
 
 
-def component_object(component: Component, page: PageInfo,
-                     position: int | None = None) -> dict[str, Any]:
+def component_object(
+    component: Component, page: PageInfo, position: int | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": component.public_id,
         "name": component.name,
@@ -84,8 +94,9 @@ def component_object(component: Component, page: PageInfo,
     return data
 
 
-def update_object(update: Update, incident: Incident,
-                  tweet_id: str | None = None) -> dict[str, Any]:
+def update_object(
+    update: Update, incident: Incident, tweet_id: str | None = None
+) -> dict[str, Any]:
     changes = update.component_changes
     return {
         "id": update.public_id,
@@ -96,9 +107,16 @@ def update_object(update: Update, incident: Incident,
         "updated_at": _ts(update.created_at),
         "display_at": _ts(update.display_at),
         "affected_components": [
-            {"code": c.component.public_id, "name": c.component.name,
-             "old_status": c.old_status.value, "new_status": c.new_status.value}
-            for c in changes] if changes else None,
+            {
+                "code": c.component.public_id,
+                "name": c.component.name,
+                "old_status": c.old_status.value,
+                "new_status": c.new_status.value,
+            }
+            for c in changes
+        ]
+        if changes
+        else None,
         "deliver_notifications": update.deliver_notifications,
         "custom_tweet": None,
         "tweet_id": tweet_id,
@@ -139,8 +157,7 @@ def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[s
         "shortlink": page.incident_url(incident),
         "page_id": page.id,
         "incident_updates": [update_object(u, incident) for u in reversed(incident.updates)],
-        "components": [component_object(c, page) for c in incident.components
-                       if not c.is_group],
+        "components": [component_object(c, page) for c in incident.components if not c.is_group],
     }
     if maintenance:
         data["scheduled_for"] = _ts(incident.scheduled_for)
@@ -160,25 +177,35 @@ def component_list(components: Sequence[Component], page: PageInfo) -> list[dict
     return result
 
 
-def incident_list(incidents: Sequence[Incident], page: PageInfo, now: datetime
-                  ) -> list[dict[str, Any]]:
+def incident_list(
+    incidents: Sequence[Incident], page: PageInfo, now: datetime
+) -> list[dict[str, Any]]:
     return [incident_object(incident, page, now) for incident in incidents]
 
 
-def webhook_envelope(page: PageInfo, indicator: Indicator, *, unsubscribe_url: str | None,
-                     generated_at: datetime) -> dict[str, Any]:
+def webhook_envelope(
+    page: PageInfo, indicator: Indicator, *, unsubscribe_url: str | None, generated_at: datetime
+) -> dict[str, Any]:
     """The part of every webhook body that is not the event itself."""
     return {
-        "meta": {"unsubscribe": unsubscribe_url,
-                 "documentation": f"{page.base_url}/subscribe",
-                 "generated_at": _ts(generated_at)},
-        "page": {"id": page.id, "status_indicator": indicator.value,
-                 "status_description": INDICATOR_DESCRIPTIONS[indicator]},
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": f"{page.base_url}/subscribe",
+            "generated_at": _ts(generated_at),
+        },
+        "page": {
+            "id": page.id,
+            "status_indicator": indicator.value,
+            "status_description": INDICATOR_DESCRIPTIONS[indicator],
+        },
     }
 
 
 def component_update_object(change: ComponentChange) -> dict[str, Any]:
-    return {"id": f"{change.update.public_id}-{change.component.public_id}",
-            "component_id": change.component.public_id,
-            "old_status": change.old_status.value, "new_status": change.new_status.value,
-            "created_at": _ts(change.update.created_at)}
+    return {
+        "id": f"{change.update.public_id}-{change.component.public_id}",
+        "component_id": change.component.public_id,
+        "old_status": change.old_status.value,
+        "new_status": change.new_status.value,
+        "created_at": _ts(change.update.created_at),
+    }

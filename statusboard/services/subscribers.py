@@ -60,27 +60,36 @@ def clean_email(value: str) -> str:
     return email
 
 
-def request_email(session: Session, *, email: str, components: Iterable[Component] = ()
-                  ) -> Subscriber | None:
+def request_email(
+    session: Session, *, email: str, components: Iterable[Component] = ()
+) -> Subscriber | None:
     """Record the wish; return the subscriber to send a confirmation link to, or None when the
     address is already confirmed (nothing to send, and nothing the requester may learn)."""
     email = clean_email(email)
-    subscriber = session.scalar(select(Subscriber).where(
-        Subscriber.kind == SubscriberKind.EMAIL, Subscriber.address == email))
+    subscriber = session.scalar(
+        select(Subscriber).where(
+            Subscriber.kind == SubscriberKind.EMAIL, Subscriber.address == email
+        )
+    )
     if subscriber is not None and subscriber.active:
         return None
     if subscriber is None:
-        subscriber = Subscriber(kind=SubscriberKind.EMAIL, address=email,
-                                created_at=clock.now())
+        subscriber = Subscriber(kind=SubscriberKind.EMAIL, address=email, created_at=clock.now())
         session.add(subscriber)
     subscriber.components = _leaves(components)
     session.flush()
     return subscriber
 
 
-def request_webhook(session: Session, *, url: str, contact_email: str,
-                    components: Iterable[Component] = (), allow: Iterable[Network] = (),
-                    confirmed: bool = False) -> Subscriber:
+def request_webhook(
+    session: Session,
+    *,
+    url: str,
+    contact_email: str,
+    components: Iterable[Component] = (),
+    allow: Iterable[Network] = (),
+    confirmed: bool = False,
+) -> Subscriber:
     """A webhook subscriber; confirmed through its contact email unless an operator adds it."""
     url = (url or "").strip()
     if len(url) > 2000:
@@ -90,11 +99,13 @@ def request_webhook(session: Session, *, url: str, contact_email: str,
     except UnsafeTarget as exc:
         raise InvalidInput(str(exc), field="url") from exc
     contact = clean_email(contact_email)
-    subscriber = session.scalar(select(Subscriber).where(
-        Subscriber.kind == SubscriberKind.WEBHOOK, Subscriber.address == url))
+    subscriber = session.scalar(
+        select(Subscriber).where(
+            Subscriber.kind == SubscriberKind.WEBHOOK, Subscriber.address == url
+        )
+    )
     if subscriber is None:
-        subscriber = Subscriber(kind=SubscriberKind.WEBHOOK, address=url,
-                                created_at=clock.now())
+        subscriber = Subscriber(kind=SubscriberKind.WEBHOOK, address=url, created_at=clock.now())
         session.add(subscriber)
     if not subscriber.active:
         subscriber.contact_email = contact
@@ -111,10 +122,12 @@ def request_webhook(session: Session, *, url: str, contact_email: str,
 def confirm(session: Session, *, secret_key: str, token: str) -> Subscriber:
     try:
         public_id = _confirm_serializer(secret_key).loads(
-            token, max_age=int(CONFIRM_MAX_AGE.total_seconds()))
+            token, max_age=int(CONFIRM_MAX_AGE.total_seconds())
+        )
     except SignatureExpired as exc:
-        raise InvalidInput("this confirmation link has expired: subscribe again",
-                           field="token") from exc
+        raise InvalidInput(
+            "this confirmation link has expired: subscribe again", field="token"
+        ) from exc
     except BadSignature as exc:
         raise NotFound("this confirmation link is not valid", field="token") from exc
     subscriber = _by_public_id(session, public_id)
@@ -133,8 +146,9 @@ def from_manage_token(session: Session, *, secret_key: str, token: str) -> Subsc
     return _by_public_id(session, public_id)
 
 
-def set_components(session: Session, *, subscriber: Subscriber,
-                   components: Iterable[Component]) -> None:
+def set_components(
+    session: Session, *, subscriber: Subscriber, components: Iterable[Component]
+) -> None:
     subscriber.components = _leaves(components)
 
 
@@ -146,15 +160,21 @@ def unsubscribe(session: Session, *, subscriber: Subscriber) -> None:
 
 
 def cancel_pending(session: Session, subscriber: Subscriber) -> None:
-    session.execute(update(Delivery).where(
-        Delivery.subscriber_id == subscriber.id, Delivery.state.not_in(list(FINAL_STATES)),
-        Delivery.state != DeliveryState.SENDING).values(state=DeliveryState.CANCELLED))
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.state.not_in(list(FINAL_STATES)),
+            Delivery.state != DeliveryState.SENDING,
+        )
+        .values(state=DeliveryState.CANCELLED)
+    )
 
 
 def _leaves(components: Iterable[Component]) -> list[Component]:
     result: list[Component] = []
     for component in components:
-        for leaf in (component.children if component.is_group else [component]):
+        for leaf in component.children if component.is_group else [component]:
             if leaf not in result:
                 result.append(leaf)
     return result

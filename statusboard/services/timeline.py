@@ -62,10 +62,13 @@ class PageView:
 
 
 def _with_timeline():
-    return (selectinload(Incident.updates).selectinload(Update.component_changes)
-            .selectinload(ComponentChange.component),
-            selectinload(Incident.updates).selectinload(Update.author),
-            selectinload(Incident.components))
+    return (
+        selectinload(Incident.updates)
+        .selectinload(Update.component_changes)
+        .selectinload(ComponentChange.component),
+        selectinload(Incident.updates).selectinload(Update.author),
+        selectinload(Incident.components),
+    )
 
 
 def component_rows(session: Session) -> list[ComponentRow]:
@@ -79,11 +82,18 @@ def component_rows(session: Session) -> list[ComponentRow]:
 
 
 def open_incidents(session: Session) -> list[Incident]:
-    return list(session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
-                               Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]),
-                               Incident.resolved_at.is_(None))
-        .options(*_with_timeline()).order_by(Incident.started_at.desc())))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.kind == IncidentKind.INCIDENT,
+                Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]),
+                Incident.resolved_at.is_(None),
+            )
+            .options(*_with_timeline())
+            .order_by(Incident.started_at.desc())
+        )
+    )
 
 
 def page_view(session: Session, *, public_accountability: bool = False) -> PageView:
@@ -91,38 +101,66 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
     rows = component_rows(session)
     incidents = open_incidents(session)
     since = now - timedelta(days=RECENT_DAYS)
-    recent = list(session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.INCIDENT,
-                               Incident.resolved_at.is_not(None), Incident.resolved_at >= since)
-        .options(*_with_timeline()).order_by(Incident.started_at.desc())
-        .limit(RECENT_LIMIT)))
-    leaves = [c.status for row in rows for c in ([row.component] if not row.component.is_group
-                                                 else row.children)]
-    indicator = rollup(leaves, [Impact(i.impact) for i in incidents],
-                       maintenance_active=maintenance_active(session))
+    recent = list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.kind == IncidentKind.INCIDENT,
+                Incident.resolved_at.is_not(None),
+                Incident.resolved_at >= since,
+            )
+            .options(*_with_timeline())
+            .order_by(Incident.started_at.desc())
+            .limit(RECENT_LIMIT)
+        )
+    )
+    leaves = [
+        c.status
+        for row in rows
+        for c in ([row.component] if not row.component.is_group else row.children)
+    ]
+    indicator = rollup(
+        leaves,
+        [Impact(i.impact) for i in incidents],
+        maintenance_active=maintenance_active(session),
+    )
     version, updated_at = current_version(session)
-    return PageView(indicator=indicator, description=INDICATOR_DESCRIPTIONS[indicator],
-                    rows=rows, open_incidents=incidents, recent_incidents=recent, now=now,
-                    active_maintenance=maintenance.active(session),
-                    upcoming_maintenance=maintenance.upcoming(session, limit=10),
-                    version=version, updated_at=updated_at,  # type: ignore[arg-type]
-                    updates_on_time=accountability.updates_on_time(session, now=now)
-                    if public_accountability else None)
+    return PageView(
+        indicator=indicator,
+        description=INDICATOR_DESCRIPTIONS[indicator],
+        rows=rows,
+        open_incidents=incidents,
+        recent_incidents=recent,
+        now=now,
+        active_maintenance=maintenance.active(session),
+        upcoming_maintenance=maintenance.upcoming(session, limit=10),
+        version=version,
+        updated_at=updated_at,  # type: ignore[arg-type]
+        updates_on_time=accountability.updates_on_time(session, now=now)
+        if public_accountability
+        else None,
+    )
 
 
 def incident_with_timeline(session: Session, public_id: str) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.public_id == public_id)
-                          .options(*_with_timeline()))
+    return session.scalar(
+        select(Incident).where(Incident.public_id == public_id).options(*_with_timeline())
+    )
 
 
 def history_page(session: Session, page: int) -> tuple[list[Incident], bool]:
     """One page of all incidents, newest first, and whether an older page exists. No count
     of the whole history: the page costs the same with a hundred incidents or a million."""
-    rows = list(session.scalars(
-        select(Incident).where(Incident.kind == IncidentKind.INCIDENT)
-        .options(selectinload(Incident.updates), selectinload(Incident.components))
-        .order_by(Incident.started_at.desc(), Incident.id.desc())
-        .limit(HISTORY_PAGE_SIZE + 1).offset((max(page, 1) - 1) * HISTORY_PAGE_SIZE)))
+    rows = list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.kind == IncidentKind.INCIDENT)
+            .options(selectinload(Incident.updates), selectinload(Incident.components))
+            .order_by(Incident.started_at.desc(), Incident.id.desc())
+            .limit(HISTORY_PAGE_SIZE + 1)
+            .offset((max(page, 1) - 1) * HISTORY_PAGE_SIZE)
+        )
+    )
     return rows[:HISTORY_PAGE_SIZE], len(rows) > HISTORY_PAGE_SIZE
 
 
@@ -131,26 +169,38 @@ def leaf_statuses(session: Session) -> list[ComponentStatus]:
 
 
 def maintenance_active(session: Session) -> bool:
-    return session.scalar(
-        select(func.count(Incident.id)).where(Incident.kind == IncidentKind.MAINTENANCE,
-                                              Incident.status.in_(MAINTENANCE_ACTIVE),
-                                              Incident.resolved_at.is_(None))) > 0
+    return (
+        session.scalar(
+            select(func.count(Incident.id)).where(
+                Incident.kind == IncidentKind.MAINTENANCE,
+                Incident.status.in_(MAINTENANCE_ACTIVE),
+                Incident.resolved_at.is_(None),
+            )
+        )
+        > 0
+    )
 
 
 def page_indicator(session: Session) -> Indicator:
     """The rollup every surface shows: worst of component status and open incident impact;
     an active maintenance with nothing worse shows as maintenance."""
     impacts = session.scalars(
-        select(Incident.impact).where(Incident.kind == IncidentKind.INCIDENT,
-                                      Incident.resolved_at.is_(None),
-                                      Incident.status.in_([s.value for s in
-                                                           OPEN_INCIDENT_STATUSES])))
+        select(Incident.impact).where(
+            Incident.kind == IncidentKind.INCIDENT,
+            Incident.resolved_at.is_(None),
+            Incident.status.in_([s.value for s in OPEN_INCIDENT_STATUSES]),
+        )
+    )
     return rollup(leaf_statuses(session), list(impacts), maintenance_active(session))
 
 
-def incident_list(session: Session, *, kind: IncidentKind = IncidentKind.INCIDENT,
-                  statuses: Iterable[str] | None = None, limit: int = LIST_LIMIT
-                  ) -> list[Incident]:
+def incident_list(
+    session: Session,
+    *,
+    kind: IncidentKind = IncidentKind.INCIDENT,
+    statuses: Iterable[str] | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[Incident]:
     """Incidents (or maintenances) with their timelines, newest first, at most `limit`."""
     query = select(Incident).where(Incident.kind == kind).options(*_with_timeline())
     if statuses is not None:
@@ -167,24 +217,40 @@ def incident_list(session: Session, *, kind: IncidentKind = IncidentKind.INCIDEN
     return list(session.scalars(query.limit(limit)))
 
 
-def feed_incidents(session: Session, *, component: Component | None = None,
-                   limit: int = LIST_LIMIT) -> list[Incident]:
+def feed_incidents(
+    session: Session, *, component: Component | None = None, limit: int = LIST_LIMIT
+) -> list[Incident]:
     """Incidents and maintenances for the history feeds: most recently revised first."""
-    query = select(Incident).options(*_with_timeline()) \
-        .order_by(Incident.updated_at.desc(), Incident.id.desc()).limit(limit)
+    query = (
+        select(Incident)
+        .options(*_with_timeline())
+        .order_by(Incident.updated_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
     if component is not None:
         query = query.where(Incident.components.any(Component.id == component.id))
     return list(session.scalars(query))
 
 
-def feed_updates(session: Session, *, component: Component | None = None,
-                 incident: Incident | None = None, limit: int = LIST_LIMIT) -> list[Update]:
+def feed_updates(
+    session: Session,
+    *,
+    component: Component | None = None,
+    incident: Incident | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[Update]:
     """Single updates for the per-update feeds, newest first, each with its incident."""
-    query = select(Update).join(Update.incident).options(
-        selectinload(Update.incident).selectinload(Incident.updates),
-        selectinload(Update.incident).selectinload(Incident.components),
-        selectinload(Update.component_changes).selectinload(ComponentChange.component)) \
-        .order_by(Update.created_at.desc(), Update.id.desc()).limit(limit)
+    query = (
+        select(Update)
+        .join(Update.incident)
+        .options(
+            selectinload(Update.incident).selectinload(Incident.updates),
+            selectinload(Update.incident).selectinload(Incident.components),
+            selectinload(Update.component_changes).selectinload(ComponentChange.component),
+        )
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .limit(limit)
+    )
     if component is not None:
         query = query.where(Incident.components.any(Component.id == component.id))
     if incident is not None:

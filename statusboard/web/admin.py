@@ -65,6 +65,7 @@ def _minutes() -> dict[str, int]:
 
 # -- dashboard and incidents -------------------------------------------------------------------
 
+
 @blueprint.route("/")
 def dashboard():
     view = timeline.page_view(db_session())
@@ -75,19 +76,26 @@ def dashboard():
 def declare():
     form = forms.DeclareForm()
     leaves = _leaves()
-    preview = markup.render(form.body.data) if form.body.data and "preview" in request.form \
-        else None
+    preview = (
+        markup.render(form.body.data) if form.body.data and "preview" in request.form else None
+    )
     if form.validate_on_submit() and preview is None:
         session = db_session()
         try:
             incident = incidents.open_incident(
-                session, name=form.name.data, impact=Impact(form.impact.data),
-                status=IncidentStatus(form.status.data), body=form.body.data, actor=_actor(),
-                eta=form.eta_value(_zone()), next_update_at=form.next_update_value(_zone()),
+                session,
+                name=form.name.data,
+                impact=Impact(form.impact.data),
+                status=IncidentStatus(form.status.data),
+                body=form.body.data,
+                actor=_actor(),
+                eta=form.eta_value(_zone()),
+                next_update_at=form.next_update_value(_zone()),
                 component_changes=forms.component_changes(request.form, leaves),
-                notify=form.notify.data, minutes_by_impact=_minutes(),
-                channels=_channel_choices(form.name.data, form.status.data, form.body.data,
-                                          None))
+                notify=form.notify.data,
+                minutes_by_impact=_minutes(),
+                channels=_channel_choices(form.name.data, form.status.data, form.body.data, None),
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
@@ -95,8 +103,14 @@ def declare():
             flash(f"Incident “{incident.name}” is live on the status page.", "success")
             return redirect(url_for("admin.incident", public_id=incident.public_id))
     status = 400 if request.method == "POST" and preview is None else 200
-    return render_template("admin/declare.html", form=form, leaves=leaves, preview=preview,
-                           chosen=request.form, minutes=_minutes()), status
+    return render_template(
+        "admin/declare.html",
+        form=form,
+        leaves=leaves,
+        preview=preview,
+        chosen=request.form,
+        minutes=_minutes(),
+    ), status
 
 
 @blueprint.route("/incidents/<public_id>")
@@ -104,8 +118,9 @@ def incident(public_id: str):
     found = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
         abort(404, "There is no incident at this address.")
-    return render_template("admin/incident.html", incident=found,
-                           view=timeline.page_view(db_session()))
+    return render_template(
+        "admin/incident.html", incident=found, view=timeline.page_view(db_session())
+    )
 
 
 @blueprint.route("/incidents/<public_id>/update", methods=["GET", "POST"])
@@ -121,33 +136,57 @@ def post_update(public_id: str):
         form.eta_mode.data = "time" if incident.eta_at else "unknown"
         form.notify.data = True
     leaves = _leaves()
-    preview = markup.render(form.body.data) if form.body.data and "preview" in request.form \
+    preview = (
+        markup.render(form.body.data) if form.body.data and "preview" in request.form else None
+    )
+    repeated = (
+        near_duplicate(form.body.data or "", [u.body for u in incident.updates])
+        if request.method == "POST" and not request.form.get("confirm_repeat")
         else None
-    repeated = near_duplicate(form.body.data or "", [u.body for u in incident.updates]) \
-        if request.method == "POST" and not request.form.get("confirm_repeat") else None
+    )
     if repeated is not None and preview is None:
-        form.body.errors = [*form.body.errors, "This says (nearly) the same as an earlier "
-                            "update. Customers notice copy-paste: say what changed, what you "
-                            "tried, or when you expect to know more — or confirm below."]
+        form.body.errors = [
+            *form.body.errors,
+            "This says (nearly) the same as an earlier "
+            "update. Customers notice copy-paste: say what changed, what you "
+            "tried, or when you expect to know more — or confirm below.",
+        ]
     if repeated is None and form.validate_on_submit() and preview is None:
         try:
-            eta = form.eta_value(_zone()) if form.eta_mode.data == "unknown" or form.eta.data \
+            eta = (
+                form.eta_value(_zone())
+                if form.eta_mode.data == "unknown" or form.eta.data
                 else incidents.KEEP_ETA
+            )
             changes = forms.component_changes(request.form, leaves)
             if form.status.data == IncidentStatus.RESOLVED:
-                incidents.resolve(session, incident=incident, body=form.body.data,
-                                  actor=_actor(), notify=form.notify.data,
-                                  component_changes=_resolution_changes(incident, changes),
-                                  channels=_channel_choices(incident.name, form.status.data,
-                                                            form.body.data, incident.public_id))
+                incidents.resolve(
+                    session,
+                    incident=incident,
+                    body=form.body.data,
+                    actor=_actor(),
+                    notify=form.notify.data,
+                    component_changes=_resolution_changes(incident, changes),
+                    channels=_channel_choices(
+                        incident.name, form.status.data, form.body.data, incident.public_id
+                    ),
+                )
             else:
                 incidents.post_update(
-                    session, incident=incident, status=IncidentStatus(form.status.data),
-                    body=form.body.data, actor=_actor(), eta=eta,
-                    next_update_at=form.next_update_value(_zone()), component_changes=changes,
-                    notify=form.notify.data, minutes_by_impact=_minutes(),
-                    channels=_channel_choices(incident.name, form.status.data, form.body.data,
-                                              incident.public_id))
+                    session,
+                    incident=incident,
+                    status=IncidentStatus(form.status.data),
+                    body=form.body.data,
+                    actor=_actor(),
+                    eta=eta,
+                    next_update_at=form.next_update_value(_zone()),
+                    component_changes=changes,
+                    notify=form.notify.data,
+                    minutes_by_impact=_minutes(),
+                    channels=_channel_choices(
+                        incident.name, form.status.data, form.body.data, incident.public_id
+                    ),
+                )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
@@ -155,9 +194,17 @@ def post_update(public_id: str):
             flash("Update posted.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
     status = 400 if request.method == "POST" and preview is None else 200
-    return render_template("admin/update.html", form=form, incident=incident, leaves=leaves,
-                           preview=preview, chosen=request.form, minutes=_minutes(),
-                           view=timeline.page_view(session), repeated=repeated), status
+    return render_template(
+        "admin/update.html",
+        form=form,
+        incident=incident,
+        leaves=leaves,
+        preview=preview,
+        chosen=request.form,
+        minutes=_minutes(),
+        view=timeline.page_view(session),
+        repeated=repeated,
+    ), status
 
 
 def _channel_choices(name: str, status: str, body: str, incident_id: str | None):
@@ -166,8 +213,9 @@ def _channel_choices(name: str, status: str, body: str, incident_id: str | None)
     return channel_options_from_form(request.form, notice=notice)
 
 
-def _resolution_changes(incident, changes: dict[Component, ComponentStatus]
-                        ) -> dict[Component, ComponentStatus]:
+def _resolution_changes(
+    incident, changes: dict[Component, ComponentStatus]
+) -> dict[Component, ComponentStatus]:
     """Resolving puts affected components back to operational unless the form said otherwise."""
     restored = {c: ComponentStatus.OPERATIONAL for c in incident.components if not c.is_group}
     restored.update(changes)
@@ -181,8 +229,13 @@ def resolve(public_id: str):
     form = forms.ResolveForm()
     if form.validate_on_submit():
         try:
-            incidents.resolve(session, incident=incident, body=form.body.data, actor=_actor(),
-                              notify=form.notify.data)
+            incidents.resolve(
+                session,
+                incident=incident,
+                body=form.body.data,
+                actor=_actor(),
+                notify=form.notify.data,
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
@@ -195,6 +248,7 @@ def resolve(public_id: str):
 
 # -- components ----------------------------------------------------------------------------------
 
+
 @blueprint.route("/components", methods=["GET", "POST"])
 @admin_required
 def component_list():
@@ -204,21 +258,27 @@ def component_list():
     form.group.choices = [("", "No group")] + [(c.public_id, c.name) for c in rows if c.is_group]
     if form.validate_on_submit():
         try:
-            group = components.find_component(session, form.group.data) if form.group.data \
-                else None
+            group = components.find_component(session, form.group.data) if form.group.data else None
             created = components.create_component(
-                session, name=form.name.data, description=form.description.data,
-                group=group, is_group=form.is_group.data, actor=_actor())
+                session,
+                name=form.name.data,
+                description=form.description.data,
+                group=group,
+                is_group=form.is_group.data,
+                actor=_actor(),
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
         else:
-            flash(f"Added {'group' if created.is_group else 'component'} “{created.name}”.",
-                  "success")
+            flash(
+                f"Added {'group' if created.is_group else 'component'} “{created.name}”.", "success"
+            )
             return redirect(url_for("admin.component_list"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/components.html", rows=rows, form=form,
-                           status_form=forms.ComponentStatusForm()), status
+    return render_template(
+        "admin/components.html", rows=rows, form=form, status_form=forms.ComponentStatusForm()
+    ), status
 
 
 @blueprint.route("/components/<public_id>/edit", methods=["POST"])
@@ -226,8 +286,13 @@ def component_list():
 def component_edit(public_id: str):
     session = db_session()
     component = components.find_component(session, public_id)
-    components.edit_component(session, component=component, name=request.form.get("name", ""),
-                              description=request.form.get("description"), actor=_actor())
+    components.edit_component(
+        session,
+        component=component,
+        name=request.form.get("name", ""),
+        description=request.form.get("description"),
+        actor=_actor(),
+    )
     session.commit()
     flash(f"Saved “{component.name}”.", "success")
     return redirect(url_for("admin.component_list"))
@@ -238,8 +303,12 @@ def component_edit(public_id: str):
 def component_move(public_id: str):
     session = db_session()
     offset = -1 if request.form.get("direction") == "up" else 1
-    components.move_component(session, component=components.find_component(session, public_id),
-                              offset=offset, actor=_actor())
+    components.move_component(
+        session,
+        component=components.find_component(session, public_id),
+        offset=offset,
+        actor=_actor(),
+    )
     session.commit()
     return redirect(url_for("admin.component_list"))
 
@@ -252,15 +321,16 @@ def component_status(public_id: str):
     if not form.validate_on_submit():
         abort(400, "Choose one of the listed statuses.")
     component = components.find_component(session, public_id)
-    components.set_component_status(session, component=component,
-                                    status=ComponentStatus(form.status.data), actor=_actor())
+    components.set_component_status(
+        session, component=component, status=ComponentStatus(form.status.data), actor=_actor()
+    )
     session.commit()
-    flash(f"{component.name} is now {ComponentStatus(form.status.data).label.lower()}.",
-          "success")
+    flash(f"{component.name} is now {ComponentStatus(form.status.data).label.lower()}.", "success")
     return redirect(url_for("admin.component_list"))
 
 
 # -- operators and profile -------------------------------------------------------------------------
+
 
 @blueprint.route("/operators", methods=["GET", "POST"])
 @admin_required
@@ -270,9 +340,13 @@ def operator_list():
     if form.validate_on_submit():
         try:
             added = operators.add_operator(
-                session, email=form.email.data, name=form.name.data,
-                password=form.password.data, actor=_actor(),
-                role=Role.ADMIN if form.admin.data else Role.OPERATOR)
+                session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                actor=_actor(),
+                role=Role.ADMIN if form.admin.data else Role.OPERATOR,
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
@@ -280,8 +354,9 @@ def operator_list():
             flash(f"Added {added.email}. Give them their password in person.", "success")
             return redirect(url_for("admin.operator_list"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/operators.html", form=form,
-                           operators=operators.all_operators(session)), status
+    return render_template(
+        "admin/operators.html", form=form, operators=operators.all_operators(session)
+    ), status
 
 
 @blueprint.route("/profile", methods=["GET", "POST"])
@@ -291,11 +366,17 @@ def profile():
     form = forms.ProfileForm(obj=me)
     if form.validate_on_submit():
         try:
-            operators.update_profile(session, operator=me, name=form.name.data,
-                                     sign_updates=form.sign_updates.data, actor=_actor())
+            operators.update_profile(
+                session,
+                operator=me,
+                name=form.name.data,
+                sign_updates=form.sign_updates.data,
+                actor=_actor(),
+            )
             if form.password.data:
-                operators.set_password(session, operator=me, password=form.password.data,
-                                       actor=_actor())
+                operators.set_password(
+                    session, operator=me, password=form.password.data, actor=_actor()
+                )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)

@@ -34,25 +34,37 @@ blueprint.before_request(require_operator)
 
 class ScheduleForm(FlaskForm):
     name = StringField("Name (what customers see)", validators=[DataRequired(), Length(max=200)])
-    scheduled_for = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
-                                       validators=[DataRequired("Give the start time.")])
-    scheduled_until = DateTimeLocalField("Ends", format="%Y-%m-%dT%H:%M",
-                                         validators=[DataRequired("Give the end time.")])
-    body = TextAreaField("Message to customers (Markdown)",
-                         validators=[DataRequired("Say what will happen and what customers "
-                                                  "may notice."), Length(max=20_000)])
+    scheduled_for = DateTimeLocalField(
+        "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give the start time.")]
+    )
+    scheduled_until = DateTimeLocalField(
+        "Ends", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give the end time.")]
+    )
+    body = TextAreaField(
+        "Message to customers (Markdown)",
+        validators=[
+            DataRequired("Say what will happen and what customers may notice."),
+            Length(max=20_000),
+        ],
+    )
     time_zone = HiddenField(default="")
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
 
 class WindowUpdateForm(FlaskForm):
-    status = SelectField("Status", choices=[(s.value, s.label) for s in MaintenanceStatus
-                                            if s is not MaintenanceStatus.SCHEDULED])
-    body = TextAreaField("Message to customers (Markdown)",
-                         validators=[DataRequired("Write what customers should know."),
-                                     Length(max=20_000)])
-    scheduled_until = DateTimeLocalField("New end (only to extend)", format="%Y-%m-%dT%H:%M",
-                                         validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[
+            (s.value, s.label) for s in MaintenanceStatus if s is not MaintenanceStatus.SCHEDULED
+        ],
+    )
+    body = TextAreaField(
+        "Message to customers (Markdown)",
+        validators=[DataRequired("Write what customers should know."), Length(max=20_000)],
+    )
+    scheduled_until = DateTimeLocalField(
+        "New end (only to extend)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     time_zone = HiddenField(default="")
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
@@ -71,27 +83,32 @@ def schedule():
             chosen = set(request.form.getlist("components"))
             unknown = chosen - {c.public_id for c in leaves}
             if unknown:
-                raise InvalidInput("that component does not exist (any more)",
-                                   field="components")
+                raise InvalidInput("that component does not exist (any more)", field="components")
             window = maintenance.schedule_maintenance(
-                session, name=form.name.data, body=form.body.data,
+                session,
+                name=form.name.data,
+                body=form.body.data,
                 actor=Actor(current_user._get_current_object(), "web"),
                 scheduled_for=local_datetime(form.scheduled_for.data, _zone(form)),
                 scheduled_until=local_datetime(form.scheduled_until.data, _zone(form)),
                 components=[c for c in leaves if c.public_id in chosen],
-                notify=form.notify.data)
+                notify=form.notify.data,
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
         else:
-            flash(f"Maintenance “{window.name}” is scheduled and on the status page.",
-                  "success")
+            flash(f"Maintenance “{window.name}” is scheduled and on the status page.", "success")
             return redirect(url_for("admin.incident", public_id=window.public_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/maintenance.html", form=form, leaves=leaves,
-                           chosen=set(request.form.getlist("components")),
-                           upcoming=maintenance.upcoming(session),
-                           active=maintenance.active(session)), status
+    return render_template(
+        "admin/maintenance.html",
+        form=form,
+        leaves=leaves,
+        chosen=set(request.form.getlist("components")),
+        upcoming=maintenance.upcoming(session),
+        active=maintenance.active(session),
+    ), status
 
 
 @blueprint.route("/<public_id>/update", methods=["GET", "POST"])
@@ -101,12 +118,20 @@ def update(public_id: str):
     form = WindowUpdateForm()
     if form.validate_on_submit():
         try:
-            until = local_datetime(form.scheduled_until.data, _zone(form)) \
-                if form.scheduled_until.data else None
+            until = (
+                local_datetime(form.scheduled_until.data, _zone(form))
+                if form.scheduled_until.data
+                else None
+            )
             maintenance.update_maintenance(
-                session, window=window, status=MaintenanceStatus(form.status.data),
-                body=form.body.data, actor=Actor(current_user._get_current_object(), "web"),
-                scheduled_until=until, notify=form.notify.data)
+                session,
+                window=window,
+                status=MaintenanceStatus(form.status.data),
+                body=form.body.data,
+                actor=Actor(current_user._get_current_object(), "web"),
+                scheduled_until=until,
+                notify=form.notify.data,
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)

@@ -44,11 +44,17 @@ blueprint.before_request(require_operator)
 def banner_items() -> list[dict[str, Any]]:
     now = clock.now()
     base_url = current_app.config["STATUSBOARD_BASE_URL"]
-    return [{"incident": item.incident, "promise": item.promise, "late": item.late_by is not None,
-             "paused": item.paused, "text": headline(item.promise.kind.value,
-                                                     item.promise.due_at, now),
-             "update_url": update_form_url(base_url, item.incident)}
-            for item in promises.needing_attention(db_session(), policy=_policy(), now=now)]
+    return [
+        {
+            "incident": item.incident,
+            "promise": item.promise,
+            "late": item.late_by is not None,
+            "paused": item.paused,
+            "text": headline(item.promise.kind.value, item.promise.due_at, now),
+            "update_url": update_form_url(base_url, item.incident),
+        }
+        for item in promises.needing_attention(db_session(), policy=_policy(), now=now)
+    ]
 
 
 @blueprint.app_context_processor
@@ -61,9 +67,16 @@ def _nag_banner() -> dict[str, Any]:
 
 @blueprint.route("/")
 def index():
-    nags = db_session().scalars(
-        select(Nag).options(selectinload(Nag.promise).selectinload(Promise.incident))
-        .order_by(Nag.claimed_at.desc(), Nag.id.desc()).limit(RECENT_NAGS)).all()
+    nags = (
+        db_session()
+        .scalars(
+            select(Nag)
+            .options(selectinload(Nag.promise).selectinload(Promise.incident))
+            .order_by(Nag.claimed_at.desc(), Nag.id.desc())
+            .limit(RECENT_NAGS)
+        )
+        .all()
+    )
     return render_template("admin/nags.html", nags=nags)
 
 
@@ -71,12 +84,16 @@ def index():
 def acknowledge(public_id: str):
     session = db_session()
     incident = incidents.find_incident(session, public_id)
-    paused = promises.acknowledge(session, incident=incident, actor=Actor(current_user, "web"),
-                                  policy=_policy())
+    paused = promises.acknowledge(
+        session, incident=incident, actor=Actor(current_user, "web"), policy=_policy()
+    )
     session.commit()
     until = paused[0].paused_until
-    flash(f"Reminders for “{incident.name}” paused until {until:%H:%M} UTC. "
-          "Customers still see the promise as it stands.", "success")
+    flash(
+        f"Reminders for “{incident.name}” paused until {until:%H:%M} UTC. "
+        "Customers still see the promise as it stands.",
+        "success",
+    )
     target = request.form.get("next", "")
     if target.startswith("/admin") and not target.startswith("//"):
         return redirect(target)

@@ -43,15 +43,19 @@ blueprint.before_request(require_operator)
 @blueprint.app_context_processor
 def _channel_options_context() -> dict[str, object]:
     """For templates/admin/_channel_options.html, included by the update form."""
+
     def offered() -> list[tuple[str, str]]:
         configured = channels()
         return [(name, configured[name].label) for name in SOCIAL if name in configured]
+
     return {"publishing_channels": offered}
 
 
-def channel_options_from_form(form: MultiDict[str, str],
-                              configured: Mapping[str, Channel] | None = None,
-                              notice: Notice | None = None) -> PublishOptions:
+def channel_options_from_form(
+    form: MultiDict[str, str],
+    configured: Mapping[str, Channel] | None = None,
+    notice: Notice | None = None,
+) -> PublishOptions:
     """Parse the fields of _channel_options.html into fan_out's options. A channel listed in
     `channels_offered` but not ticked is not sent to; a custom text must fit the channel
     (checked against `notice` for the link, when given)."""
@@ -65,8 +69,11 @@ def channel_options_from_form(form: MultiDict[str, str],
         if custom and notice is not None:
             _, length, limit = configured[name].preview(_with(notice, custom))
             if limit and length > limit:
-                raise InvalidInput(f"the {configured[name].label} text is {length} of "
-                                   f"{limit} characters: shorten it", field=f"text_{name}")
+                raise InvalidInput(
+                    f"the {configured[name].label} text is {length} of "
+                    f"{limit} characters: shorten it",
+                    field=f"text_{name}",
+                )
     return options
 
 
@@ -76,25 +83,39 @@ def _with(notice: Notice, custom: str | None) -> Notice:
 
 def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) -> Notice:
     base_url = current_app.config["STATUSBOARD_BASE_URL"]
-    return Notice(delivery_id="preview", incident_id=incident_id or "preview",
-                  incident_name=name, update_id="preview", status=status,
-                  text=markup.plain_text(markup.render(body)), html="",
-                  url=f"{base_url}/incidents/{incident_id or 'xxxxxxxxxxxx'}",
-                  created_at=clock.now())
+    return Notice(
+        delivery_id="preview",
+        incident_id=incident_id or "preview",
+        incident_name=name,
+        update_id="preview",
+        status=status,
+        text=markup.plain_text(markup.render(body)),
+        html="",
+        url=f"{base_url}/incidents/{incident_id or 'xxxxxxxxxxxx'}",
+        created_at=clock.now(),
+    )
 
 
 @blueprint.get("/")
 def channels_page():
     session = db_session()
-    counts = dict(session.execute(select(Subscriber.kind, func.count())
-                                  .where(Subscriber.confirmed_at.is_not(None),
-                                         Subscriber.unsubscribed_at.is_(None),
-                                         Subscriber.disabled_at.is_(None))
-                                  .group_by(Subscriber.kind)).all())
-    return render_template("admin/publishing.html",
-                           statuses=statuses(settings_of(current_app)),
-                           problems=publishing.undelivered_resolutions(session),
-                           subscriber_counts={str(k): v for k, v in counts.items()})
+    counts = dict(
+        session.execute(
+            select(Subscriber.kind, func.count())
+            .where(
+                Subscriber.confirmed_at.is_not(None),
+                Subscriber.unsubscribed_at.is_(None),
+                Subscriber.disabled_at.is_(None),
+            )
+            .group_by(Subscriber.kind)
+        ).all()
+    )
+    return render_template(
+        "admin/publishing.html",
+        statuses=statuses(settings_of(current_app)),
+        problems=publishing.undelivered_resolutions(session),
+        subscriber_counts={str(k): v for k, v in counts.items()},
+    )
 
 
 @blueprint.post("/test/<name>")
@@ -104,12 +125,18 @@ def test_post(name: str):
         abort(404, "That channel is not configured.")
     try:
         if name == "email":
-            channel.send_notice(to=[current_user.email], subject="Test message",  # type: ignore
-                                text="statusboard can send email from this page.")
+            channel.send_notice(
+                to=[current_user.email],
+                subject="Test message",  # type: ignore
+                text="statusboard can send email from this page.",
+            )
         else:
-            notice = draft_notice(name="Test post", status="investigating",
-                                  body=f"A test from statusboard ({secrets.token_hex(3)}).",
-                                  incident_id=None)
+            notice = draft_notice(
+                name="Test post",
+                status="investigating",
+                body=f"A test from statusboard ({secrets.token_hex(3)}).",
+                incident_id=None,
+            )
             receipt = channel.publish(_with(notice, None), None)
             flash(f"{channel.label}: sent {receipt.url or receipt.remote_id or ''}", "success")
             return redirect(url_for("admin_publishing.channels_page"))
@@ -126,17 +153,23 @@ def update_deliveries(public_id: str):
     update = session.scalar(select(Update).where(Update.public_id == public_id))
     if update is None:
         abort(404, "There is no such update.")
-    return render_template("admin/publishing_update.html", update=update,
-                           deliveries=publishing.deliveries_of(session, update),
-                           counts=publishing.counts_by_state(session, update.incident))
+    return render_template(
+        "admin/publishing_update.html",
+        update=update,
+        deliveries=publishing.deliveries_of(session, update),
+        counts=publishing.counts_by_state(session, update.incident),
+    )
 
 
 @blueprint.get("/incidents/<public_id>")
 def incident_deliveries(public_id: str):
     session = db_session()
     incident: Incident = incidents.find_incident(session, public_id)
-    return render_template("admin/publishing_incident.html", incident=incident,
-                           counts=publishing.counts_by_state(session, incident))
+    return render_template(
+        "admin/publishing_incident.html",
+        incident=incident,
+        counts=publishing.counts_by_state(session, incident),
+    )
 
 
 @blueprint.post("/deliveries/<public_id>/retry")
@@ -148,23 +181,32 @@ def retry(public_id: str):
     publishing.retry_now(session, delivery=delivery)
     session.commit()
     flash("Queued again: the worker will send it within a second or two.", "success")
-    return redirect(url_for("admin_publishing.update_deliveries",
-                            public_id=delivery.update.public_id))
+    return redirect(
+        url_for("admin_publishing.update_deliveries", public_id=delivery.update.public_id)
+    )
 
 
 @blueprint.post("/preview")
 def preview():
     """Per channel: the text that would go out, its counted length and the limit."""
     form = request.form
-    notice = draft_notice(name=form.get("name", "") or "Incident name",
-                          status=form.get("status", "investigating"), body=form.get("body", ""),
-                          incident_id=form.get("incident") or None)
+    notice = draft_notice(
+        name=form.get("name", "") or "Incident name",
+        status=form.get("status", "investigating"),
+        body=form.get("body", ""),
+        incident_id=form.get("incident") or None,
+    )
     result = {}
     for name, channel in channels().items():
         if name not in SOCIAL:
             continue
         custom = (form.get(f"text_{name}") or "").strip() or None
         text, length, limit = channel.preview(_with(notice, custom))
-        result[name] = {"label": channel.label, "text": text, "length": length,
-                        "limit": limit, "fits": length <= limit}
+        result[name] = {
+            "label": channel.label,
+            "text": text,
+            "length": length,
+            "limit": limit,
+            "fits": length <= limit,
+        }
     return jsonify(channels=result)

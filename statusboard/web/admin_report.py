@@ -28,6 +28,10 @@ def index():
     if not days.isdigit() or int(days) not in accountability.WINDOWS:
         abort(400, "The report covers the last 30 or 90 days: use ?days=30 or ?days=90.")
     report = accountability.report(db_session(), days=int(days))
-    return render_template("admin/report.html", report=report, windows=accountability.WINDOWS,
-                           week_rows=charts.promise_weeks(report.weeks),
-                           mttr_rows=charts.mttr_by_component(report.components))
+    return render_template(
+        "admin/report.html",
+        report=report,
+        windows=accountability.WINDOWS,
+        week_rows=charts.promise_weeks(report.weeks),
+        mttr_rows=charts.mttr_by_component(report.components),
+    )

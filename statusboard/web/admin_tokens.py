@@ -20,8 +20,13 @@ blueprint = Blueprint("admin_tokens", __name__)
 
 
 class TokenForm(FlaskForm):
-    name = StringField("What will use it", validators=[
-        DataRequired("Name the token after what will use it."), Length(max=tokens.MAX_NAME)])
+    name = StringField(
+        "What will use it",
+        validators=[
+            DataRequired("Name the token after what will use it."),
+            Length(max=tokens.MAX_NAME),
+        ],
+    )
 
 
 blueprint.before_request(require_operator)
@@ -30,8 +35,9 @@ blueprint.before_request(require_operator)
 def _render(form: TokenForm, secret: str | None = None, status: int = 200):
     me = current_user._get_current_object()
     listed = tokens.list_tokens(db_session(), None if me.is_admin else me)
-    return render_template("admin/tokens.html", form=form, tokens=listed, secret=secret,
-                           revoke_form=FlaskForm()), status
+    return render_template(
+        "admin/tokens.html", form=form, tokens=listed, secret=secret, revoke_form=FlaskForm()
+    ), status
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -42,8 +48,9 @@ def index():
     session = db_session()
     me = current_user._get_current_object()
     try:
-        _, secret = tokens.create_token(session, operator=me, name=form.name.data,
-                                        actor=Actor(me, "web"))
+        _, secret = tokens.create_token(
+            session, operator=me, name=form.name.data, actor=Actor(me, "web")
+        )
         session.commit()
     except DomainError as error:
         session.rollback()

@@ -51,8 +51,10 @@ class Body:
             raise MalformedBody("the body must be a JSON object")
         for name in data:
             if name not in allowed:
-                raise InvalidInput(f"unknown field {name!r}; expected one of "
-                                   f"{', '.join(sorted(allowed))}", field=name)
+                raise InvalidInput(
+                    f"unknown field {name!r}; expected one of {', '.join(sorted(allowed))}",
+                    field=name,
+                )
         self.data: dict[str, Any] = data
 
     def has(self, name: str) -> bool:
@@ -86,8 +88,9 @@ class Body:
         try:
             return enum(value)
         except ValueError:
-            raise InvalidInput(f"{name} must be one of {', '.join(m.value for m in enum)}",
-                               field=name) from None
+            raise InvalidInput(
+                f"{name} must be one of {', '.join(m.value for m in enum)}", field=name
+            ) from None
 
     def timestamp(self, name: str) -> datetime | None | Missing:
         """RFC 3339 with an offset; null means "unknown"; absent means "not given"."""
@@ -101,22 +104,25 @@ class Body:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidInput(f"{name} must be an RFC 3339 timestamp such as "
-                               "2026-11-24T15:00:00Z", field=name) from None
+            raise InvalidInput(
+                f"{name} must be an RFC 3339 timestamp such as 2026-11-24T15:00:00Z", field=name
+            ) from None
         if parsed.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone offset, e.g. Z or +01:00",
-                               field=name)
+            raise InvalidInput(f"{name} needs a time zone offset, e.g. Z or +01:00", field=name)
         return parsed
 
-    def component_changes(self, session: Session, name: str = "components"
-                          ) -> dict[Component, ComponentStatus] | None:
+    def component_changes(
+        self, session: Session, name: str = "components"
+    ) -> dict[Component, ComponentStatus] | None:
         """{"<component id>": "<status>", ...}; None when not sent."""
         value = self._value(name, False)
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise InvalidInput(f'{name} must map component ids to statuses, e.g. '
-                               f'{{"abc123": "major_outage"}}', field=name)
+            raise InvalidInput(
+                f'{name} must map component ids to statuses, e.g. {{"abc123": "major_outage"}}',
+                field=name,
+            )
         changes: dict[Component, ComponentStatus] = {}
         for public_id, status in value.items():
             try:
@@ -126,7 +132,9 @@ class Body:
             try:
                 changes[component] = ComponentStatus(status)
             except ValueError:
-                raise InvalidInput(f"status for {public_id} must be one of "
-                                   f"{', '.join(s.value for s in ComponentStatus)}",
-                                   field=name) from None
+                raise InvalidInput(
+                    f"status for {public_id} must be one of "
+                    f"{', '.join(s.value for s in ComponentStatus)}",
+                    field=name,
+                ) from None
         return changes

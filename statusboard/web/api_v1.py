@@ -94,8 +94,9 @@ def _find_incident(public_id: str) -> Incident:
 @blueprint.get("/components")
 def list_components():
     page = _page()
-    return jsonify(components=statuspage.component_list(
-        components.ordered_components(db_session()), page))
+    return jsonify(
+        components=statuspage.component_list(components.ordered_components(db_session()), page)
+    )
 
 
 @blueprint.post("/components")
@@ -106,9 +107,14 @@ def create_component():
     group_id = body.text("group_id")
     group = components.find_component(session, group_id) if group_id else None
     created = components.create_component(
-        session, name=body.text("name", required=True), description=body.text("description"),
-        group=group, is_group=body.boolean("group", False), actor=_actor(),
-        status=body.choice("status", ComponentStatus) or ComponentStatus.OPERATIONAL)
+        session,
+        name=body.text("name", required=True),
+        description=body.text("description"),
+        group=group,
+        is_group=body.boolean("group", False),
+        actor=_actor(),
+        status=body.choice("status", ComponentStatus) or ComponentStatus.OPERATIONAL,
+    )
     session.commit()
     return _created(_component_json(created), f"/api/v1/components/{created.public_id}")
 
@@ -122,33 +128,37 @@ def update_component(public_id: str):
     status = body.choice("status", ComponentStatus)
     if body.has("name") or body.has("description"):
         name = body.text("name") if body.has("name") else component.name
-        description = body.text("description") if body.has("description") \
-            else component.description
-        components.edit_component(session, component=component, name=name or "",
-                                  description=description, actor=_actor())
+        description = body.text("description") if body.has("description") else component.description
+        components.edit_component(
+            session, component=component, name=name or "", description=description, actor=_actor()
+        )
     if status is not None:
-        components.set_component_status(session, component=component, status=status,
-                                        actor=_actor())
+        components.set_component_status(session, component=component, status=status, actor=_actor())
     session.commit()
     return jsonify(_component_json(component))
 
 
 @blueprint.post("/incidents")
 def open_incident():
-    body = Body({"name", "impact", "body", "status", "eta", "next_update_at", "components",
-                 "notify"})
+    body = Body(
+        {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"}
+    )
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
     incident = incidents.open_incident(
-        session, name=body.text("name", required=True),
+        session,
+        name=body.text("name", required=True),
         impact=body.choice("impact", Impact, required=True),
         body=body.text("body", required=True),
         status=body.choice("status", IncidentStatus) or IncidentStatus.INVESTIGATING,
         eta=None if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
-        component_changes=body.component_changes(session), notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(), actor=_actor())
+        component_changes=body.component_changes(session),
+        notify=body.boolean("notify", True),
+        minutes_by_impact=_minutes_by_impact(),
+        actor=_actor(),
+    )
     session.commit()
     return _created(_incident_json(incident.public_id), f"/api/v1/incidents/{incident.public_id}")
 
@@ -166,12 +176,17 @@ def post_update(public_id: str):
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
     incidents.post_update(
-        session, incident=incident, status=body.choice("status", IncidentStatus, required=True),
+        session,
+        incident=incident,
+        status=body.choice("status", IncidentStatus, required=True),
         body=body.text("body", required=True),
         eta=incidents.KEEP_ETA if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
-        component_changes=body.component_changes(session), notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(), actor=_actor())
+        component_changes=body.component_changes(session),
+        notify=body.boolean("notify", True),
+        minutes_by_impact=_minutes_by_impact(),
+        actor=_actor(),
+    )
     session.commit()
     return _created(_incident_json(public_id), f"/api/v1/incidents/{public_id}")
 
@@ -181,9 +196,14 @@ def resolve(public_id: str):
     body = Body({"body", "components", "notify"})
     session = db_session()
     incident = _find_incident(public_id)
-    incidents.resolve(session, incident=incident, body=body.text("body", required=True),
-                      component_changes=body.component_changes(session),
-                      notify=body.boolean("notify", True), actor=_actor())
+    incidents.resolve(
+        session,
+        incident=incident,
+        body=body.text("body", required=True),
+        component_changes=body.component_changes(session),
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+    )
     session.commit()
     return jsonify(_incident_json(public_id))
 

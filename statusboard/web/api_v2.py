@@ -56,23 +56,27 @@ def _incidents(statuses=None):
     def build(session, page, now):
         found = timeline.incident_list(session, statuses=statuses)
         return statuspage.incident_list(found, page, now)
+
     return build
 
 
 def _maintenances(statuses=None):
     def build(session, page, now):
-        found = timeline.incident_list(session, kind=IncidentKind.MAINTENANCE,
-                                       statuses=statuses)
+        found = timeline.incident_list(session, kind=IncidentKind.MAINTENANCE, statuses=statuses)
         return statuspage.incident_list(found, page, now)
+
     return build
 
 
 @blueprint.get("/summary.json")
 @snapshot
 def summary():
-    return _document(status=_status, components=_components,
-                     incidents=_incidents(OPEN_INCIDENT),
-                     scheduled_maintenances=_maintenances(timeline.MAINTENANCE_OPEN))
+    return _document(
+        status=_status,
+        components=_components,
+        incidents=_incidents(OPEN_INCIDENT),
+        scheduled_maintenances=_maintenances(timeline.MAINTENANCE_OPEN),
+    )
 
 
 @blueprint.get("/status.json")

@@ -25,8 +25,12 @@ class LoginForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never an open redirect to another host."""
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("admin.dashboard")
 
@@ -45,13 +49,19 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = db_session()
-        operator = operators.authenticate(session, email=form.email.data,
-                                          password=form.password.data)
+        operator = operators.authenticate(
+            session, email=form.email.data, password=form.password.data
+        )
         if operator is None:
             form.password.errors.append("That email and password do not match an operator.")
         else:
-            audit.record(session, actor=Actor(operator, "web"), action="operator.login",
-                         subject_type="operator", subject_id=str(operator.id))
+            audit.record(
+                session,
+                actor=Actor(operator, "web"),
+                action="operator.login",
+                subject_type="operator",
+                subject_id=str(operator.id),
+            )
             session.commit()
             login_user(operator)
             return redirect(_safe_next(request.args.get("next")))

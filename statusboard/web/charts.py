@@ -40,7 +40,7 @@ def _segments(parts: Sequence[tuple[str, float]], scale: float) -> tuple[Segment
 
 
 def _days(first: datetime, last: datetime) -> str:
-    """"18–24 Nov", "28 Oct – 3 Nov" (UTC days)."""
+    """ "18–24 Nov", "28 Oct – 3 Nov" (UTC days)."""
     first, last = first.astimezone(UTC), last.astimezone(UTC)
     if first.date() == last.date():
         return f"{first.day} {first:%b}"
@@ -55,27 +55,37 @@ def promise_weeks(weeks: Sequence[Week]) -> list[BarRow]:
     rows = []
     for week in weeks:
         tally = week.promises
-        note = (f"{tally.kept} kept, {tally.broken} broken" if tally.total
-                else "no promises due")
-        rows.append(BarRow(_days(week.start, week.end - timedelta(microseconds=1)),
-                           _segments([("kept", tally.kept), ("broken", tally.broken)], scale),
-                           note))
+        note = f"{tally.kept} kept, {tally.broken} broken" if tally.total else "no promises due"
+        rows.append(
+            BarRow(
+                _days(week.start, week.end - timedelta(microseconds=1)),
+                _segments([("kept", tally.kept), ("broken", tally.broken)], scale),
+                note,
+            )
+        )
     return rows
 
 
 def mttr_by_component(components: Sequence[ComponentFigures]) -> list[BarRow]:
     """Median time to resolve per component (p90 as a lighter extension), on one scale;
     components without a resolved incident are left out (the table lists them)."""
-    scale = max((c.figures.mttr_p90.total_seconds() for c in components
-                 if c.figures.mttr_p90 is not None), default=0.0)
+    scale = max(
+        (c.figures.mttr_p90.total_seconds() for c in components if c.figures.mttr_p90 is not None),
+        default=0.0,
+    )
     rows = []
     for item in components:
         median, p90 = item.figures.mttr_median, item.figures.mttr_p90
         if median is None or p90 is None:
             continue
-        rows.append(BarRow(
-            item.component.name,
-            _segments([("median", median.total_seconds()),
-                       ("p90", (p90 - median).total_seconds())], scale),
-            f"median {format_duration(median)}, p90 {format_duration(p90)}"))
+        rows.append(
+            BarRow(
+                item.component.name,
+                _segments(
+                    [("median", median.total_seconds()), ("p90", (p90 - median).total_seconds())],
+                    scale,
+                ),
+                f"median {format_duration(median)}, p90 {format_duration(p90)}",
+            )
+        )
     return rows

@@ -32,27 +32,41 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return _error_response(400, "csrf", "This form has expired or was not sent from "
-                               "statusboard. Go back, reload the page and try again.")
+        return _error_response(
+            400,
+            "csrf",
+            "This form has expired or was not sent from "
+            "statusboard. Go back, reload the page and try again.",
+        )
 
     @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(OperationalError)
     def _database_down(error: Exception):
         # Operators see the page below; whoever runs the service needs the reason.
-        log.warning("database unavailable for %s %s: %s", request.method, request.path,
-                    error, exc_info=isinstance(error, OperationalError))
-        response = make_response(_error_response(
-            503, "database_unavailable",
-            "The database cannot be reached right now, so nothing was read or saved. "
-            "Try again in a minute; the public status page keeps showing its last state."))
+        log.warning(
+            "database unavailable for %s %s: %s",
+            request.method,
+            request.path,
+            error,
+            exc_info=isinstance(error, OperationalError),
+        )
+        response = make_response(
+            _error_response(
+                503,
+                "database_unavailable",
+                "The database cannot be reached right now, so nothing was read or saved. "
+                "Try again in a minute; the public status page keeps showing its last state.",
+            )
+        )
         response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        response = make_response(_error_response(error.code or 500, code,
-                                                 error.description or error.name))
+        response = make_response(
+            _error_response(error.code or 500, code, error.description or error.name)
+        )
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

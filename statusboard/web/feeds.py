@@ -34,8 +34,9 @@ def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss",
     def register(view):
         served = snapshot(view)  # rendered once per data version, like every public surface
         for fmt in formats:
-            blueprint.add_url_rule(f"{path}.{fmt}", f"{name}_{fmt}", served, methods=["GET"],
-                                   defaults={"fmt": fmt})
+            blueprint.add_url_rule(
+                f"{path}.{fmt}", f"{name}_{fmt}", served, methods=["GET"], defaults={"fmt": fmt}
+            )
         return view
 
     return register
@@ -51,16 +52,26 @@ def _respond(feed: Feed, fmt: str):
 
 
 def _feed(page: PageInfo, path: str, title: str, description: str, home: str) -> Feed:
-    return Feed(url=f"{page.base_url}{path}", title=f"{title} · {page.name}",
-                description=description, home=home, author=page.name,
-                fallback_updated=page.updated_at)
+    return Feed(
+        url=f"{page.base_url}{path}",
+        title=f"{title} · {page.name}",
+        description=description,
+        home=home,
+        author=page.name,
+        fallback_updated=page.updated_at,
+    )
 
 
 @feed_routes("/history", "history", ("atom", "rss"))
 def history(fmt: str):
     page = _page()
-    feed = _feed(page, "/history", "Incident history",
-                 "Every incident and maintenance, revised as updates arrive.", page.base_url)
+    feed = _feed(
+        page,
+        "/history",
+        "Incident history",
+        "Every incident and maintenance, revised as updates arrive.",
+        page.base_url,
+    )
     incidents = timeline.feed_incidents(db_session())
     return _respond(feeds.history_feed(feed, incidents, page, clock.now()), fmt)
 
@@ -68,9 +79,13 @@ def history(fmt: str):
 @feed_routes("/feed", "updates")
 def updates(fmt: str):
     page = _page()
-    feed = _feed(page, "/feed", "Status updates",
-                 "Every public update, with its ETA and the next update promised.",
-                 page.base_url)
+    feed = _feed(
+        page,
+        "/feed",
+        "Status updates",
+        "Every public update, with its ETA and the next update promised.",
+        page.base_url,
+    )
     found = timeline.feed_updates(db_session())
     return _respond(feeds.updates_feed(feed, found, page, clock.now()), fmt)
 
@@ -81,8 +96,13 @@ def incident(public_id: str, fmt: str):
     if found is None:
         abort(404, "There is no incident at this address.")
     page = _page()
-    feed = _feed(page, f"/incidents/{found.public_id}", found.name,
-                 f"Updates on {found.name}.", page.incident_url(found))
+    feed = _feed(
+        page,
+        f"/incidents/{found.public_id}",
+        found.name,
+        f"Updates on {found.name}.",
+        page.incident_url(found),
+    )
     found_updates = timeline.feed_updates(db_session(), incident=found)
     return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)
 
@@ -91,7 +111,12 @@ def incident(public_id: str, fmt: str):
 def component(public_id: str, fmt: str):
     found: Component = find_component(db_session(), public_id)
     page = _page()
-    feed = _feed(page, f"/components/{found.public_id}", found.name,
-                 f"Updates on incidents affecting {found.name}.", page.base_url)
+    feed = _feed(
+        page,
+        f"/components/{found.public_id}",
+        found.name,
+        f"Updates on incidents affecting {found.name}.",
+        page.base_url,
+    )
     found_updates = timeline.feed_updates(db_session(), component=found)
     return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)

@@ -38,10 +38,12 @@ def operator_zone(name: str | None, fallback: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         return fallback
 
+
 IMPACT_CHOICES = [(i.value, i.label) for i in Impact]
-OPEN_STATUS_CHOICES = [(s.value, s.label) for s in
-                       (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED,
-                        IncidentStatus.MONITORING)]
+OPEN_STATUS_CHOICES = [
+    (s.value, s.label)
+    for s in (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
+]
 UPDATE_STATUS_CHOICES = OPEN_STATUS_CHOICES + [(IncidentStatus.RESOLVED.value, "Resolved")]
 COMPONENT_STATUS_CHOICES = [(s.value, s.label) for s in ComponentStatus]
 
@@ -50,15 +52,19 @@ class MessageForm(FlaskForm):
     """What every public message has: status, body, ETA, next-update promise, components."""
 
     status = SelectField("Status", choices=UPDATE_STATUS_CHOICES)
-    body = TextAreaField("Message to customers (Markdown)",
-                         validators=[DataRequired("Write what customers should know."),
-                                     Length(max=20_000)])
-    eta_mode = RadioField("Expected resolution", choices=[("unknown", "Unknown for now"),
-                                                        ("time", "At a time")],
-                          default="unknown")
+    body = TextAreaField(
+        "Message to customers (Markdown)",
+        validators=[DataRequired("Write what customers should know."), Length(max=20_000)],
+    )
+    eta_mode = RadioField(
+        "Expected resolution",
+        choices=[("unknown", "Unknown for now"), ("time", "At a time")],
+        default="unknown",
+    )
     eta = DateTimeLocalField("ETA", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    next_mode = RadioField("Next update", choices=[("in", "In N minutes"),
-                                                  ("by", "By a time")], default="in")
+    next_mode = RadioField(
+        "Next update", choices=[("in", "In N minutes"), ("by", "By a time")], default="in"
+    )
     next_in = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=10080)])
     next_by = StringField("By (HH:MM)", validators=[Optional()])
     time_zone = HiddenField(default="")
@@ -72,8 +78,7 @@ class MessageForm(FlaskForm):
         if self.eta_mode.data != "time":
             return None
         if self.eta.data is None:
-            raise InvalidInput("enter the expected resolution time, or choose unknown",
-                               field="eta")
+            raise InvalidInput("enter the expected resolution time, or choose unknown", field="eta")
         return local_datetime(self.eta.data, self.zone(fallback_zone))
 
     def next_update_value(self, fallback_zone: str) -> datetime | None:
@@ -85,8 +90,9 @@ class MessageForm(FlaskForm):
                 if not (0 <= hour < 24 and 0 <= minute < 60):
                     raise ValueError
             except ValueError:
-                raise InvalidInput("give the next update time as HH:MM, e.g. 14:30",
-                                   field="next_by") from None
+                raise InvalidInput(
+                    "give the next update time as HH:MM, e.g. 14:30", field="next_by"
+                ) from None
             return next_occurrence(hour, minute, self.zone(fallback_zone), clock.now())
         if self.next_in.data:
             from datetime import timedelta
@@ -99,15 +105,17 @@ def component_field_name(component: Component) -> str:
     return f"component_{component.public_id}"
 
 
-def component_changes(form_data: dict[str, str], leaves: list[Component]
-                      ) -> dict[Component, ComponentStatus]:
+def component_changes(
+    form_data: dict[str, str], leaves: list[Component]
+) -> dict[Component, ComponentStatus]:
     """Read the per-component selects; "" leaves a component out of the change."""
     changes: dict[Component, ComponentStatus] = {}
     known = {component_field_name(c): c for c in leaves}
     for key in form_data:
         if key.startswith("component_") and key not in known:
-            raise InvalidInput("that component does not exist (any more); reload the form",
-                               field="components")
+            raise InvalidInput(
+                "that component does not exist (any more); reload the form", field="components"
+            )
     for name, component in known.items():
         value = form_data.get(name, UNCHANGED)
         if value == UNCHANGED:
@@ -115,22 +123,24 @@ def component_changes(form_data: dict[str, str], leaves: list[Component]
         try:
             changes[component] = ComponentStatus(value)
         except ValueError:
-            raise InvalidInput(f"unknown status for {component.name}",
-                               field="components") from None
+            raise InvalidInput(f"unknown status for {component.name}", field="components") from None
     return changes
 
 
 class DeclareForm(MessageForm):
-    name = StringField("Incident name (what customers see)",
-                       validators=[DataRequired("Give the incident a name."), Length(max=200)])
+    name = StringField(
+        "Incident name (what customers see)",
+        validators=[DataRequired("Give the incident a name."), Length(max=200)],
+    )
     impact = SelectField("Impact", choices=IMPACT_CHOICES, default=Impact.MAJOR.value)
     status = SelectField("Status", choices=OPEN_STATUS_CHOICES)
 
 
 class ResolveForm(FlaskForm):
-    body = TextAreaField("Resolution message (Markdown)",
-                         validators=[DataRequired("Say what happened and that it is fixed."),
-                                     Length(max=20_000)])
+    body = TextAreaField(
+        "Resolution message (Markdown)",
+        validators=[DataRequired("Say what happened and that it is fixed."), Length(max=20_000)],
+    )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
 
@@ -148,13 +158,15 @@ class ComponentStatusForm(FlaskForm):
 class OperatorForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    password = PasswordField("Initial password (10+ characters)",
-                             validators=[InputRequired(), Length(min=10)])
+    password = PasswordField(
+        "Initial password (10+ characters)", validators=[InputRequired(), Length(min=10)]
+    )
     admin = BooleanField("Admin (manages operators and components)")
 
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     sign_updates = BooleanField("Sign my public updates with my name")
-    password = PasswordField("New password (leave empty to keep)",
-                             validators=[Optional(), Length(min=10)])
+    password = PasswordField(
+        "New password (leave empty to keep)", validators=[Optional(), Length(min=10)]
+    )

@@ -10,12 +10,21 @@ from typing import Any
 
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 
-TIMESTAMP = {"type": "string", "format": "date-time",
-             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"}
-NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time",
-                      "pattern": TIMESTAMP["pattern"]}
-INPUT_TIMESTAMP = {"type": ["string", "null"], "format": "date-time",
-                   "examples": ["2026-11-24T15:00:00Z"]}
+TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+}
+NULLABLE_TIMESTAMP = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "pattern": TIMESTAMP["pattern"],
+}
+INPUT_TIMESTAMP = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "examples": ["2026-11-24T15:00:00Z"],
+}
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
 INCIDENT_STATUSES = [s.value for s in IncidentStatus]
 IMPACTS = [i.value for i in Impact]
@@ -25,123 +34,208 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _object(properties: dict[str, Any], required: list[str] | None = None,
-            description: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "required": list(properties) if required is None else required,
-                              "additionalProperties": False}
+def _object(
+    properties: dict[str, Any], required: list[str] | None = None, description: str | None = None
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
     if description:
         schema["description"] = description
     return schema
 
 
 def _text(description: str, nullable: bool = False, **extra: Any) -> dict[str, Any]:
-    return {"type": ["string", "null"] if nullable else "string", "description": description,
-            **extra}
+    return {
+        "type": ["string", "null"] if nullable else "string",
+        "description": description,
+        **extra,
+    }
 
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object({"error": _object({
-        "code": _text("machine-readable reason, e.g. invalid_input, unauthorized"),
-        "message": _text("what went wrong, for people"),
-        "field": _text("the input at fault, when there is one", nullable=True),
-    })}),
-    "Component": _object({
-        "id": _text("public id"), "name": _text("name"),
-        "status": {"enum": COMPONENT_STATUSES},
-        "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
-        "position": {"type": "integer", "minimum": 1},
-        "description": _text("shown under the name", nullable=True),
-        "showcase": {"type": "boolean"},
-        "start_date": {"type": ["string", "null"], "format": "date"},
-        "group_id": _text("id of the group it belongs to", nullable=True),
-        "page_id": _text("page id"),
-        "group": {"type": "boolean", "description": "true for a group row"},
-        "only_show_if_degraded": {"type": "boolean"},
-        "components": {"type": "array", "items": {"type": "string"},
-                       "description": "group rows only: ids of the children"},
-    }, required=["id", "name", "status", "created_at", "updated_at", "position",
-                 "description", "showcase", "start_date", "group_id", "page_id", "group",
-                 "only_show_if_degraded"]),
+    "Error": _object(
+        {
+            "error": _object(
+                {
+                    "code": _text("machine-readable reason, e.g. invalid_input, unauthorized"),
+                    "message": _text("what went wrong, for people"),
+                    "field": _text("the input at fault, when there is one", nullable=True),
+                }
+            )
+        }
+    ),
+    "Component": _object(
+        {
+            "id": _text("public id"),
+            "name": _text("name"),
+            "status": {"enum": COMPONENT_STATUSES},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "position": {"type": "integer", "minimum": 1},
+            "description": _text("shown under the name", nullable=True),
+            "showcase": {"type": "boolean"},
+            "start_date": {"type": ["string", "null"], "format": "date"},
+            "group_id": _text("id of the group it belongs to", nullable=True),
+            "page_id": _text("page id"),
+            "group": {"type": "boolean", "description": "true for a group row"},
+            "only_show_if_degraded": {"type": "boolean"},
+            "components": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "group rows only: ids of the children",
+            },
+        },
+        required=[
+            "id",
+            "name",
+            "status",
+            "created_at",
+            "updated_at",
+            "position",
+            "description",
+            "showcase",
+            "start_date",
+            "group_id",
+            "page_id",
+            "group",
+            "only_show_if_degraded",
+        ],
+    ),
     "ComponentList": _object({"components": {"type": "array", "items": _ref("Component")}}),
-    "AffectedComponent": _object({
-        "code": _text("component id"), "name": _text("component name"),
-        "old_status": {"enum": COMPONENT_STATUSES}, "new_status": {"enum": COMPONENT_STATUSES},
-    }),
-    "IncidentUpdate": _object({
-        "id": _text("public id"), "status": {"enum": INCIDENT_STATUSES},
-        "body": _text("the message, Markdown"), "incident_id": _text("incident id"),
-        "created_at": TIMESTAMP, "updated_at": TIMESTAMP, "display_at": TIMESTAMP,
-        "affected_components": {"type": ["array", "null"],
-                                "items": _ref("AffectedComponent")},
-        "deliver_notifications": {"type": "boolean"},
-        "custom_tweet": _text("always null", nullable=True),
-        "tweet_id": _text("always null here", nullable=True),
-    }),
-    "Promises": _object({
-        "eta": {**NULLABLE_TIMESTAMP, "description": "expected resolution; null = unknown"},
-        "eta_unknown": {"type": "boolean"},
-        "eta_passed": {"type": "boolean"},
-        "next_update_by": {**NULLABLE_TIMESTAMP,
-                           "description": "the next public update is promised by then"},
-        "next_update_overdue": {"type": "boolean"},
-    }, description="statusboard's own facts: the promises in force and whether they hold"),
-    "Incident": _object({
-        "id": _text("public id"), "name": _text("name"),
-        "status": {"enum": INCIDENT_STATUSES}, "impact": {"enum": IMPACTS},
-        "created_at": TIMESTAMP, "updated_at": TIMESTAMP, "started_at": TIMESTAMP,
-        "monitoring_at": NULLABLE_TIMESTAMP, "resolved_at": NULLABLE_TIMESTAMP,
-        "shortlink": _text("the incident's public page", format="uri"),
-        "page_id": _text("page id"),
-        "incident_updates": {"type": "array", "items": _ref("IncidentUpdate"),
-                             "description": "newest first", "minItems": 1},
-        "components": {"type": "array", "items": _ref("Component")},
-        "statusboard": _ref("Promises"),
-    }),
-    "ComponentCreate": _object({
-        "name": _text("shown on the page"),
-        "description": _text("optional line under the name", nullable=True),
-        "group_id": _text("put it in this group", nullable=True),
-        "group": {"type": "boolean", "description": "create a group instead"},
-        "status": {"enum": COMPONENT_STATUSES},
-    }, required=["name"]),
-    "ComponentChange": _object({
-        "name": _text("new name"),
-        "description": _text("new description; null clears it", nullable=True),
-        "status": {"enum": COMPONENT_STATUSES},
-    }, required=[]),
+    "AffectedComponent": _object(
+        {
+            "code": _text("component id"),
+            "name": _text("component name"),
+            "old_status": {"enum": COMPONENT_STATUSES},
+            "new_status": {"enum": COMPONENT_STATUSES},
+        }
+    ),
+    "IncidentUpdate": _object(
+        {
+            "id": _text("public id"),
+            "status": {"enum": INCIDENT_STATUSES},
+            "body": _text("the message, Markdown"),
+            "incident_id": _text("incident id"),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "display_at": TIMESTAMP,
+            "affected_components": {"type": ["array", "null"], "items": _ref("AffectedComponent")},
+            "deliver_notifications": {"type": "boolean"},
+            "custom_tweet": _text("always null", nullable=True),
+            "tweet_id": _text("always null here", nullable=True),
+        }
+    ),
+    "Promises": _object(
+        {
+            "eta": {**NULLABLE_TIMESTAMP, "description": "expected resolution; null = unknown"},
+            "eta_unknown": {"type": "boolean"},
+            "eta_passed": {"type": "boolean"},
+            "next_update_by": {
+                **NULLABLE_TIMESTAMP,
+                "description": "the next public update is promised by then",
+            },
+            "next_update_overdue": {"type": "boolean"},
+        },
+        description="statusboard's own facts: the promises in force and whether they hold",
+    ),
+    "Incident": _object(
+        {
+            "id": _text("public id"),
+            "name": _text("name"),
+            "status": {"enum": INCIDENT_STATUSES},
+            "impact": {"enum": IMPACTS},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "started_at": TIMESTAMP,
+            "monitoring_at": NULLABLE_TIMESTAMP,
+            "resolved_at": NULLABLE_TIMESTAMP,
+            "shortlink": _text("the incident's public page", format="uri"),
+            "page_id": _text("page id"),
+            "incident_updates": {
+                "type": "array",
+                "items": _ref("IncidentUpdate"),
+                "description": "newest first",
+                "minItems": 1,
+            },
+            "components": {"type": "array", "items": _ref("Component")},
+            "statusboard": _ref("Promises"),
+        }
+    ),
+    "ComponentCreate": _object(
+        {
+            "name": _text("shown on the page"),
+            "description": _text("optional line under the name", nullable=True),
+            "group_id": _text("put it in this group", nullable=True),
+            "group": {"type": "boolean", "description": "create a group instead"},
+            "status": {"enum": COMPONENT_STATUSES},
+        },
+        required=["name"],
+    ),
+    "ComponentChange": _object(
+        {
+            "name": _text("new name"),
+            "description": _text("new description; null clears it", nullable=True),
+            "status": {"enum": COMPONENT_STATUSES},
+        },
+        required=[],
+    ),
     "ComponentStatuses": {
-        "type": "object", "additionalProperties": {"enum": COMPONENT_STATUSES},
-        "description": "component id → new status, e.g. {\"k3x9...\": \"major_outage\"}",
+        "type": "object",
+        "additionalProperties": {"enum": COMPONENT_STATUSES},
+        "description": 'component id → new status, e.g. {"k3x9...": "major_outage"}',
     },
-    "IncidentCreate": _object({
-        "name": _text("what customers will recognise"),
-        "impact": {"enum": IMPACTS},
-        "body": _text("the first update, Markdown"),
-        "status": {"enum": ["investigating", "identified", "monitoring"]},
-        "eta": {**INPUT_TIMESTAMP, "description": "expected resolution; null or absent = "
-                "unknown"},
-        "next_update_at": {**INPUT_TIMESTAMP, "description": "promise the next update by "
-                           "then; absent = the default for the impact"},
-        "components": _ref("ComponentStatuses"),
-        "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
-    }, required=["name", "impact", "body"]),
-    "UpdateCreate": _object({
-        "status": {"enum": INCIDENT_STATUSES},
-        "body": _text("the update, Markdown"),
-        "eta": {**INPUT_TIMESTAMP, "description": "absent = keep the ETA in force; null = "
-                "unknown"},
-        "next_update_at": {**INPUT_TIMESTAMP, "description": "absent = the default for the "
-                           "impact"},
-        "components": _ref("ComponentStatuses"),
-        "notify": {"type": "boolean"},
-    }, required=["status", "body"]),
-    "Resolve": _object({
-        "body": _text("the resolution message, Markdown"),
-        "components": {**_ref("ComponentStatuses"),
-                       "description": "absent = every affected component back to operational"},
-        "notify": {"type": "boolean"},
-    }, required=["body"]),
+    "IncidentCreate": _object(
+        {
+            "name": _text("what customers will recognise"),
+            "impact": {"enum": IMPACTS},
+            "body": _text("the first update, Markdown"),
+            "status": {"enum": ["investigating", "identified", "monitoring"]},
+            "eta": {
+                **INPUT_TIMESTAMP,
+                "description": "expected resolution; null or absent = unknown",
+            },
+            "next_update_at": {
+                **INPUT_TIMESTAMP,
+                "description": "promise the next update by "
+                "then; absent = the default for the impact",
+            },
+            "components": _ref("ComponentStatuses"),
+            "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+        },
+        required=["name", "impact", "body"],
+    ),
+    "UpdateCreate": _object(
+        {
+            "status": {"enum": INCIDENT_STATUSES},
+            "body": _text("the update, Markdown"),
+            "eta": {
+                **INPUT_TIMESTAMP,
+                "description": "absent = keep the ETA in force; null = unknown",
+            },
+            "next_update_at": {
+                **INPUT_TIMESTAMP,
+                "description": "absent = the default for the impact",
+            },
+            "components": _ref("ComponentStatuses"),
+            "notify": {"type": "boolean"},
+        },
+        required=["status", "body"],
+    ),
+    "Resolve": _object(
+        {
+            "body": _text("the resolution message, Markdown"),
+            "components": {
+                **_ref("ComponentStatuses"),
+                "description": "absent = every affected component back to operational",
+            },
+            "notify": {"type": "boolean"},
+        },
+        required=["body"],
+    ),
 }
 
 ERRORS = {
@@ -158,24 +252,35 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _operation(summary: str, ok: tuple[str, str, str], errors: list[str],
-               body: str | None = None, admin: bool = False,
-               params: list[str] | None = None) -> dict[str, Any]:
+def _operation(
+    summary: str,
+    ok: tuple[str, str, str],
+    errors: list[str],
+    body: str | None = None,
+    admin: bool = False,
+    params: list[str] | None = None,
+) -> dict[str, Any]:
     status, schema, description = ok
     operation: dict[str, Any] = {
         "summary": summary,
         "operationId": summary.lower().replace(" ", "_").replace(",", ""),
-        "responses": {status: _json(_ref(schema), description),
-                      **{code: _json(_ref("Error"), ERRORS[code]) for code in errors}},
+        "responses": {
+            status: _json(_ref(schema), description),
+            **{code: _json(_ref("Error"), ERRORS[code]) for code in errors},
+        },
     }
     if admin:
         operation["description"] = "Only tokens of admins may do this (else 403)."
     if body:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": _ref(body)}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
     if params:
-        operation["parameters"] = [{"name": name, "in": "path", "required": True,
-                                    "schema": {"type": "string"}} for name in params]
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in params
+        ]
     return operation
 
 
@@ -183,12 +288,15 @@ def document(base_url: str) -> dict[str, Any]:
     auth = ["401"]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "statusboard operator API", "version": "1",
-                 "description": "Declare and update incidents with honest ETAs and "
-                 "next-update promises, and manage components. Authenticate with "
-                 "`Authorization: Bearer <token>`; create a token with "
-                 "`statusboard token create EMAIL --name NAME` or under Admin → API tokens. "
-                 "Every write is audited as the token's owner."},
+        "info": {
+            "title": "statusboard operator API",
+            "version": "1",
+            "description": "Declare and update incidents with honest ETAs and "
+            "next-update promises, and manage components. Authenticate with "
+            "`Authorization: Bearer <token>`; create a token with "
+            "`statusboard token create EMAIL --name NAME` or under Admin → API tokens. "
+            "Every write is audited as the token's owner.",
+        },
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
@@ -197,37 +305,58 @@ def document(base_url: str) -> dict[str, Any]:
         },
         "paths": {
             "/components": {
-                "get": _operation("List components", ("200", "ComponentList", "page order"),
-                                  auth),
-                "post": _operation("Create a component", ("201", "Component", "created"),
-                                   [*auth, "400", "403", "404", "422"], body="ComponentCreate",
-                                   admin=True),
+                "get": _operation("List components", ("200", "ComponentList", "page order"), auth),
+                "post": _operation(
+                    "Create a component",
+                    ("201", "Component", "created"),
+                    [*auth, "400", "403", "404", "422"],
+                    body="ComponentCreate",
+                    admin=True,
+                ),
             },
             "/components/{component_id}": {
-                "patch": _operation("Change a component", ("200", "Component", "changed"),
-                                    [*auth, "400", "403", "404", "422"],
-                                    body="ComponentChange", admin=True,
-                                    params=["component_id"]),
+                "patch": _operation(
+                    "Change a component",
+                    ("200", "Component", "changed"),
+                    [*auth, "400", "403", "404", "422"],
+                    body="ComponentChange",
+                    admin=True,
+                    params=["component_id"],
+                ),
             },
             "/incidents": {
-                "post": _operation("Open an incident", ("201", "Incident", "opened"),
-                                   [*auth, "400", "422"], body="IncidentCreate"),
+                "post": _operation(
+                    "Open an incident",
+                    ("201", "Incident", "opened"),
+                    [*auth, "400", "422"],
+                    body="IncidentCreate",
+                ),
             },
             "/incidents/{incident_id}": {
-                "get": _operation("Read an incident", ("200", "Incident",
-                                                       "with its whole timeline"),
-                                  [*auth, "404"], params=["incident_id"]),
+                "get": _operation(
+                    "Read an incident",
+                    ("200", "Incident", "with its whole timeline"),
+                    [*auth, "404"],
+                    params=["incident_id"],
+                ),
             },
             "/incidents/{incident_id}/updates": {
-                "post": _operation("Post an update", ("201", "Incident",
-                                                      "the incident with the new update first"),
-                                   [*auth, "400", "404", "409", "422"], body="UpdateCreate",
-                                   params=["incident_id"]),
+                "post": _operation(
+                    "Post an update",
+                    ("201", "Incident", "the incident with the new update first"),
+                    [*auth, "400", "404", "409", "422"],
+                    body="UpdateCreate",
+                    params=["incident_id"],
+                ),
             },
             "/incidents/{incident_id}/resolve": {
-                "post": _operation("Resolve an incident", ("200", "Incident", "resolved"),
-                                   [*auth, "400", "404", "409", "422"], body="Resolve",
-                                   params=["incident_id"]),
+                "post": _operation(
+                    "Resolve an incident",
+                    ("200", "Incident", "resolved"),
+                    [*auth, "400", "404", "409", "422"],
+                    body="Resolve",
+                    params=["incident_id"],
+                ),
             },
         },
     }

@@ -18,8 +18,8 @@ blueprint = Blueprint("public", __name__)
 @snapshot
 def index():
     view = timeline.page_view(
-        db_session(),
-        public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"])
+        db_session(), public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"]
+    )
     return render_template("public/index.html", view=view)
 
 
@@ -30,8 +30,12 @@ def incident(public_id: str):
     if found is None:
         abort(404, "There is no incident at this address.")
     now = clock.now()
-    return render_template("public/incident.html", incident=found, now=now,
-                           promise=PromiseState(found.next_update_at, found.eta_at, now))
+    return render_template(
+        "public/incident.html",
+        incident=found,
+        now=now,
+        promise=PromiseState(found.next_update_at, found.eta_at, now),
+    )
 
 
 @blueprint.route("/maintenance.ics")
@@ -40,8 +44,9 @@ def maintenance_calendar():
     session = db_session()
     windows = maintenance.active(session) + maintenance.upcoming(session)
     page = statuspage.page_info(current_app.config, current_version(session)[1])
-    return Response(calendar.maintenance_calendar(windows, page),
-                    content_type="text/calendar; charset=utf-8")
+    return Response(
+        calendar.maintenance_calendar(windows, page), content_type="text/calendar; charset=utf-8"
+    )
 
 
 @blueprint.route("/healthz")
@@ -57,5 +62,4 @@ def history(page: int):
     incidents, older = timeline.history_page(db_session(), page)
     if page > 1 and not incidents:
         abort(404, "There is no such page of incident history.")
-    return render_template("public/history.html", incidents=incidents, page=page,
-                           older=older)
+    return render_template("public/history.html", incidents=incidents, page=page, older=older)

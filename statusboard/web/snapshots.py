@@ -45,8 +45,7 @@ EXTENSION = "statusboard.snapshots"
 # Browsers revalidate every time (a cheap 304), so whoever just posted sees it at once; shared
 # caches (reverse proxies, CDNs) may serve a copy for 5 s and keep serving it while they
 # refetch, or while this server is down.
-CACHE_CONTROL = ("public, max-age=0, s-maxage=5, stale-while-revalidate=30, "
-                 "stale-if-error=86400")
+CACHE_CONTROL = "public, max-age=0, s-maxage=5, stale-while-revalidate=30, stale-if-error=86400"
 # How recently a surface must have been asked for to be prepared before a write is answered.
 HOT_FOR = 60.0
 # How long a write waits for that before it is answered anyway (a write must stay quick even
@@ -81,8 +80,7 @@ class Snapshot:
 class SnapshotCache:
     """An LRU of rendered surfaces per process, mirrored to a directory for cold starts."""
 
-    def __init__(self, store: Path | None, versions: VersionReader,
-                 capacity: int = 4096) -> None:
+    def __init__(self, store: Path | None, versions: VersionReader, capacity: int = 4096) -> None:
         self.store = store
         self.versions = versions
         self.capacity = capacity
@@ -195,8 +193,11 @@ class SnapshotCache:
         not answered yet, whose writer is rendering them). A render for a write (`preparing`)
         wants that version itself."""
         behind = version - snapshot.version
-        return behind == 0 or (not preparing and 0 < behind <= 8 and all(
-            self.pending(v) for v in range(snapshot.version + 1, version + 1)))
+        return behind == 0 or (
+            not preparing
+            and 0 < behind <= 8
+            and all(self.pending(v) for v in range(snapshot.version + 1, version + 1))
+        )
 
     def _path(self, key: str) -> Path:
         assert self.store is not None
@@ -206,8 +207,10 @@ class SnapshotCache:
         try:
             self.store.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
             modified = snapshot.last_modified.isoformat() if snapshot.last_modified else ""
-            header = (f"{snapshot.version}\n{snapshot.status}\n{snapshot.content_type}\n"
-                      f"{snapshot.etag}\n{modified}\n")
+            header = (
+                f"{snapshot.version}\n{snapshot.status}\n{snapshot.content_type}\n"
+                f"{snapshot.etag}\n{modified}\n"
+            )
             write_atomically(self._path(key), header.encode() + snapshot.body)
         except OSError:  # a read-only or full disk must not break serving from memory
             log.warning("could not store snapshot %s", key, exc_info=True)
@@ -220,8 +223,14 @@ class SnapshotCache:
         except OSError:
             return None
         version, status, content_type, etag, modified, body = raw.split(b"\n", 5)
-        return Snapshot(int(version), int(status), body, content_type.decode(), etag.decode(),
-                        datetime.fromisoformat(modified.decode()) if modified else None)
+        return Snapshot(
+            int(version),
+            int(status),
+            body,
+            content_type.decode(),
+            etag.decode(),
+            datetime.fromisoformat(modified.decode()) if modified else None,
+        )
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -249,8 +258,9 @@ class VersionReader:
     Disposing of the app's engine (as after a fork or an outage) drops these as well."""
 
     def __init__(self, engine: Any, reuse_for: float = 0.0) -> None:
-        self.engine = make_engine(engine.url.render_as_string(hide_password=False),
-                                  poolclass=NullPool)
+        self.engine = make_engine(
+            engine.url.render_as_string(hide_password=False), poolclass=NullPool
+        )
         self.reuse_for = reuse_for
         self._local = threading.local()
         self._generation = 0
@@ -322,8 +332,11 @@ def _not_modified(snapshot: Snapshot) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains(snapshot.etag)
     since = request.if_modified_since
-    return (since is not None and snapshot.last_modified is not None
-            and snapshot.last_modified.replace(microsecond=0) <= since)
+    return (
+        since is not None
+        and snapshot.last_modified is not None
+        and snapshot.last_modified.replace(microsecond=0) <= since
+    )
 
 
 def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
@@ -331,8 +344,9 @@ def _respond(snapshot: Snapshot, stale: bool = False) -> Response:
     if not_modified:
         response = Response(status=304)
     else:
-        response = Response(snapshot.body, status=snapshot.status,
-                            content_type=snapshot.content_type)
+        response = Response(
+            snapshot.body, status=snapshot.status, content_type=snapshot.content_type
+        )
     response.headers.update(snapshot.headers)
     if stale:
         response.headers["Warning"] = '110 - "Response is stale: database unreachable"'
@@ -368,7 +382,8 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
         # Until the writes that made the versions since are answered, the previous version
         # is everyone's truth: readers keep getting it instead of queueing behind the render.
         wait = previous is None or not cache.servable(
-            previous, version, preparing=_PREPARING in request.environ)
+            previous, version, preparing=_PREPARING in request.environ
+        )
         with cache.lock_for(key, wait=wait) as held:
             if not held:
                 return _respond(previous)  # type: ignore[arg-type]
@@ -380,10 +395,14 @@ def snapshot(view: Callable[..., Any]) -> Callable[..., Response]:
                 if response.status_code not in (200, 404) or response.is_streamed:
                     return response
                 body = response.get_data()
-                found = Snapshot(version=version, status=response.status_code, body=body,
-                                 content_type=response.content_type or "text/html",
-                                 etag=hashlib.sha256(body).hexdigest()[:32],
-                                 last_modified=updated_at)
+                found = Snapshot(
+                    version=version,
+                    status=response.status_code,
+                    body=body,
+                    content_type=response.content_type or "text/html",
+                    etag=hashlib.sha256(body).hexdigest()[:32],
+                    last_modified=updated_at,
+                )
                 cache.put(key, found)
         return _respond(found)
 
@@ -444,14 +463,14 @@ class SnapshotMiddleware:
 
         return self.wsgi_app(environ, keep)
 
-    def _answer(self, wire: Wire,
-                environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
+    def _answer(
+        self, wire: Wire, environ: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]]] | None:
         try:
             version, _ = self.cache.versions.current(fresh=_PREPARING in environ)
         except Exception:  # an outage is Flask's to answer (stale snapshot or error page)
             return None
-        if not self.cache.servable(wire.snapshot, version,
-                                   preparing=_PREPARING in environ):
+        if not self.cache.servable(wire.snapshot, version, preparing=_PREPARING in environ):
             return None  # a new version: Flask's to find or render
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
@@ -464,8 +483,14 @@ class SnapshotMiddleware:
             return None
         return wire.status, wire.headers
 
-    def _keep(self, path: str, snapshot: Snapshot, not_modified: bool, status: str,
-              headers: list[tuple[str, str]]) -> None:
+    def _keep(
+        self,
+        path: str,
+        snapshot: Snapshot,
+        not_modified: bool,
+        status: str,
+        headers: list[tuple[str, str]],
+    ) -> None:
         if any(name.lower() in ("set-cookie", "warning") for name, _ in headers):
             return  # meant for one client or one moment: never repeated to others
         kept = [(name, value) for name, value in headers if name.lower() != "date"]
@@ -486,18 +511,28 @@ class SnapshotMiddleware:
         on a thread of its own so each render has fresh contexts and sessions, apart from the
         writer's."""
         now = time.monotonic()
-        recent = sorted(((wire.asked, path) for path, wire in list(self.wires.items())
-                         if now - wire.asked < HOT_FOR), reverse=True)
+        recent = sorted(
+            (
+                (wire.asked, path)
+                for path, wire in list(self.wires.items())
+                if now - wire.asked < HOT_FOR
+            ),
+            reverse=True,
+        )
         paths = [path for _, path in recent[:limit]]
         if not paths:
             return
-        renderer = threading.Thread(target=self._render, args=(paths,), daemon=True,
-                                    name="snapshot-prepare")
+        renderer = threading.Thread(
+            target=self._render, args=(paths,), daemon=True, name="snapshot-prepare"
+        )
         renderer.start()
         renderer.join(timeout=PREPARE_AT_MOST)
         if renderer.is_alive():  # answer the writer; readers now wait for what is left
-            log.info("still preparing %d surfaces after %.1fs; answering the write",
-                     len(paths), PREPARE_AT_MOST)
+            log.info(
+                "still preparing %d surfaces after %.1fs; answering the write",
+                len(paths),
+                PREPARE_AT_MOST,
+            )
 
     def _render(self, paths: list[str]) -> None:
         client = self.app.test_client()
@@ -555,11 +590,11 @@ def register_snapshots(app: Flask) -> None:
     # One store per database, so versions of two databases never mix.
     database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
     store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
-    versions = VersionReader(database(app).engine,
-                             reuse_for=app.config["STATUSBOARD_VERSION_REUSE_MS"] / 1000)
+    versions = VersionReader(
+        database(app).engine, reuse_for=app.config["STATUSBOARD_VERSION_REUSE_MS"] / 1000
+    )
     cache = app.extensions[EXTENSION] = SnapshotCache(store, versions)
     app.session_interface = _PublicAwareSessions()
     middleware = SnapshotMiddleware(app, cache, app.wsgi_app)
     app.wsgi_app = middleware  # type: ignore[method-assign]
     _prepare_every_new_version(app, middleware)
-

@@ -20,8 +20,10 @@ from statusboard.web.extensions import csrf, limiter
 
 blueprint = Blueprint("subscribe", __name__, url_prefix="/subscribe")
 
-SAME_ANSWER = ("If that address can be subscribed, a confirmation link is on its way. "
-               "Nothing is sent until you follow it.")
+SAME_ANSWER = (
+    "If that address can be subscribed, a confirmation link is on its way. "
+    "Nothing is sent until you follow it."
+)
 
 
 def _rate_limit() -> str:
@@ -30,14 +32,16 @@ def _rate_limit() -> str:
 
 def _chosen_components() -> list[Component]:
     wanted = set(request.form.getlist("components"))
-    return [c for c in component_service.ordered_components(db_session())
-            if c.public_id in wanted]
+    return [c for c in component_service.ordered_components(db_session()) if c.public_id in wanted]
 
 
 def _form(**context):
-    return render_template("public/subscribe.html",
-                           components=component_service.ordered_components(db_session()),
-                           email_available="email" in channels(), **context)
+    return render_template(
+        "public/subscribe.html",
+        components=component_service.ordered_components(db_session()),
+        email_available="email" in channels(),
+        **context,
+    )
 
 
 @blueprint.get("")
@@ -50,8 +54,9 @@ def form():
 def request_email():
     session = db_session()
     try:
-        subscriber = subscribers.request_email(session, email=request.form.get("email", ""),
-                                               components=_chosen_components())
+        subscriber = subscribers.request_email(
+            session, email=request.form.get("email", ""), components=_chosen_components()
+        )
     except InvalidInput as error:
         session.rollback()
         return _form(error=error.message, email=request.form.get("email", "")), 422
@@ -68,9 +73,12 @@ def request_webhook():
     allow = parse_allow_list(current_app.config["STATUSBOARD_WEBHOOK_ALLOW_PRIVATE"])
     try:
         subscriber = subscribers.request_webhook(
-            session, url=request.form.get("url", ""),
+            session,
+            url=request.form.get("url", ""),
             contact_email=request.form.get("contact_email", ""),
-            components=_chosen_components(), allow=allow)
+            components=_chosen_components(),
+            allow=allow,
+        )
     except InvalidInput as error:
         session.rollback()
         return _form(webhook_error=error.message, url=request.form.get("url", "")), 422
@@ -86,15 +94,20 @@ def _send_confirmation(subscriber: Subscriber, to: str) -> None:
         current_app.logger.error("subscription asked but no SMTP is configured")
         return
     config = current_app.config
-    link = subscribers.confirm_url(config["STATUSBOARD_BASE_URL"], config["SECRET_KEY"],
-                                   subscriber)
-    what = "status updates by email" if subscriber.kind is SubscriberKind.EMAIL else \
-        f"webhook notifications to {subscriber.address}"
+    link = subscribers.confirm_url(config["STATUSBOARD_BASE_URL"], config["SECRET_KEY"], subscriber)
+    what = (
+        "status updates by email"
+        if subscriber.kind is SubscriberKind.EMAIL
+        else f"webhook notifications to {subscriber.address}"
+    )
     try:
-        email.send_notice(to=[to], subject="Confirm your subscription",  # type: ignore
-                          text=f"Someone, hopefully you, asked for {what} from "
-                               f"{config['STATUSBOARD_PAGE_NAME']}.\n\nConfirm within 48 "
-                               f"hours: {link}\n\nIf it was not you, ignore this message.")
+        email.send_notice(
+            to=[to],
+            subject="Confirm your subscription",  # type: ignore
+            text=f"Someone, hopefully you, asked for {what} from "
+            f"{config['STATUSBOARD_PAGE_NAME']}.\n\nConfirm within 48 "
+            f"hours: {link}\n\nIf it was not you, ignore this message.",
+        )
     except ChannelError as error:
         current_app.logger.error("confirmation email failed: %s", error)
 
@@ -102,8 +115,9 @@ def _send_confirmation(subscriber: Subscriber, to: str) -> None:
 @blueprint.get("/confirm/<token>")
 def confirm(token: str):
     session = db_session()
-    subscriber = subscribers.confirm(session, secret_key=current_app.config["SECRET_KEY"],
-                                     token=token)
+    subscriber = subscribers.confirm(
+        session, secret_key=current_app.config["SECRET_KEY"], token=token
+    )
     session.commit()
     flash("You are subscribed.", "success")
     return redirect(url_for("subscribe.manage", token=_manage_token(subscriber)))
@@ -114,8 +128,9 @@ def _manage_token(subscriber: Subscriber) -> str:
 
 
 def _subscriber(token: str) -> Subscriber:
-    return subscribers.from_manage_token(db_session(), token=token,
-                                         secret_key=current_app.config["SECRET_KEY"])
+    return subscribers.from_manage_token(
+        db_session(), token=token, secret_key=current_app.config["SECRET_KEY"]
+    )
 
 
 @blueprint.route("/manage/<token>", methods=["GET", "POST"])
@@ -123,21 +138,25 @@ def manage(token: str):
     session = db_session()
     subscriber = _subscriber(token)
     if request.method == "POST":
-        subscribers.set_components(session, subscriber=subscriber,
-                                   components=_chosen_components())
+        subscribers.set_components(session, subscriber=subscriber, components=_chosen_components())
         session.commit()
         flash("Your choice of components is saved.", "success")
         return redirect(url_for("subscribe.manage", token=token))
-    return render_template("public/subscribe_manage.html", subscriber=subscriber, token=token,
-                           components=component_service.ordered_components(session),
-                           chosen={c.public_id for c in subscriber.components})
+    return render_template(
+        "public/subscribe_manage.html",
+        subscriber=subscriber,
+        token=token,
+        components=component_service.ordered_components(session),
+        chosen={c.public_id for c in subscriber.components},
+    )
 
 
 @blueprint.get("/unsubscribe/<token>")
 def unsubscribe_form(token: str):
     # A GET never unsubscribes: mail scanners follow links.
-    return render_template("public/subscribe_unsubscribe.html", subscriber=_subscriber(token),
-                           token=token)
+    return render_template(
+        "public/subscribe_unsubscribe.html", subscriber=_subscriber(token), token=token
+    )
 
 
 @blueprint.post("/unsubscribe/<token>")
@@ -149,5 +168,6 @@ def unsubscribe(token: str):
     session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "", 204
-    return render_template("public/subscribe_sent.html",
-                           message="You are unsubscribed. Nothing more will be sent.")
+    return render_template(
+        "public/subscribe_sent.html", message="You are unsubscribed. Nothing more will be sent."
+    )

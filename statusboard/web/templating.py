@@ -45,11 +45,15 @@ def eta_revisions(incident: Incident) -> int:
 
 
 def register_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(time_tag=time_tag, iso=iso, page_zone_time=page_zone_time,
-                                 minutes=format_minutes)
-    app.jinja_env.globals.update(ComponentStatus=ComponentStatus, Impact=Impact,
-                                 IncidentStatus=IncidentStatus,
-                                 eta_revisions=eta_revisions)
+    app.jinja_env.filters.update(
+        time_tag=time_tag, iso=iso, page_zone_time=page_zone_time, minutes=format_minutes
+    )
+    app.jinja_env.globals.update(
+        ComponentStatus=ComponentStatus,
+        Impact=Impact,
+        IncidentStatus=IncidentStatus,
+        eta_revisions=eta_revisions,
+    )
     # A global, not a context variable, so imported macros (promise_lines) see it too.
     app.jinja_env.globals["public_honesty"] = app.config["STATUSBOARD_PUBLIC_HONESTY"]
     app.jinja_env.trim_blocks = True
@@ -57,5 +61,7 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def _page() -> dict[str, object]:
-        return {"page_name": app.config["STATUSBOARD_PAGE_NAME"],
-                "base_url": app.config["STATUSBOARD_BASE_URL"]}
+        return {
+            "page_name": app.config["STATUSBOARD_PAGE_NAME"],
+            "base_url": app.config["STATUSBOARD_BASE_URL"],
+        }

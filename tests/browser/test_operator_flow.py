@@ -41,15 +41,23 @@ def browser_page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
         yield context.new_page()
         browser.close()
 
 
 def test_operator_declares_updates_and_resolves_and_customers_see_each_step(
-        live_url, browser_page, admin):
+    live_url, browser_page, admin
+):
     page = browser_page
     page.goto(f"{live_url}/admin/")
     page.fill("#email", admin.email)

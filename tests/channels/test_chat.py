@@ -8,9 +8,12 @@ from tests.nag_fakes import ChatReceiver, free_port
 
 chat_receiver = nag_fakes.chat_receiver  # fixture
 
-MESSAGE = NagMessage(subject="[statusboard] Update due now: Elevated errors",
-                     text="Update due now.\nPost an update: https://x/admin/incidents/a/update",
-                     recipients=("olive@example.com",), update_url="https://x/a")
+MESSAGE = NagMessage(
+    subject="[statusboard] Update due now: Elevated errors",
+    text="Update due now.\nPost an update: https://x/admin/incidents/a/update",
+    recipients=("olive@example.com",),
+    update_url="https://x/a",
+)
 
 
 def test_slack_format_posts_text(chat_receiver):
@@ -28,8 +31,9 @@ def test_discord_format_posts_content_without_pings_and_within_its_limit(chat_re
     assert body["allowed_mentions"] == {"parse": []}
 
 
-@pytest.mark.parametrize("status, retryable", [(500, True), (429, True), (404, False),
-                                               (302, False)])
+@pytest.mark.parametrize(
+    "status, retryable", [(500, True), (429, True), (404, False), (302, False)]
+)
 def test_a_non_2xx_answer_raises_saying_whether_retry_helps(status, retryable):
     with ChatReceiver(status=status) as receiver, pytest.raises(NagChannelError) as error:
         ChatNagChannel(receiver.url).send(MESSAGE)
@@ -45,8 +49,9 @@ def test_unreachable_webhook_raises_a_retryable_error():
 
 def test_chat_settings_pick_the_format_and_refuse_unknown_ones():
     assert ChatNagChannel.from_settings({"STATUSBOARD_CHAT_WEBHOOK_URL": None}) is None
-    channel = ChatNagChannel.from_settings({"STATUSBOARD_CHAT_WEBHOOK_URL": "https://c/h",
-                                            "STATUSBOARD_CHAT_FORMAT": "discord"})
+    channel = ChatNagChannel.from_settings(
+        {"STATUSBOARD_CHAT_WEBHOOK_URL": "https://c/h", "STATUSBOARD_CHAT_FORMAT": "discord"}
+    )
     assert channel.format == "discord"
     with pytest.raises(ConfigError, match="STATUSBOARD_CHAT_FORMAT: must be slack or discord"):
         read_settings({"STATUSBOARD_CHAT_FORMAT": "teams"})

@@ -7,30 +7,44 @@ from statusboard.channels.email import EmailChannel
 
 
 def _channel(smtp):
-    return EmailChannel(host="127.0.0.1", port=smtp.port, sender="status@example.com",
-                        starttls=False, page_name="Example Status", timeout=2)
+    return EmailChannel(
+        host="127.0.0.1",
+        port=smtp.port,
+        sender="status@example.com",
+        starttls=False,
+        page_name="Example Status",
+        timeout=2,
+    )
 
 
 def _notice(address="reader@example.com", delivery_id="d1"):
-    return Notice(delivery_id=delivery_id, incident_id="i", incident_name="API errors",
-                  update_id="u", status="investigating", text="Looking.",
-                  html="<p>Looking.</p>", url="https://status.example.com/incidents/i",
-                  created_at=datetime(2026, 11, 24, tzinfo=UTC), address=address,
-                  manage_url="https://status.example.com/subscribe/manage/t",
-                  unsubscribe_url="https://status.example.com/subscribe/unsubscribe/t")
+    return Notice(
+        delivery_id=delivery_id,
+        incident_id="i",
+        incident_name="API errors",
+        update_id="u",
+        status="investigating",
+        text="Looking.",
+        html="<p>Looking.</p>",
+        url="https://status.example.com/incidents/i",
+        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+        address=address,
+        manage_url="https://status.example.com/subscribe/manage/t",
+        unsubscribe_url="https://status.example.com/subscribe/unsubscribe/t",
+    )
 
 
 def test_message_has_a_stable_id_thread_headers_and_one_click_unsubscribe(mailbox):
     channel = _channel(mailbox)
-    receipt = channel.publish(_notice(), ThreadRef(root="<a@example.com>",
-                                                  parent="<b@example.com>"))
+    receipt = channel.publish(
+        _notice(), ThreadRef(root="<a@example.com>", parent="<b@example.com>")
+    )
     channel.close()
     [message] = mailbox.messages
     assert message["Message-ID"] == receipt.remote_id == "<d1@example.com>"
     assert message["In-Reply-To"] == "<b@example.com>"
     assert message["References"] == "<a@example.com> <b@example.com>"
-    assert message["List-Unsubscribe"] == \
-        "<https://status.example.com/subscribe/unsubscribe/t>"
+    assert message["List-Unsubscribe"] == "<https://status.example.com/subscribe/unsubscribe/t>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Subject"] == "[Example Status] API errors — Investigating"
     assert "subscribe/manage/t" in message.get_content()
@@ -53,8 +67,9 @@ def test_a_refused_mailbox_fails_for_good(mailbox):
 
 
 def test_an_unreachable_server_is_retried():
-    channel = EmailChannel(host="127.0.0.1", port=9, sender="s@example.com", starttls=False,
-                           timeout=1)
+    channel = EmailChannel(
+        host="127.0.0.1", port=9, sender="s@example.com", starttls=False, timeout=1
+    )
     with pytest.raises(ChannelError) as caught:
         channel.publish(_notice(), None)
     assert caught.value.retryable

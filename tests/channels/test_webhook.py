@@ -19,11 +19,21 @@ LOCAL = parse_allow_list("127.0.0.1")
 
 
 def _notice(url, **kwargs):
-    return Notice(delivery_id="d1", incident_id="i", incident_name="API errors", update_id="u",
-                  status="investigating", text="Looking.", html="<p>Looking.</p>",
-                  url="https://status.example.com/incidents/i",
-                  created_at=datetime(2026, 11, 24, tzinfo=UTC), address=url, secret="s3cret",
-                  payload={"incident": {"id": "i"}}, **kwargs)
+    return Notice(
+        delivery_id="d1",
+        incident_id="i",
+        incident_name="API errors",
+        update_id="u",
+        status="investigating",
+        text="Looking.",
+        html="<p>Looking.</p>",
+        url="https://status.example.com/incidents/i",
+        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+        address=url,
+        secret="s3cret",
+        payload={"incident": {"id": "i"}},
+        **kwargs,
+    )
 
 
 def test_receiver_can_verify_the_signature_and_the_delivery_id(receiver):
@@ -41,12 +51,20 @@ def test_an_old_signature_is_refused_as_a_replay():
     assert not verify("s3cret", header, body)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/hook", "http://localhost/hook", "http://10.1.2.3/hook",
-    "http://192.168.0.1/hook", "http://169.254.169.254/latest/meta-data",
-    "http://[::1]/hook", "http://0.0.0.0/hook", "ftp://example.com/hook",
-    "http://user:pass@example.com/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://0.0.0.0/hook",
+        "ftp://example.com/hook",
+        "http://user:pass@example.com/hook",
+    ],
+)
 def test_private_loopback_and_link_local_targets_are_refused(url):
     with pytest.raises(UnsafeTarget):
         check_target(url)

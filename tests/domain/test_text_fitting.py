@@ -47,8 +47,9 @@ def test_one_over_the_limit_is_trimmed_at_a_word_boundary_with_an_ellipsis():
     assert fitted.text.endswith("word…")
 
 
-@pytest.mark.parametrize("limit,length", [(X_LIMIT, x_length), (500, mastodon_length),
-                                          (BLUESKY_LIMIT, bluesky_length)])
+@pytest.mark.parametrize(
+    "limit,length", [(X_LIMIT, x_length), (500, mastodon_length), (BLUESKY_LIMIT, bluesky_length)]
+)
 def test_the_link_is_kept_whole_when_the_body_is_trimmed(limit, length):
     fitted = fit("Elevated errors on the API. " * 40, limit=limit, length=length, link=LINK)
     assert fitted.text.endswith("\n\n" + LINK) and fitted.length <= limit

@@ -51,13 +51,18 @@ class FakeServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, parse_qs(parts.query),
-                            {k.lower(): v for k, v in self.headers.items()},
-                            self.rfile.read(length))
+                seen = Seen(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
                 with fake.lock:
                     fake.requests.append(seen)
-                    scripted = fake.script.popleft() if fake.script and fake.scriptable(seen) \
-                        else None
+                    scripted = (
+                        fake.script.popleft() if fake.script and fake.scriptable(seen) else None
+                    )
                 if scripted is not None:
                     if scripted.delay:
                         time.sleep(scripted.delay)
@@ -80,8 +85,7 @@ class FakeServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
@@ -89,8 +93,9 @@ class FakeServer:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def fail_next(self, status: int, body: Any, headers: dict[str, str] | None = None,
-                  delay: float = 0.0) -> None:
+    def fail_next(
+        self, status: int, body: Any, headers: dict[str, str] | None = None, delay: float = 0.0
+    ) -> None:
         self.script.append(Scripted(status, body, headers or {}, delay))
 
     def scriptable(self, seen: Seen) -> bool:

@@ -60,16 +60,25 @@ def mailbox(smtp: FakeSMTP) -> FakeSMTP:
     return smtp
 
 
-def network_settings(x: FakeX, mastodon: FakeMastodon, bluesky: FakeBluesky,
-                     smtp: FakeSMTP) -> dict[str, object]:
+def network_settings(
+    x: FakeX, mastodon: FakeMastodon, bluesky: FakeBluesky, smtp: FakeSMTP
+) -> dict[str, object]:
     return {
-        "X_API_KEY": "k", "X_API_SECRET": "s", "X_ACCESS_TOKEN": "t",
-        "X_ACCESS_TOKEN_SECRET": "ts", "X_API_URL": x.url,
-        "MASTODON_BASE_URL": mastodon.url, "MASTODON_ACCESS_TOKEN": "mastodon-token",
-        "BLUESKY_HANDLE": bluesky.account, "BLUESKY_APP_PASSWORD": bluesky.password,
+        "X_API_KEY": "k",
+        "X_API_SECRET": "s",
+        "X_ACCESS_TOKEN": "t",
+        "X_ACCESS_TOKEN_SECRET": "ts",
+        "X_API_URL": x.url,
+        "MASTODON_BASE_URL": mastodon.url,
+        "MASTODON_ACCESS_TOKEN": "mastodon-token",
+        "BLUESKY_HANDLE": bluesky.account,
+        "BLUESKY_APP_PASSWORD": bluesky.password,
         "BLUESKY_BASE_URL": bluesky.url,
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_FROM": "status@example.com",
-        "SMTP_STARTTLS": False, "WEBHOOK_ALLOW_PRIVATE": "127.0.0.1",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMTP_FROM": "status@example.com",
+        "SMTP_STARTTLS": False,
+        "WEBHOOK_ALLOW_PRIVATE": "127.0.0.1",
         "DELIVERY_TIMEOUT_SECONDS": 2,
     }
 
@@ -81,22 +90,27 @@ def publishing_overrides(fake_x, fake_mastodon, fake_bluesky, mailbox) -> dict[s
 
 def context_of(app: Flask) -> publishing.PublishContext:
     return publishing.PublishContext(
-        base_url=app.config["STATUSBOARD_BASE_URL"], page_name=app.config["STATUSBOARD_PAGE_NAME"],
-        time_zone=app.config["STATUSBOARD_TIME_ZONE"], secret_key=app.config["SECRET_KEY"],
-        lease=timedelta(seconds=60), webhook_max_failures=app.config[
-            "STATUSBOARD_WEBHOOK_MAX_FAILURES"])
+        base_url=app.config["STATUSBOARD_BASE_URL"],
+        page_name=app.config["STATUSBOARD_PAGE_NAME"],
+        time_zone=app.config["STATUSBOARD_TIME_ZONE"],
+        secret_key=app.config["SECRET_KEY"],
+        lease=timedelta(seconds=60),
+        webhook_max_failures=app.config["STATUSBOARD_WEBHOOK_MAX_FAILURES"],
+    )
 
 
-def deliver(app: Flask, session: Session | None = None, worker: str = "test-worker",
-            rounds: int = 10) -> int:
+def deliver(
+    app: Flask, session: Session | None = None, worker: str = "test-worker", rounds: int = 10
+) -> int:
     """Run delivery rounds until nothing is due (as the worker's loop does). The test's own
     session ends its transaction first and forgets what it loaded, so it sees the outcome."""
     if session is not None:
         session.commit()
     total = 0
     for _ in range(rounds):
-        claimed = publishing.deliver_due(database(app), channels(app), context_of(app),
-                                         worker=worker)
+        claimed = publishing.deliver_due(
+            database(app), channels(app), context_of(app), worker=worker
+        )
         if not claimed:
             break
         total += claimed

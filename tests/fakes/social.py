@@ -12,12 +12,24 @@ from urllib.parse import parse_qs
 
 from tests.fakes.http import FakeServer, Seen
 
-X_DUPLICATE = {"detail": "You are not allowed to create a Tweet with duplicate content.",
-               "type": "about:blank", "title": "Forbidden", "status": 403}
-X_UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                  "detail": "Unauthorized"}
-X_TOO_MANY = {"title": "Too Many Requests", "detail": "Too Many Requests",
-              "type": "about:blank", "status": 429}
+X_DUPLICATE = {
+    "detail": "You are not allowed to create a Tweet with duplicate content.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
+X_UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
+X_TOO_MANY = {
+    "title": "Too Many Requests",
+    "detail": "Too Many Requests",
+    "type": "about:blank",
+    "status": 429,
+}
 MASTODON_422 = {"error": "Validation failed: Text character limit of 500 exceeded"}
 MASTODON_401 = {"error": "The access token is invalid"}
 MASTODON_429 = {"error": "Too many requests"}
@@ -41,11 +53,23 @@ class FakeX(FakeServer):
             body = seen.json()
             if any(t["text"] == body["text"] for t in self.tweets):
                 return 403, X_DUPLICATE, {}
-            tweet = {"id": str(next(self.ids)), "text": body["text"],
-                     "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id")}
+            tweet = {
+                "id": str(next(self.ids)),
+                "text": body["text"],
+                "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
+            }
             self.tweets.append(tweet)
-            return 201, {"data": {"id": tweet["id"], "text": tweet["text"],
-                                  "edit_history_tweet_ids": [tweet["id"]]}}, {}
+            return (
+                201,
+                {
+                    "data": {
+                        "id": tweet["id"],
+                        "text": tweet["text"],
+                        "edit_history_tweet_ids": [tweet["id"]],
+                    }
+                },
+                {},
+            )
         return 404, {"title": "Not Found Error", "status": 404}, {}
 
 
@@ -71,12 +95,20 @@ class FakeMastodon(FakeServer):
             if key and key in self.by_key:
                 return 200, self.by_key[key], {}
             sid = str(next(self.ids))
-            status = {"id": sid, "uri": f"{self.url}/users/status/statuses/{sid}",
-                      "url": f"{self.url}/@status/{sid}", "content": form.get("status"),
-                      "in_reply_to_id": form.get("in_reply_to_id"),
-                      "visibility": form.get("visibility", "public"),
-                      "created_at": "2026-11-24T12:00:00.000Z", "account": {"id": "1"},
-                      "media_attachments": [], "mentions": [], "tags": [], "emojis": []}
+            status = {
+                "id": sid,
+                "uri": f"{self.url}/users/status/statuses/{sid}",
+                "url": f"{self.url}/@status/{sid}",
+                "content": form.get("status"),
+                "in_reply_to_id": form.get("in_reply_to_id"),
+                "visibility": form.get("visibility", "public"),
+                "created_at": "2026-11-24T12:00:00.000Z",
+                "account": {"id": "1"},
+                "media_attachments": [],
+                "mentions": [],
+                "tags": [],
+                "emojis": [],
+            }
             self.statuses.append(status)
             if key:
                 self.by_key[key] = status
@@ -87,6 +119,7 @@ class FakeMastodon(FakeServer):
 def _jwt(payload: dict[str, Any]) -> str:
     def part(data: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(payload)}.c2ln"
 
 
@@ -105,11 +138,16 @@ class FakeBluesky(FakeServer):
 
     def _tokens(self) -> dict[str, Any]:
         now = int(time.time())
-        return {"accessJwt": _jwt({"sub": self.DID, "exp": now + 7200, "iat": now,
-                                   "scope": "com.atproto.appPass"}),
-                "refreshJwt": _jwt({"sub": self.DID, "exp": now + 86400, "iat": now,
-                                    "scope": "com.atproto.refresh"}),
-                "handle": self.account, "did": self.DID}
+        return {
+            "accessJwt": _jwt(
+                {"sub": self.DID, "exp": now + 7200, "iat": now, "scope": "com.atproto.appPass"}
+            ),
+            "refreshJwt": _jwt(
+                {"sub": self.DID, "exp": now + 86400, "iat": now, "scope": "com.atproto.refresh"}
+            ),
+            "handle": self.account,
+            "did": self.DID,
+        }
 
     def handle(self, seen: Seen) -> tuple[int, Any, dict[str, str]]:
         name = seen.path.removeprefix("/xrpc/")
@@ -120,8 +158,11 @@ class FakeBluesky(FakeServer):
             self.logins += 1
             return 200, self._tokens(), {}
         if not seen.headers.get("authorization", "").startswith("Bearer "):
-            return 401, {"error": "AuthenticationRequired",
-                         "message": "Authentication Required"}, {}
+            return (
+                401,
+                {"error": "AuthenticationRequired", "message": "Authentication Required"},
+                {},
+            )
         if name == "com.atproto.server.getSession":
             return 200, {"handle": self.account, "did": self.DID}, {}
         if name == "com.atproto.server.refreshSession":
@@ -130,8 +171,7 @@ class FakeBluesky(FakeServer):
             body = seen.json()
             rkey = body["rkey"]
             if rkey in self.records:
-                return 400, {"error": "InvalidRequest",
-                             "message": "Record already exists"}, {}
+                return 400, {"error": "InvalidRequest", "message": "Record already exists"}, {}
             uri = f"at://{self.DID}/app.bsky.feed.post/{rkey}"
             cid = f"bafyreifake{next(self.cids):040d}"
             self.records[rkey] = {"uri": uri, "cid": cid, "value": body["record"]}
@@ -139,9 +179,15 @@ class FakeBluesky(FakeServer):
         if name == "com.atproto.repo.getRecord":
             rkey = seen.query["rkey"][0]
             if rkey not in self.records:
-                return 400, {"error": "RecordNotFound",
-                             "message": f"Could not locate record: at://{self.DID}/"
-                                        f"app.bsky.feed.post/{rkey}"}, {}
+                return (
+                    400,
+                    {
+                        "error": "RecordNotFound",
+                        "message": f"Could not locate record: at://{self.DID}/"
+                        f"app.bsky.feed.post/{rkey}",
+                    },
+                    {},
+                )
             return 200, self.records[rkey], {}
         return 501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"}, {}
 

@@ -33,16 +33,31 @@ def web(session, actor):
 class Story:
     """Drives one incident through the real services, moving the frozen clock to each step."""
 
-    def __init__(self, session, clock, actor, component, *, start=0, next_update=30, eta=None,
-                 name="Errors on the API"):
+    def __init__(
+        self,
+        session,
+        clock,
+        actor,
+        component,
+        *,
+        start=0,
+        next_update=30,
+        eta=None,
+        name="Errors on the API",
+    ):
         self.session, self.clock, self.actor = session, clock, actor
         self.start = start
         self.go(0)
         self.incident = incidents.open_incident(
-            session, name=name, impact=Impact.MAJOR, body="We are looking into errors.",
-            actor=actor, next_update_at=at(start + next_update),
+            session,
+            name=name,
+            impact=Impact.MAJOR,
+            body="We are looking into errors.",
+            actor=actor,
+            next_update_at=at(start + next_update),
             eta=at(start + eta) if eta is not None else None,
-            component_changes={component: ComponentStatus.PARTIAL_OUTAGE})
+            component_changes={component: ComponentStatus.PARTIAL_OUTAGE},
+        )
         session.commit()
 
     def go(self, minutes):
@@ -52,10 +67,15 @@ class Story:
         self.go(minutes)
         if "eta" in eta:
             eta["eta"] = at(self.start + eta["eta"])
-        incidents.post_update(self.session, incident=self.incident,
-                              status=IncidentStatus.IDENTIFIED, body=f"Still on it ({minutes}).",
-                              actor=self.actor, next_update_at=at(self.start + next_update),
-                              **eta)
+        incidents.post_update(
+            self.session,
+            incident=self.incident,
+            status=IncidentStatus.IDENTIFIED,
+            body=f"Still on it ({minutes}).",
+            actor=self.actor,
+            next_update_at=at(self.start + next_update),
+            **eta,
+        )
         self.session.commit()
         return self
 
@@ -84,7 +104,8 @@ def test_three_kept_and_one_broken_promise_make_75_percent_kept(session, clock, 
 
 
 def test_superseded_eta_counts_as_kept_and_open_promises_count_only_once_past_due(
-        session, clock, actor, api):
+    session, clock, actor, api
+):
     story = Story(session, clock, actor, api, next_update=15, eta=60)
     story.update(20, next_update=50, eta=90)  # next update 5 min late; ETA revised in time
     clock.freeze(at(30))
@@ -103,7 +124,8 @@ def test_superseded_eta_counts_as_kept_and_open_promises_count_only_once_past_du
 
 
 def test_eta_accuracy_compares_resolution_with_the_first_and_the_last_eta(
-        session, clock, actor, api):
+    session, clock, actor, api
+):
     revised = Story(session, clock, actor, api, eta=60)
     revised.update(30, next_update=60, eta=90)
     revised.resolve(100)  # 40 min after the first ETA, 10 after the last
@@ -135,7 +157,8 @@ def test_time_to_resolve_gives_median_and_p90(session, clock, actor, api):
 
 
 def test_follow_up_time_and_longest_silence_measure_the_gaps_between_updates(
-        session, clock, actor, api):
+    session, clock, actor, api
+):
     story = Story(session, clock, actor, api, next_update=15)
     story.update(12, next_update=42)
     story.update(50, next_update=80)  # 38 min of silence, 8 past the promise
@@ -151,8 +174,9 @@ def test_follow_up_time_and_longest_silence_measure_the_gaps_between_updates(
 
 
 def test_figures_are_kept_per_component_and_window(session, clock, actor, api, web):
-    late = Story(session, clock, actor, api, start=-40 * 24 * 60, next_update=10,
-                 name="Old API outage")
+    late = Story(
+        session, clock, actor, api, start=-40 * 24 * 60, next_update=10, name="Old API outage"
+    )
     late.resolve(30)  # 40 days ago, its one promise broken
     Story(session, clock, actor, web, next_update=30, name="Web slow").resolve(20)
     clock.freeze(at(60))
@@ -177,8 +201,14 @@ def test_figures_are_kept_per_component_and_window(session, clock, actor, api, w
 
 def test_maintenance_counts_only_through_its_promised_end(session, clock, actor, api):
     window = maintenance.schedule_maintenance(
-        session, name="Database upgrade", body="We upgrade the database.", actor=actor,
-        scheduled_for=at(10), scheduled_until=at(70), components=[api])
+        session,
+        name="Database upgrade",
+        body="We upgrade the database.",
+        actor=actor,
+        scheduled_for=at(10),
+        scheduled_until=at(70),
+        components=[api],
+    )
     session.commit()
     clock.freeze(at(10))
     maintenance.advance_windows(session)
@@ -200,8 +230,7 @@ def test_updates_on_time_counts_next_update_promises_over_90_days(session, clock
     story.update(10, next_update=25)  # kept
     story.update(40, next_update=60, eta=90)  # next update broken, ETA broken
     story.resolve(50)  # kept
-    old = Story(session, clock, actor, api, start=-100 * 24 * 60, next_update=5,
-                name="Long ago")
+    old = Story(session, clock, actor, api, start=-100 * 24 * 60, next_update=5, name="Long ago")
     old.resolve(60)  # broken, but outside 90 days
     clock.freeze(at(100))
 

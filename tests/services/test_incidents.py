@@ -21,10 +21,16 @@ def api(session, actor):
 
 
 def test_open_incident_records_first_update_with_default_promise_by_impact(
-        session, clock, actor, api):
+    session, clock, actor, api
+):
     incident = incidents.open_incident(
-        session, name="Elevated errors", impact=Impact.CRITICAL, body="We are looking.",
-        actor=actor, component_changes={api: ComponentStatus.MAJOR_OUTAGE})
+        session,
+        name="Elevated errors",
+        impact=Impact.CRITICAL,
+        body="We are looking.",
+        actor=actor,
+        component_changes={api: ComponentStatus.MAJOR_OUTAGE},
+    )
     session.commit()
     assert incident.status == IncidentStatus.INVESTIGATING
     assert incident.next_update_at == START + timedelta(minutes=15)
@@ -33,19 +39,27 @@ def test_open_incident_records_first_update_with_default_promise_by_impact(
     [update] = incident.updates
     assert update.next_update_at == START + timedelta(minutes=15)
     assert [(c.old_status, c.new_status) for c in update.component_changes] == [
-        (ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR_OUTAGE)]
+        (ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR_OUTAGE)
+    ]
     assert incident.components == [api]
     assert incident.owner.email == "ops@example.com"
 
 
 def test_update_keeps_eta_and_moves_promise(session, clock, actor):
     eta = START + timedelta(hours=2)
-    incident = incidents.open_incident(session, name="Slow", impact=Impact.MINOR, body="Slow.",
-                                       actor=actor, eta=eta)
+    incident = incidents.open_incident(
+        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=actor, eta=eta
+    )
     clock.advance(timedelta(minutes=10))
     promise = START + timedelta(minutes=40)
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Found it.", actor=actor, next_update_at=promise)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found it.",
+        actor=actor,
+        next_update_at=promise,
+    )
     assert incident.eta_at == eta
     assert incident.next_update_at == promise
     assert [u.status for u in incident.updates] == ["investigating", "identified"]
@@ -53,8 +67,13 @@ def test_update_keeps_eta_and_moves_promise(session, clock, actor):
 
 def test_resolve_restores_components_and_clears_promises(session, clock, actor, api):
     incident = incidents.open_incident(
-        session, name="Down", impact=Impact.MAJOR, body="Down.", actor=actor,
-        component_changes={api: ComponentStatus.PARTIAL_OUTAGE})
+        session,
+        name="Down",
+        impact=Impact.MAJOR,
+        body="Down.",
+        actor=actor,
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+    )
     incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
     assert incident.status == IncidentStatus.RESOLVED
     assert incident.resolved_at == START
@@ -62,13 +81,16 @@ def test_resolve_restores_components_and_clears_promises(session, clock, actor, 
     assert api.status is ComponentStatus.OPERATIONAL
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"body": "  "}, InvalidInput),
-    ({"name": ""}, InvalidInput),
-    ({"eta": START - timedelta(minutes=1)}, PromiseInThePast),
-    ({"next_update_at": START}, PromiseInThePast),
-    ({"status": IncidentStatus.RESOLVED}, InvalidInput),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"body": "  "}, InvalidInput),
+        ({"name": ""}, InvalidInput),
+        ({"eta": START - timedelta(minutes=1)}, PromiseInThePast),
+        ({"next_update_at": START}, PromiseInThePast),
+        ({"status": IncidentStatus.RESOLVED}, InvalidInput),
+    ],
+)
 def test_bad_input_is_refused_and_saves_nothing(session, clock, actor, kwargs, error):
     arguments = {"name": "Outage", "impact": Impact.MAJOR, "body": "Down.", "actor": actor}
     arguments.update(kwargs)
@@ -80,22 +102,44 @@ def test_bad_input_is_refused_and_saves_nothing(session, clock, actor, kwargs, e
 
 
 def test_passed_eta_must_be_revised_before_another_update(session, clock, actor):
-    incident = incidents.open_incident(session, name="Slow", impact=Impact.MINOR, body="Slow.",
-                                       actor=actor, eta=START + timedelta(minutes=30))
+    incident = incidents.open_incident(
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=actor,
+        eta=START + timedelta(minutes=30),
+    )
     clock.advance(timedelta(minutes=31))
     with pytest.raises(PromiseInThePast):
-        incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                              body="Still on it.", actor=actor)
-    update = incidents.post_update(session, incident=incident,
-                                   status=IncidentStatus.IDENTIFIED, body="Still on it.",
-                                   actor=actor, eta=None)
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.IDENTIFIED,
+            body="Still on it.",
+            actor=actor,
+        )
+    update = incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Still on it.",
+        actor=actor,
+        eta=None,
+    )
     assert update.eta_at is None
 
 
 def test_resolved_incident_cannot_reopen(session, clock, actor):
-    incident = incidents.open_incident(session, name="Slow", impact=Impact.MINOR, body="Slow.",
-                                       actor=actor)
+    incident = incidents.open_incident(
+        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=actor
+    )
     incidents.resolve(session, incident=incident, body="Done.", actor=actor)
     with pytest.raises(InvalidTransition):
-        incidents.post_update(session, incident=incident,
-                              status=IncidentStatus.INVESTIGATING, body="Back.", actor=actor)
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.INVESTIGATING,
+            body="Back.",
+            actor=actor,
+        )

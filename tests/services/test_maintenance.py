@@ -19,20 +19,27 @@ def actor(operator):
 @pytest.fixture
 def database_component(session, actor):
     db = components.create_component(session, name="Database", actor=actor)
-    components.set_component_status(session, component=db,
-                                    status=ComponentStatus.DEGRADED_PERFORMANCE, actor=actor)
+    components.set_component_status(
+        session, component=db, status=ComponentStatus.DEGRADED_PERFORMANCE, actor=actor
+    )
     return db
 
 
 def schedule(session, actor, parts=(), start=30, end=90):
     return maintenance.schedule_maintenance(
-        session, name="Database upgrade", body="We upgrade the database.", actor=actor,
+        session,
+        name="Database upgrade",
+        body="We upgrade the database.",
+        actor=actor,
         scheduled_for=START + timedelta(minutes=start),
-        scheduled_until=START + timedelta(minutes=end), components=list(parts))
+        scheduled_until=START + timedelta(minutes=end),
+        components=list(parts),
+    )
 
 
 def test_window_starts_and_completes_on_time_restoring_earlier_component_status(
-        session, clock, actor, database_component):
+    session, clock, actor, database_component
+):
     window = schedule(session, actor, [database_component])
     session.commit()
     assert maintenance.advance_windows(session) == []
@@ -49,15 +56,18 @@ def test_window_starts_and_completes_on_time_restoring_earlier_component_status(
     assert maintenance.advance_windows(session) == []
 
 
-def test_window_an_operator_took_in_hand_is_not_completed_behind_their_back(
-        session, clock, actor):
+def test_window_an_operator_took_in_hand_is_not_completed_behind_their_back(session, clock, actor):
     window = schedule(session, actor)
     clock.advance(timedelta(minutes=30))
     maintenance.advance_windows(session)
     clock.advance(timedelta(minutes=10))
-    maintenance.update_maintenance(session, window=window,
-                                   status=MaintenanceStatus.IN_PROGRESS,
-                                   body="Halfway through.", actor=actor)
+    maintenance.update_maintenance(
+        session,
+        window=window,
+        status=MaintenanceStatus.IN_PROGRESS,
+        body="Halfway through.",
+        actor=actor,
+    )
     clock.advance(timedelta(minutes=60))
     assert maintenance.advance_windows(session) == []
     assert window.status == MaintenanceStatus.IN_PROGRESS
@@ -68,20 +78,28 @@ def test_late_window_can_be_extended_and_completed_by_an_operator(session, clock
     clock.advance(timedelta(minutes=30))
     maintenance.advance_windows(session)
     new_end = START + timedelta(minutes=150)
-    maintenance.update_maintenance(session, window=window, status=MaintenanceStatus.VERIFYING,
-                                   body="Verifying; needs an hour more.", actor=actor,
-                                   scheduled_until=new_end)
+    maintenance.update_maintenance(
+        session,
+        window=window,
+        status=MaintenanceStatus.VERIFYING,
+        body="Verifying; needs an hour more.",
+        actor=actor,
+        scheduled_until=new_end,
+    )
     assert window.scheduled_until == new_end
-    maintenance.update_maintenance(session, window=window, status=MaintenanceStatus.COMPLETED,
-                                   body="Done.", actor=actor)
+    maintenance.update_maintenance(
+        session, window=window, status=MaintenanceStatus.COMPLETED, body="Done.", actor=actor
+    )
     with pytest.raises(InvalidTransition):
-        maintenance.update_maintenance(session, window=window,
-                                       status=MaintenanceStatus.IN_PROGRESS, body="x",
-                                       actor=actor)
+        maintenance.update_maintenance(
+            session, window=window, status=MaintenanceStatus.IN_PROGRESS, body="x", actor=actor
+        )
 
 
-@pytest.mark.parametrize("start, end, error", [
-    (-5, 30, PromiseInThePast), (30, 20, InvalidInput), (30, 60 * 24 * 15, InvalidInput)])
+@pytest.mark.parametrize(
+    "start, end, error",
+    [(-5, 30, PromiseInThePast), (30, 20, InvalidInput), (30, 60 * 24 * 15, InvalidInput)],
+)
 def test_bad_windows_are_refused_and_save_nothing(session, clock, actor, start, end, error):
     with pytest.raises(error):
         schedule(session, actor, start=start, end=end)
@@ -89,8 +107,7 @@ def test_bad_windows_are_refused_and_save_nothing(session, clock, actor, start, 
     assert session.scalar(select(Incident)) is None
 
 
-def test_page_api_and_calendar_show_the_window(client, session, clock, actor,
-                                               database_component):
+def test_page_api_and_calendar_show_the_window(client, session, clock, actor, database_component):
     window = schedule(session, actor, [database_component])
     session.commit()
     page = client.get("/").get_data(as_text=True)
@@ -111,39 +128,67 @@ def test_page_api_and_calendar_show_the_window(client, session, clock, actor,
     assert client.get("/api/v2/status.json").get_json()["status"]["indicator"] == "maintenance"
 
 
-def test_operator_schedules_a_window_from_the_admin_form(operator_client, session, clock,
-                                                         database_component):
+def test_operator_schedules_a_window_from_the_admin_form(
+    operator_client, session, clock, database_component
+):
     session.commit()
-    response = operator_client.post("/admin/maintenance/", data={
-        "name": "Network work", "scheduled_for": "2026-11-24T14:00",
-        "scheduled_until": "2026-11-24T15:00", "body": "Short blips possible.",
-        "components": [database_component.public_id], "time_zone": "Europe/Berlin"})
+    response = operator_client.post(
+        "/admin/maintenance/",
+        data={
+            "name": "Network work",
+            "scheduled_for": "2026-11-24T14:00",
+            "scheduled_until": "2026-11-24T15:00",
+            "body": "Short blips possible.",
+            "components": [database_component.public_id],
+            "time_zone": "Europe/Berlin",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     window = session.scalar(select(Incident))
     assert window.scheduled_for == START + timedelta(hours=1)  # 14:00 Berlin = 13:00 UTC
-    bad = operator_client.post("/admin/maintenance/", data={
-        "name": "x", "scheduled_for": "2026-11-24T10:00", "scheduled_until": "2026-11-24T11:00",
-        "body": "x", "time_zone": "UTC"})
+    bad = operator_client.post(
+        "/admin/maintenance/",
+        data={
+            "name": "x",
+            "scheduled_for": "2026-11-24T10:00",
+            "scheduled_until": "2026-11-24T11:00",
+            "body": "x",
+            "time_zone": "UTC",
+        },
+    )
     assert bad.status_code == 400 and "must start in the future" in bad.get_data(as_text=True)
 
 
-def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(session, clock,
-                                                                          actor):
+def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(session, clock, actor):
     from statusboard.models import Promise
 
     on_time = schedule(session, actor)
     late = maintenance.schedule_maintenance(
-        session, name="Network work", body="Switch swap.", actor=actor,
-        scheduled_for=START + timedelta(minutes=30), scheduled_until=START + timedelta(hours=1))
+        session,
+        name="Network work",
+        body="Switch swap.",
+        actor=actor,
+        scheduled_for=START + timedelta(minutes=30),
+        scheduled_until=START + timedelta(hours=1),
+    )
     clock.advance(timedelta(minutes=30))
     maintenance.advance_windows(session)
-    maintenance.update_maintenance(session, window=late, status=MaintenanceStatus.IN_PROGRESS,
-                                   body="Taking longer.", actor=actor)
+    maintenance.update_maintenance(
+        session,
+        window=late,
+        status=MaintenanceStatus.IN_PROGRESS,
+        body="Taking longer.",
+        actor=actor,
+    )
     clock.advance(timedelta(minutes=60))
     maintenance.advance_windows(session)  # completes the first; the second is in hand
     clock.advance(timedelta(minutes=15))
-    maintenance.update_maintenance(session, window=late, status=MaintenanceStatus.COMPLETED,
-                                   body="Done, late.", actor=actor)
-    ends = {p.incident_id: p.status.value for p in session.scalars(select(Promise))
-            if p.kind.value == "maintenance_end"}
+    maintenance.update_maintenance(
+        session, window=late, status=MaintenanceStatus.COMPLETED, body="Done, late.", actor=actor
+    )
+    ends = {
+        p.incident_id: p.status.value
+        for p in session.scalars(select(Promise))
+        if p.kind.value == "maintenance_end"
+    }
     assert ends == {on_time.id: "kept", late.id: "broken"}

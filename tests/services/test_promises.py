@@ -42,10 +42,12 @@ def person(email: str, name: str, role: Role = Role.OPERATOR, on_call: bool = Tr
 @pytest.fixture
 def team(session):
     """Owner and one more on call; one operator off call; an admin off call."""
-    people = {"owner": person("owner@example.com", "Olive Owner"),
-              "on_call": person("oncall@example.com", "Oscar Oncall"),
-              "off_call": person("offcall@example.com", "Otto Offcall", on_call=False),
-              "admin": person("admin@example.com", "Ada Admin", Role.ADMIN, on_call=False)}
+    people = {
+        "owner": person("owner@example.com", "Olive Owner"),
+        "on_call": person("oncall@example.com", "Oscar Oncall"),
+        "off_call": person("offcall@example.com", "Otto Offcall", on_call=False),
+        "admin": person("admin@example.com", "Ada Admin", Role.ADMIN, on_call=False),
+    }
     session.add_all(people.values())
     session.commit()
     return people
@@ -57,12 +59,21 @@ def actor(team):
 
 
 def setup_for(app, smtp, chat_url):
-    channels = [EmailNagChannel(SmtpSettings(host="127.0.0.1", port=smtp.port,
-                                             starttls=False, sender="status@example.com"))]
+    channels = [
+        EmailNagChannel(
+            SmtpSettings(
+                host="127.0.0.1", port=smtp.port, starttls=False, sender="status@example.com"
+            )
+        )
+    ]
     if chat_url:
         channels.append(ChatNagChannel(chat_url))
-    return NagSetup(policy=NagPolicy.from_settings(app.config), channels=tuple(channels),
-                    base_url="https://status.example.com", escalation_email="boss@example.com")
+    return NagSetup(
+        policy=NagPolicy.from_settings(app.config),
+        channels=tuple(channels),
+        base_url="https://status.example.com",
+        escalation_email="boss@example.com",
+    )
 
 
 @pytest.fixture
@@ -75,8 +86,13 @@ def check(app, setup):
 
 
 def open_major(session, actor, **kwargs):
-    arguments = dict(name="Elevated API errors", impact=Impact.MAJOR, body="We are looking.",
-                     actor=actor, next_update_at=START + 30 * MIN)
+    arguments = dict(
+        name="Elevated API errors",
+        impact=Impact.MAJOR,
+        body="We are looking.",
+        actor=actor,
+        next_update_at=START + 30 * MIN,
+    )
     arguments.update(kwargs)
     incident = incidents.open_incident(session, **arguments)
     session.commit()
@@ -89,23 +105,29 @@ def received(smtp_server, start=0):
 
 # -- promises as data ---------------------------------------------------------------------
 
+
 def test_update_records_its_next_update_and_eta_promises(session, clock, actor):
     incident = open_major(session, actor, eta=START + 2 * 60 * MIN)
     rows = promises.promise_history(session, incident)
     assert [(p.kind, p.due_at, p.status) for p in rows] == [
         (PromiseKind.NEXT_UPDATE, START + 30 * MIN, PromiseStatus.OPEN),
-        (PromiseKind.ETA, START + 120 * MIN, PromiseStatus.OPEN)]
+        (PromiseKind.ETA, START + 120 * MIN, PromiseStatus.OPEN),
+    ]
     assert all(p.made_by is incident.updates[0] for p in rows)
 
 
 def test_update_in_time_keeps_the_promise_and_a_same_eta_stands(session, clock, actor):
     incident = open_major(session, actor, eta=START + 120 * MIN)
     clock.advance(20 * MIN)
-    update = incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                                   body="Found it.", actor=actor)
+    update = incidents.post_update(
+        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+    )
     first, eta, second = promises.promise_history(session, incident)
     assert (first.status, first.closed_at, first.closed_by) == (
-        PromiseStatus.KEPT, START + 20 * MIN, update)
+        PromiseStatus.KEPT,
+        START + 20 * MIN,
+        update,
+    )
     assert (eta.kind, eta.status, eta.closed_at) == (PromiseKind.ETA, PromiseStatus.OPEN, None)
     assert (second.kind, second.due_at) == (PromiseKind.NEXT_UPDATE, START + 50 * MIN)
 
@@ -113,24 +135,46 @@ def test_update_in_time_keeps_the_promise_and_a_same_eta_stands(session, clock, 
 def test_late_update_closes_the_promise_as_broken_at_its_due_time(session, clock, actor):
     incident = open_major(session, actor)
     clock.advance(37 * MIN)
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Sorry for the wait.", actor=actor)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Sorry for the wait.",
+        actor=actor,
+    )
     first = promises.promise_history(session, incident)[0]
     assert (first.status, first.broken_at, first.closed_at) == (
-        PromiseStatus.BROKEN, START + 30 * MIN, START + 37 * MIN)
+        PromiseStatus.BROKEN,
+        START + 30 * MIN,
+        START + 37 * MIN,
+    )
 
 
 def test_revised_eta_supersedes_in_time_and_is_broken_when_late(session, clock, actor):
     incident = open_major(session, actor, eta=START + 20 * MIN)
     clock.advance(10 * MIN)
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Later.", actor=actor, eta=START + 40 * MIN)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Later.",
+        actor=actor,
+        eta=START + 40 * MIN,
+    )
     clock.advance(35 * MIN)
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Unknown now.", actor=actor, eta=None)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Unknown now.",
+        actor=actor,
+        eta=None,
+    )
     etas = [p for p in promises.promise_history(session, incident) if p.kind is PromiseKind.ETA]
     assert [(p.due_at, p.status) for p in etas] == [
-        (START + 20 * MIN, PromiseStatus.SUPERSEDED), (START + 40 * MIN, PromiseStatus.BROKEN)]
+        (START + 20 * MIN, PromiseStatus.SUPERSEDED),
+        (START + 40 * MIN, PromiseStatus.BROKEN),
+    ]
     assert promises.active_promises(session, incident)[0].kind is PromiseKind.NEXT_UPDATE
 
 
@@ -139,12 +183,10 @@ def test_resolution_answers_every_promise(session, clock, actor):
     clock.advance(10 * MIN)
     incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
     assert promises.active_promises(session, incident) == []
-    assert {p.status for p in promises.promise_history(session, incident)} == {
-        PromiseStatus.KEPT}
+    assert {p.status for p in promises.promise_history(session, incident)} == {PromiseStatus.KEPT}
 
 
-def test_check_marks_broken_promises_and_bumps_the_page_version(app, session, clock, actor,
-                                                                 setup):
+def test_check_marks_broken_promises_and_bumps_the_page_version(app, session, clock, actor, setup):
     open_major(session, actor)
     version = page.current_version(session)[0]
     clock.advance(30 * MIN)
@@ -158,11 +200,17 @@ def test_check_marks_broken_promises_and_bumps_the_page_version(app, session, cl
     assert check(app, setup).broken == 0
 
 
-def test_maintenance_end_is_a_promise_moved_broken_and_kept(app, session, clock, actor,
-                                                            setup, smtp_server):
-    window = Incident(name="Database upgrade", kind=IncidentKind.MAINTENANCE,
-                      status="in_progress", impact=Impact.MINOR, scheduled_for=START,
-                      scheduled_until=START + 60 * MIN)
+def test_maintenance_end_is_a_promise_moved_broken_and_kept(
+    app, session, clock, actor, setup, smtp_server
+):
+    window = Incident(
+        name="Database upgrade",
+        kind=IncidentKind.MAINTENANCE,
+        status="in_progress",
+        impact=Impact.MINOR,
+        scheduled_for=START,
+        scheduled_until=START + 60 * MIN,
+    )
     session.add(window)
     session.flush()
     [end] = promises.sync_promises(session, incident=window)
@@ -172,25 +220,34 @@ def test_maintenance_end_is_a_promise_moved_broken_and_kept(app, session, clock,
     check(app, setup)
     assert smtp_server.messages[-1].subject == (
         "[statusboard] Maintenance running 2 min past its end: post an update or complete it: "
-        "Database upgrade")
+        "Database upgrade"
+    )
     window.scheduled_until = START + 90 * MIN
     promises.sync_promises(session, incident=window)
     window.status = "completed"
     promises.sync_promises(session, incident=window)
     session.commit()
     assert [(p.due_at, p.status) for p in promises.promise_history(session, window)] == [
-        (START + 60 * MIN, PromiseStatus.BROKEN), (START + 90 * MIN, PromiseStatus.KEPT)]
+        (START + 60 * MIN, PromiseStatus.BROKEN),
+        (START + 90 * MIN, PromiseStatus.KEPT),
+    ]
 
 
 # -- the nag ladder -------------------------------------------------------------------------
 
+
 def test_ladder_sends_heads_up_due_and_each_escalation_once_to_a_widening_audience(
-        app, session, clock, actor, setup, smtp_server, chat_receiver):
+    app, session, clock, actor, setup, smtp_server, chat_receiver
+):
     open_major(session, actor)
-    steps = [(24, "Next update due in 6 min"), (25, "Next update due in 5 min"),
-             (30.02, "Update due now"), (40, "Update overdue by 10 min (escalation 1)"),
-             (60, "Update overdue by 30 min (escalation 2)"),
-             (90, "Update overdue by 1 h (escalation 3)")]
+    steps = [
+        (24, "Next update due in 6 min"),
+        (25, "Next update due in 5 min"),
+        (30.02, "Update due now"),
+        (40, "Update overdue by 10 min (escalation 1)"),
+        (60, "Update overdue by 30 min (escalation 2)"),
+        (90, "Update overdue by 1 h (escalation 3)"),
+    ]
     for minutes, _ in steps:
         clock.freeze(START + minutes * MIN)
         check(app, setup)
@@ -204,7 +261,8 @@ def test_ladder_sends_heads_up_due_and_each_escalation_once_to_a_widening_audien
         (subject.format("Update due now"), on_call),
         (subject.format("Update overdue by 10 min (escalation 1)"), everyone),
         (subject.format("Update overdue by 30 min (escalation 2)"), boss),
-        (subject.format("Update overdue by 1 h (escalation 3)"), boss)]
+        (subject.format("Update overdue by 1 h (escalation 3)"), boss),
+    ]
     assert len(chat_receiver.bodies) == 5
     assert "Update overdue by 1 h (escalation 3)" in chat_receiver.bodies[-1]["text"]
     levels = session.scalars(select(Nag.level).order_by(Nag.id)).all()
@@ -212,21 +270,30 @@ def test_ladder_sends_heads_up_due_and_each_escalation_once_to_a_widening_audien
 
 
 def test_an_update_stops_the_ladder_and_the_next_promise_starts_its_own(
-        app, session, clock, actor, setup, smtp_server):
+    app, session, clock, actor, setup, smtp_server
+):
     incident = open_major(session, actor)
     clock.freeze(START + 31 * MIN)
     check(app, setup)
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Rolling back.", actor=actor, next_update_at=START + 61 * MIN)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Rolling back.",
+        actor=actor,
+        next_update_at=START + 61 * MIN,
+    )
     session.commit()
     clock.freeze(START + 45 * MIN)  # the old promise would be at escalation 1 by now
     check(app, setup)
     assert [s for s, _ in received(smtp_server)] == [
-        "[statusboard] Update overdue by 1 min: Elevated API errors"]
+        "[statusboard] Update overdue by 1 min: Elevated API errors"
+    ]
     clock.freeze(START + 62 * MIN)
     check(app, setup)
     assert received(smtp_server, 1)[0][0] == (
-        "[statusboard] Update overdue by 1 min: Elevated API errors")
+        "[statusboard] Update overdue by 1 min: Elevated API errors"
+    )
 
 
 def test_resolving_stops_the_ladder(app, session, clock, actor, setup, smtp_server):
@@ -241,27 +308,31 @@ def test_resolving_stops_the_ladder(app, session, clock, actor, setup, smtp_serv
     assert len(smtp_server.messages) == 1
 
 
-def test_passed_eta_asks_for_a_revised_eta_or_resolution(app, session, clock, actor, setup,
-                                                         smtp_server):
+def test_passed_eta_asks_for_a_revised_eta_or_resolution(
+    app, session, clock, actor, setup, smtp_server
+):
     open_major(session, actor, eta=START + 20 * MIN, next_update_at=START + 60 * MIN)
     clock.freeze(START + 21 * MIN)
     check(app, setup)
     [message] = smtp_server.messages
-    assert message.subject == ("[statusboard] ETA passed 1 min ago: give a revised ETA or "
-                               "resolve: Elevated API errors")
-    assert ("The page also says: The expected resolution time (12:20 UTC) has passed; "
-            "a revised estimate is coming") in message.text
+    assert message.subject == (
+        "[statusboard] ETA passed 1 min ago: give a revised ETA or resolve: Elevated API errors"
+    )
+    assert (
+        "The page also says: The expected resolution time (12:20 UTC) has passed; "
+        "a revised estimate is coming"
+    ) in message.text
 
 
 def test_acknowledging_pauses_the_nags_for_a_bounded_time_and_is_audited(
-        app, session, clock, actor, setup, smtp_server, team):
+    app, session, clock, actor, setup, smtp_server, team
+):
     incident = open_major(session, actor)
     clock.freeze(START + 31 * MIN)
     check(app, setup)
     version = page.current_version(session)[0]
     on_call = Actor(team["on_call"], "web")
-    [paused] = promises.acknowledge(session, incident=incident, actor=on_call,
-                                    policy=setup.policy)
+    [paused] = promises.acknowledge(session, incident=incident, actor=on_call, policy=setup.policy)
     session.commit()
     assert paused.paused_until == START + 46 * MIN  # the default 15 minutes
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "promise.acknowledge"))
@@ -273,7 +344,8 @@ def test_acknowledging_pauses_the_nags_for_a_bounded_time_and_is_audited(
     clock.freeze(START + 46 * MIN)
     check(app, setup)
     assert smtp_server.messages[-1].subject.startswith(
-        "[statusboard] Update overdue by 16 min (escalation 1)")
+        "[statusboard] Update overdue by 16 min (escalation 1)"
+    )
 
 
 def test_acknowledging_when_nothing_is_due_is_refused(session, clock, actor, setup):
@@ -282,17 +354,20 @@ def test_acknowledging_when_nothing_is_due_is_refused(session, clock, actor, set
         promises.acknowledge(session, incident=incident, actor=actor, policy=setup.policy)
 
 
-def test_a_worker_that_was_down_sends_only_the_current_level(app, session, clock, actor,
-                                                             setup, smtp_server):
+def test_a_worker_that_was_down_sends_only_the_current_level(
+    app, session, clock, actor, setup, smtp_server
+):
     open_major(session, actor)
     clock.freeze(START + 65 * MIN)
     check(app, setup)
     assert [s for s, _ in received(smtp_server)] == [
-        "[statusboard] Update overdue by 35 min (escalation 2): Elevated API errors"]
+        "[statusboard] Update overdue by 35 min (escalation 2): Elevated API errors"
+    ]
 
 
 def test_a_failing_channel_is_recorded_and_the_others_still_deliver(
-        app, session, clock, actor, smtp_server):
+    app, session, clock, actor, smtp_server
+):
     with ChatReceiver(status=500) as broken_chat:
         setup = setup_for(app, smtp_server, broken_chat.url)
         open_major(session, actor)
@@ -309,8 +384,10 @@ def test_a_failing_channel_is_recorded_and_the_others_still_deliver(
 
 # -- many workers --------------------------------------------------------------------------
 
+
 def test_three_workers_checking_at_once_send_each_nag_exactly_once(
-        app, session, clock, actor, setup, smtp_server, chat_receiver):
+    app, session, clock, actor, setup, smtp_server, chat_receiver
+):
     for number in range(4):
         open_major(session, actor, name=f"Incident {number}")
     workers = [Database(app.config["STATUSBOARD_DATABASE_URL"]) for _ in range(3)]
@@ -343,11 +420,14 @@ def test_three_workers_checking_at_once_send_each_nag_exactly_once(
     assert session.scalar(select(func.count(Nag.id))) == 20
 
 
-def test_a_nag_no_channel_delivered_is_tried_again_later(
-        app, session, clock, actor, smtp_server):
-    down = NagSetup(policy=NagPolicy.from_settings(app.config), base_url="https://s",
-                    channels=(EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(),
-                                                           starttls=False)),))
+def test_a_nag_no_channel_delivered_is_tried_again_later(app, session, clock, actor, smtp_server):
+    down = NagSetup(
+        policy=NagPolicy.from_settings(app.config),
+        base_url="https://s",
+        channels=(
+            EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False)),
+        ),
+    )
     open_major(session, actor)
     clock.freeze(START + 30 * MIN + timedelta(seconds=1))
     check(app, down)
@@ -363,13 +443,18 @@ def test_a_nag_no_channel_delivered_is_tried_again_later(
     assert (nag.level, nag.attempts, nag.retry_at, nag.error) == ("due", 3, None, None)
     assert nag.sent_at == START + 31 * MIN + timedelta(seconds=31)
     assert [m.subject for m in smtp_server.messages] == [
-        "[statusboard] Update overdue by 1 min: Elevated API errors"]
+        "[statusboard] Update overdue by 1 min: Elevated API errors"
+    ]
 
 
 def test_retries_stop_after_three_attempts(app, session, clock, actor):
-    down = NagSetup(policy=NagPolicy.from_settings(app.config), base_url="https://s",
-                    channels=(EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(),
-                                                           starttls=False)),))
+    down = NagSetup(
+        policy=NagPolicy.from_settings(app.config),
+        base_url="https://s",
+        channels=(
+            EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False)),
+        ),
+    )
     open_major(session, actor)
     clock.freeze(START + 31 * MIN)
     attempts = 0
@@ -382,22 +467,32 @@ def test_retries_stop_after_three_attempts(app, session, clock, actor):
 
 
 def test_maintenance_start_gets_a_heads_up_only_and_is_kept_when_it_starts(
-        app, session, clock, actor, setup, smtp_server):
+    app, session, clock, actor, setup, smtp_server
+):
     from statusboard.services import maintenance
 
     window = maintenance.schedule_maintenance(
-        session, name="Database upgrade", body="Upgrading.", actor=actor,
-        scheduled_for=START + 60 * MIN, scheduled_until=START + 120 * MIN)
+        session,
+        name="Database upgrade",
+        body="Upgrading.",
+        actor=actor,
+        scheduled_for=START + 60 * MIN,
+        scheduled_until=START + 120 * MIN,
+    )
     session.commit()
     clock.advance(56 * MIN)
     check(app, setup)
     assert received(smtp_server) == [
-        ("[statusboard] Maintenance starts in 4 min: Database upgrade", ["owner@example.com"])]
+        ("[statusboard] Maintenance starts in 4 min: Database upgrade", ["owner@example.com"])
+    ]
     clock.advance(5 * MIN)  # one minute past the start, before the worker started it
     check(app, setup)
     assert len(smtp_server.messages) == 1  # no "due" or escalation for a start
     maintenance.advance_windows(session)
     session.commit()
-    start = [p for p in promises.promise_history(session, window)
-             if p.kind is PromiseKind.MAINTENANCE_START]
+    start = [
+        p
+        for p in promises.promise_history(session, window)
+        if p.kind is PromiseKind.MAINTENANCE_START
+    ]
     assert [p.status for p in start] == [PromiseStatus.KEPT]

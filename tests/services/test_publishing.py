@@ -41,21 +41,33 @@ def _subscribe_email(session, address, components_=()):
 
 def _subscribe_webhook(session, url, components_=()):
     subscriber = subscribers.request_webhook(
-        session, url=url, contact_email="hooks@example.com", components=components_,
-        allow=publishing_overrides_allow(), confirmed=True)
+        session,
+        url=url,
+        contact_email="hooks@example.com",
+        components=components_,
+        allow=publishing_overrides_allow(),
+        confirmed=True,
+    )
     session.commit()
     return subscriber
 
 
 def publishing_overrides_allow():
     from statusboard.channels.webhook import parse_allow_list
+
     return parse_allow_list("127.0.0.1")
 
 
 def _open(session, actor, api, **kwargs):
     incident = incidents.open_incident(
-        session, name="API errors", impact=Impact.MAJOR, body="We are looking into errors.",
-        actor=actor, component_changes={api: ComponentStatus.PARTIAL_OUTAGE}, **kwargs)
+        session,
+        name="API errors",
+        impact=Impact.MAJOR,
+        body="We are looking into errors.",
+        actor=actor,
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        **kwargs,
+    )
     session.commit()
     return incident
 
@@ -66,25 +78,30 @@ def _states(session):
 
 
 def test_posting_an_update_queues_one_delivery_per_channel_and_subscriber_in_its_transaction(
-        app, session, clock, actor, api, receiver):
+    app, session, clock, actor, api, receiver
+):
     _subscribe_email(session, "a@example.com")
     _subscribe_email(session, "b@example.com")
     _subscribe_webhook(session, receiver.url + "/hook")
     incident = incidents.open_incident(
-        session, name="API errors", impact=Impact.MAJOR, body="Looking.", actor=actor,
-        component_changes={api: ComponentStatus.PARTIAL_OUTAGE})
+        session,
+        name="API errors",
+        impact=Impact.MAJOR,
+        body="Looking.",
+        actor=actor,
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+    )
     # Visible before commit: the same transaction as the update; gone with it on rollback.
     queued = sorted(d.channel for d in session.scalars(select(Delivery)))
     session.rollback()
-    assert queued == [
-        "bluesky", "email", "email", "mastodon", "webhook", "webhook", "x"]
+    assert queued == ["bluesky", "email", "email", "mastodon", "webhook", "webhook", "x"]
     assert session.scalars(select(Delivery)).all() == []
     assert incident not in session
 
 
 def test_one_update_reaches_every_network_and_subscriber_once(
-        app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky,
-        mailbox):
+    app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky, mailbox
+):
     _subscribe_email(session, "a@example.com")
     _subscribe_webhook(session, receiver.url + "/hook")
     _open(session, actor, api)
@@ -100,19 +117,26 @@ def test_one_update_reaches_every_network_and_subscriber_once(
     events = [r.json() for r in receiver.deliveries]
     incident_event = next(e for e in events if "incident" in e)
     component_event = next(e for e in events if "component_update" in e)
-    assert incident_event["incident"]["incident_updates"][0]["body"] == \
-        "We are looking into errors."
+    assert (
+        incident_event["incident"]["incident_updates"][0]["body"] == "We are looking into errors."
+    )
     assert component_event["component_update"]["new_status"] == "partial_outage"
     assert set(incident_event["meta"]) == {"unsubscribe", "documentation", "generated_at"}
 
 
 def test_updates_of_one_incident_form_a_thread_on_every_network(
-        app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky, mailbox):
+    app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky, mailbox
+):
     incident = _open(session, actor, api)
     deliver(app, session)
     clock.advance(timedelta(minutes=5))
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Found a bad deploy.", actor=actor)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found a bad deploy.",
+        actor=actor,
+    )
     session.commit()
     deliver(app, session)
     clock.advance(timedelta(minutes=5))
@@ -133,16 +157,19 @@ def test_updates_of_one_incident_form_a_thread_on_every_network(
 
 
 def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
-        app, session, clock, actor, api, fake_mastodon):
+    app, session, clock, actor, api, fake_mastodon
+):
     incident = _open(session, actor, api)
     fake_mastodon.fail_next(503, {"error": "Service Unavailable"})
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Found it.", actor=actor)
+    incidents.post_update(
+        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+    )
     session.commit()
     deliver(app, session)
     assert fake_mastodon.statuses == []  # the first failed; the second must not overtake it
-    first, second = session.scalars(select(Delivery).where(Delivery.channel == "mastodon")
-                                    .order_by(Delivery.id)).all()
+    first, second = session.scalars(
+        select(Delivery).where(Delivery.channel == "mastodon").order_by(Delivery.id)
+    ).all()
     assert first.state is DeliveryState.RETRYING and second.state is DeliveryState.WAITING
     clock.advance(timedelta(minutes=1))
     deliver(app, session)
@@ -154,7 +181,11 @@ def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
 def test_rate_limit_waits_until_the_announced_reset(app, session, clock, actor, api, fake_x):
     reset = int((START + timedelta(minutes=15)).timestamp())
     fake_x.fail_next(429, X_TOO_MANY, {"x-rate-limit-reset": str(reset)})
-    _open(session, actor, api, )
+    _open(
+        session,
+        actor,
+        api,
+    )
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
     assert row.state is DeliveryState.RETRYING
@@ -168,7 +199,8 @@ def test_rate_limit_waits_until_the_announced_reset(app, session, clock, actor, 
 
 
 def test_validation_error_fails_at_once_and_emails_the_admins(
-        app, session, clock, actor, api, admin, fake_mastodon, mailbox):
+    app, session, clock, actor, api, admin, fake_mastodon, mailbox
+):
     fake_mastodon.fail_next(422, MASTODON_422)
     _open(session, actor, api)
     deliver(app, session)
@@ -180,7 +212,8 @@ def test_validation_error_fails_at_once_and_emails_the_admins(
 
 
 def test_timeouts_and_server_errors_retry_with_backoff_until_the_attempts_run_out(
-        app, session, clock, actor, api, fake_mastodon):
+    app, session, clock, actor, api, fake_mastodon
+):
     for _ in range(publishing.MAX_ATTEMPTS):
         fake_mastodon.fail_next(500, {"error": "Internal Server Error"})
     _open(session, actor, api)
@@ -202,16 +235,23 @@ def test_retry_policy_backs_off_with_jitter_and_gives_up_on_final_answers():
     low = publishing.next_step(retryable, attempts=3, now=now, rand=lambda: 0.0)
     high = publishing.next_step(retryable, attempts=3, now=now, rand=lambda: 0.999)
     assert low == now + timedelta(seconds=10) and high > now + timedelta(seconds=29)
-    assert publishing.next_step(ChannelError("401", retryable=False, status=401),
-                                attempts=1, now=now) is None
+    assert (
+        publishing.next_step(ChannelError("401", retryable=False, status=401), attempts=1, now=now)
+        is None
+    )
     assert publishing.next_step(retryable, attempts=publishing.MAX_ATTEMPTS, now=now) is None
     later = now + timedelta(hours=1)
-    assert publishing.next_step(ChannelError("429", retryable=True, retry_at=later),
-                                attempts=1, now=now) > later
+    assert (
+        publishing.next_step(
+            ChannelError("429", retryable=True, retry_at=later), attempts=1, now=now
+        )
+        > later
+    )
 
 
 def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
-        app, session, clock, actor, api, fake_mastodon):
+    app, session, clock, actor, api, fake_mastodon
+):
     fake_mastodon.fail_next(200, {}, delay=2.5)  # longer than the 2 s timeout: outcome unknown
     _open(session, actor, api)
     deliver(app, session)
@@ -226,12 +266,12 @@ def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
 
 
 def test_x_duplicate_after_an_ambiguous_attempt_counts_as_delivered_and_alerts(
-        app, session, clock, actor, api, admin, fake_x, mailbox):
+    app, session, clock, actor, api, admin, fake_x, mailbox
+):
     _open(session, actor, api)
     row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
     # The first attempt reached X but the worker died before recording it.
-    text = app.extensions["statusboard.channels"]["x"].preview(
-        _notice_for(app, session, row))[0]
+    text = app.extensions["statusboard.channels"]["x"].preview(_notice_for(app, session, row))[0]
     fake_x.tweets.append({"id": "1", "text": text, "in_reply_to": None})
     row.state, row.claimed_until, row.attempts = DeliveryState.SENDING, START, 1
     session.commit()
@@ -245,12 +285,14 @@ def test_x_duplicate_after_an_ambiguous_attempt_counts_as_delivered_and_alerts(
 
 def _notice_for(app, session, row):
     from tests.fakes.publishing import context_of
+
     jobs = publishing._jobs(session, [row], context_of(app))
     return jobs[0].notice
 
 
 def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
-        app, session, clock, actor, api, fake_bluesky):
+    app, session, clock, actor, api, fake_bluesky
+):
     fake_bluesky.fail_next(200, {}, delay=2.5)  # stored? no: times out before the server acts
     _open(session, actor, api)
     deliver(app, session)
@@ -258,10 +300,11 @@ def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
     assert row.state is DeliveryState.RETRYING and row.ambiguous
     # Pretend that timed-out attempt did create the record under its deterministic key.
     rkey = fake_bluesky.requests[-1].json()["rkey"]
-    fake_bluesky.records[rkey] = {"uri": f"at://{fake_bluesky.DID}/app.bsky.feed.post/{rkey}",
-                                  "cid": "bafyreiexisting",
-                                  "value": {"$type": "app.bsky.feed.post", "text": "x",
-                                            "createdAt": "2026-11-24T12:00:00Z"}}
+    fake_bluesky.records[rkey] = {
+        "uri": f"at://{fake_bluesky.DID}/app.bsky.feed.post/{rkey}",
+        "cid": "bafyreiexisting",
+        "value": {"$type": "app.bsky.feed.post", "text": "x", "createdAt": "2026-11-24T12:00:00Z"},
+    }
     clock.advance(timedelta(minutes=1))
     deliver(app, session)
     session.refresh(row)
@@ -270,34 +313,49 @@ def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
 
 
 def test_bluesky_session_is_reused_instead_of_logging_in_again(
-        app, session, clock, actor, api, fake_bluesky):
+    app, session, clock, actor, api, fake_bluesky
+):
     incident = _open(session, actor, api)
     deliver(app, session)
     app.extensions["statusboard.channels"]["bluesky"]._client = None  # as after a restart
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Found it.", actor=actor)
+    incidents.post_update(
+        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+    )
     session.commit()
     deliver(app, session)
     assert len(fake_bluesky.posts) == 2 and fake_bluesky.logins == 1
 
 
 def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notifications_off(
-        app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky,
-        mailbox):
+    app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky, mailbox
+):
     _subscribe_email(session, "a@example.com")
     incident = _open(session, actor, api)
     deliver(app, session)
     late = _subscribe_email(session, "late@example.com")
-    incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                          body="Quiet update.", actor=actor, notify=False)
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Quiet update.",
+        actor=actor,
+        notify=False,
+    )
     session.commit()
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor, notify=False,
-                      )
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        notify=False,
+    )
     session.commit()
     deliver(app, session)
     resolution = incident.updates[-1]
-    targets = {(d.channel, d.target) for d in session.scalars(
-        select(Delivery).where(Delivery.update_id == resolution.id))}
+    targets = {
+        (d.channel, d.target)
+        for d in session.scalars(select(Delivery).where(Delivery.update_id == resolution.id))
+    }
     assert ("email", late.public_id) not in targets
     assert {c for c, _ in targets} == {"x", "mastodon", "bluesky", "email"}
     assert len(fake_mastodon.statuses) == 2 and "Fixed." in fake_mastodon.statuses[1]["content"]
@@ -305,16 +363,25 @@ def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notific
 
 
 def test_unticked_channel_and_custom_text_are_honoured(
-        app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky):
-    _open(session, actor, api, channels={"x": ChannelChoice(send=False),
-                                         "mastodon": ChannelChoice(custom_text="Short note.")})
+    app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky
+):
+    _open(
+        session,
+        actor,
+        api,
+        channels={
+            "x": ChannelChoice(send=False),
+            "mastodon": ChannelChoice(custom_text="Short note."),
+        },
+    )
     deliver(app, session)
     assert fake_x.tweets == []
     assert fake_mastodon.statuses[0]["content"].startswith("Short note.")
 
 
 def test_failed_resolution_shows_as_a_problem_to_operators(
-        app, session, clock, actor, api, fake_mastodon):
+    app, session, clock, actor, api, fake_mastodon
+):
     incident = _open(session, actor, api)
     deliver(app, session)
     fake_mastodon.fail_next(401, {"error": "The access token is invalid"})
@@ -334,12 +401,12 @@ def test_unsubscribed_targets_get_nothing_more(app, session, clock, actor, api, 
     session.commit()
     deliver(app, session)
     assert mailbox.messages == []
-    assert {d.state for d in session.scalars(select(Delivery).where(
-        Delivery.channel == "email"))} == {DeliveryState.CANCELLED}
+    assert {
+        d.state for d in session.scalars(select(Delivery).where(Delivery.channel == "email"))
+    } == {DeliveryState.CANCELLED}
 
 
-def test_component_filter_limits_what_a_subscriber_gets(
-        app, session, clock, actor, api, mailbox):
+def test_component_filter_limits_what_a_subscriber_gets(app, session, clock, actor, api, mailbox):
     web = components.create_component(session, name="Web", actor=actor)
     session.commit()
     _subscribe_email(session, "web-only@example.com", [web])
@@ -350,7 +417,8 @@ def test_component_filter_limits_what_a_subscriber_gets(
 
 
 def test_a_dead_workers_claim_is_taken_over_after_its_lease(
-        app, session, clock, actor, api, fake_mastodon):
+    app, session, clock, actor, api, fake_mastodon
+):
     _open(session, actor, api)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     row.state, row.claimed_by = DeliveryState.SENDING, "dead-worker"
@@ -365,7 +433,8 @@ def test_a_dead_workers_claim_is_taken_over_after_its_lease(
 
 
 def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
-        app, session, clock, actor, api, receiver, mailbox):
+    app, session, clock, actor, api, receiver, mailbox
+):
     hook = _subscribe_webhook(session, receiver.url + "/hook")
     for _ in range(6):
         receiver.fail_next(410, {"error": "gone"})
@@ -373,8 +442,7 @@ def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
     deliver(app, session)
     for status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING):
         clock.advance(timedelta(minutes=1))
-        incidents.post_update(session, incident=incident, status=status, body="Step.",
-                              actor=actor)
+        incidents.post_update(session, incident=incident, status=status, body="Step.", actor=actor)
         session.commit()
         deliver(app, session)
     assert hook.disabled_at is None and hook.failures_in_a_row == 4
@@ -385,8 +453,10 @@ def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
     assert hook.disabled_at is not None and hook.failures_in_a_row >= 5
     [notice] = [m for m in mailbox.messages if m["To"] == "hooks@example.com"]
     assert "disabled" in notice["Subject"]
-    assert session.scalar(select(Subscriber).where(Subscriber.kind == SubscriberKind.WEBHOOK)
-                          ).active is False
+    assert (
+        session.scalar(select(Subscriber).where(Subscriber.kind == SubscriberKind.WEBHOOK)).active
+        is False
+    )
 
 
 def test_mastodon_rate_limit_is_retried(app, session, clock, actor, api, fake_mastodon):
@@ -397,9 +467,11 @@ def test_mastodon_rate_limit_is_retried(app, session, clock, actor, api, fake_ma
     assert row.state is DeliveryState.RETRYING
 
 
-def test_bluesky_rate_limit_waits_for_its_reset_header(app, session, clock, actor, api,
-                                                       fake_bluesky):
+def test_bluesky_rate_limit_waits_for_its_reset_header(
+    app, session, clock, actor, api, fake_bluesky
+):
     from tests.fakes.social import BLUESKY_429
+
     reset = int((START + timedelta(minutes=5)).timestamp())
     fake_bluesky.fail_next(429, BLUESKY_429, {"ratelimit-reset": str(reset)})
     _open(session, actor, api)
@@ -409,9 +481,11 @@ def test_bluesky_rate_limit_waits_for_its_reset_header(app, session, clock, acto
     assert row.next_attempt_at > datetime.fromtimestamp(reset, UTC)
 
 
-def test_x_rejecting_the_credentials_fails_at_once(app, session, clock, actor, api, admin,
-                                                   fake_x, mailbox):
+def test_x_rejecting_the_credentials_fails_at_once(
+    app, session, clock, actor, api, admin, fake_x, mailbox
+):
     from tests.fakes.social import X_UNAUTHORIZED
+
     fake_x.fail_next(401, X_UNAUTHORIZED)
     _open(session, actor, api)
     deliver(app, session)
@@ -420,15 +494,18 @@ def test_x_rejecting_the_credentials_fails_at_once(app, session, clock, actor, a
     assert any(m["To"] == "admin@example.com" for m in mailbox.messages)
 
 
-def test_concurrent_workers_never_send_the_same_delivery_twice(app, session, clock, actor, api,
-                                                               receiver, fake_mastodon):
+def test_concurrent_workers_never_send_the_same_delivery_twice(
+    app, session, clock, actor, api, receiver, fake_mastodon
+):
     import threading
+
     for n in range(40):
         _subscribe_webhook(session, f"{receiver.url}/hook/{n}")
     _open(session, actor, api)
     expected = session.scalar(select(func.count()).select_from(Delivery))
-    workers = [threading.Thread(target=deliver, args=(app,), kwargs={"worker": f"w{n}"})
-               for n in range(3)]
+    workers = [
+        threading.Thread(target=deliver, args=(app,), kwargs={"worker": f"w{n}"}) for n in range(3)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

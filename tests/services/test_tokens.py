@@ -10,8 +10,9 @@ from tests.conftest import START, make_operator
 
 
 def test_secret_is_returned_once_and_only_its_digest_is_stored(session, clock, operator):
-    token, secret = tokens.create_token(session, operator=operator, name=" deploy  bot ",
-                                        actor=Actor(operator, "test"))
+    token, secret = tokens.create_token(
+        session, operator=operator, name=" deploy  bot ", actor=Actor(operator, "test")
+    )
     session.commit()
     assert secret.startswith("sb_") and len(secret) > 40
     assert token.name == "deploy bot" and token.prefix == secret[:9]
@@ -22,21 +23,24 @@ def test_secret_is_returned_once_and_only_its_digest_is_stored(session, clock, o
 
 
 def test_authenticate_refuses_unknown_revoked_and_deactivated(session, clock, operator):
-    token, secret = tokens.create_token(session, operator=operator, name="a",
-                                        actor=Actor(operator, "test"))
+    token, secret = tokens.create_token(
+        session, operator=operator, name="a", actor=Actor(operator, "test")
+    )
     assert tokens.authenticate(session, secret + "x") is None
     assert tokens.authenticate(session, secret.removeprefix("sb_")) is None
     tokens.revoke_token(session, token=token, actor=Actor(operator, "test"))
     assert tokens.authenticate(session, secret) is None
-    _, other = tokens.create_token(session, operator=operator, name="b",
-                                   actor=Actor(operator, "test"))
+    _, other = tokens.create_token(
+        session, operator=operator, name="b", actor=Actor(operator, "test")
+    )
     operator.active = False
     assert tokens.authenticate(session, other) is None
 
 
 def test_last_use_is_recorded_to_the_minute(session, clock, operator):
-    token, secret = tokens.create_token(session, operator=operator, name="a",
-                                        actor=Actor(operator, "test"))
+    token, secret = tokens.create_token(
+        session, operator=operator, name="a", actor=Actor(operator, "test")
+    )
     tokens.authenticate(session, secret)
     assert token.last_used_at == START
     clock.advance(timedelta(seconds=30))
@@ -49,8 +53,9 @@ def test_last_use_is_recorded_to_the_minute(session, clock, operator):
 
 def test_operators_revoke_only_their_own_tokens_admins_any(session, clock, operator, admin):
     other = make_operator(session, email="other@example.com", name="Other")
-    token, _ = tokens.create_token(session, operator=other, name="theirs",
-                                   actor=Actor(other, "test"))
+    token, _ = tokens.create_token(
+        session, operator=other, name="theirs", actor=Actor(other, "test")
+    )
     with pytest.raises(Forbidden):
         tokens.revoke_token(session, token=token, actor=Actor(operator, "test"))
     assert token.revoked_at is None
@@ -63,6 +68,5 @@ def test_operators_revoke_only_their_own_tokens_admins_any(session, clock, opera
 @pytest.mark.parametrize("name", ["", "   ", "x" * 81])
 def test_token_needs_a_sensible_name(session, clock, operator, name):
     with pytest.raises(InvalidInput) as refused:
-        tokens.create_token(session, operator=operator, name=name,
-                            actor=Actor(operator, "test"))
+        tokens.create_token(session, operator=operator, name=name, actor=Actor(operator, "test"))
     assert refused.value.field == "name"

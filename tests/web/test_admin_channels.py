@@ -11,9 +11,17 @@ def app_overrides():
     return {"MASTODON_BASE_URL": "http://127.0.0.1:9", "MASTODON_ACCESS_TOKEN": "token"}
 
 
-FORM = {"name": "API errors", "impact": "major", "status": "investigating",
-        "body": "We see errors.", "eta_mode": "unknown", "next_mode": "in", "time_zone": "UTC",
-        "notify": "y", "channels_offered": "mastodon"}
+FORM = {
+    "name": "API errors",
+    "impact": "major",
+    "status": "investigating",
+    "body": "We see errors.",
+    "eta_mode": "unknown",
+    "next_mode": "in",
+    "time_zone": "UTC",
+    "notify": "y",
+    "channels_offered": "mastodon",
+}
 
 
 def test_the_form_offers_the_configured_network(operator_client):

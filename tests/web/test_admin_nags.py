@@ -22,8 +22,14 @@ MIN = timedelta(minutes=1)
 def overdue(session, clock, operator):
     """An incident whose next update (due 12:30) is 7 minutes late and whose ETA passed."""
     incident = incidents.open_incident(
-        session, name="Elevated API errors", impact=Impact.MAJOR, body="We are looking.",
-        actor=Actor(operator, "test"), next_update_at=START + 30 * MIN, eta=START + 20 * MIN)
+        session,
+        name="Elevated API errors",
+        impact=Impact.MAJOR,
+        body="We are looking.",
+        actor=Actor(operator, "test"),
+        next_update_at=START + 30 * MIN,
+        eta=START + 20 * MIN,
+    )
     session.commit()
     clock.freeze(START + 37 * MIN)
     return incident
@@ -36,8 +42,7 @@ def test_nags_page_lists_what_is_due_with_a_post_update_link(operator_client, ov
     assert f"https://status.example.com/admin/incidents/{overdue.public_id}/update" in html
 
 
-def test_banner_partial_offers_post_update_and_on_it_for_each_due_promise(app, overdue,
-                                                                         operator):
+def test_banner_partial_offers_post_update_and_on_it_for_each_due_promise(app, overdue, operator):
     with app.test_request_context("/admin/"):
         login_user(operator)
         app.preprocess_request()
@@ -49,8 +54,9 @@ def test_banner_partial_offers_post_update_and_on_it_for_each_due_promise(app, o
 
 
 def test_banner_is_empty_when_every_promise_is_on_track(app, session, clock, operator):
-    incidents.open_incident(session, name="Slow", impact=Impact.MINOR, body="Slow.",
-                            actor=Actor(operator, "test"))
+    incidents.open_incident(
+        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=Actor(operator, "test")
+    )
     session.commit()
     with app.test_request_context("/admin/"):
         login_user(operator)
@@ -58,11 +64,13 @@ def test_banner_is_empty_when_every_promise_is_on_track(app, session, clock, ope
 
 
 def test_on_it_pauses_reminders_is_audited_and_changes_nothing_public(
-        app, operator_client, session, overdue, operator):
+    app, operator_client, session, overdue, operator
+):
     customer = app.test_client()
     before = customer.get(f"/incidents/{overdue.public_id}").get_data(as_text=True)
-    response = operator_client.post(f"/admin/nags/{overdue.public_id}/acknowledge",
-                                    data={"next": "/admin/nags/"})
+    response = operator_client.post(
+        f"/admin/nags/{overdue.public_id}/acknowledge", data={"next": "/admin/nags/"}
+    )
     assert response.status_code == 302 and response.location.endswith("/admin/nags/")
     after = customer.get(f"/incidents/{overdue.public_id}").get_data(as_text=True)
     assert after == before
@@ -75,10 +83,12 @@ def test_on_it_pauses_reminders_is_audited_and_changes_nothing_public(
     assert "reminders paused until" in page
 
 
-def test_acknowledging_with_nothing_due_is_refused_clearly(operator_client, session, clock,
-                                                           operator):
-    incident = incidents.open_incident(session, name="Slow", impact=Impact.MINOR,
-                                       body="Slow.", actor=Actor(operator, "test"))
+def test_acknowledging_with_nothing_due_is_refused_clearly(
+    operator_client, session, clock, operator
+):
+    incident = incidents.open_incident(
+        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=Actor(operator, "test")
+    )
     session.commit()
     response = operator_client.post(f"/admin/nags/{incident.public_id}/acknowledge")
     assert response.status_code == 422
@@ -111,17 +121,21 @@ def test_public_page_says_so_in_the_promised_words(client, overdue):
         html = client.get(path).get_data(as_text=True)
         # Rendered once per data version, so the page states the fact that does not age
         # ("since 12:30"); static/time.js turns it into "overdue by 7 min" in the browser.
-        assert ('data-overdue-since="2026-11-24T12:30:00.000Z">Update overdue since '
-                '<time datetime="2026-11-24T12:30:00.000Z" data-style="time">12:30 UTC</time>'
-                ' — the team has been reminded.</strong>') in html
-        assert ('The expected resolution time (<time datetime="2026-11-24T12:20:00.000Z" '
-                'data-style="time">12:20 UTC</time>) has passed; a revised estimate is coming'
-                in html)
+        assert (
+            'data-overdue-since="2026-11-24T12:30:00.000Z">Update overdue since '
+            '<time datetime="2026-11-24T12:30:00.000Z" data-style="time">12:30 UTC</time>'
+            " — the team has been reminded.</strong>"
+        ) in html
+        assert (
+            'The expected resolution time (<time datetime="2026-11-24T12:20:00.000Z" '
+            'data-style="time">12:20 UTC</time>) has passed; a revised estimate is coming' in html
+        )
 
 
 def test_api_facts_agree_with_the_promise_records(app, session, overdue):
-    info = statuspage.PageInfo(name="Status", base_url="https://s", time_zone="UTC",
-                               updated_at=None)
+    info = statuspage.PageInfo(
+        name="Status", base_url="https://s", time_zone="UTC", updated_at=None
+    )
     facts = statuspage.incident_object(overdue, info, START + 37 * MIN)["statusboard"]
     assert facts["next_update_overdue"] is True
     assert facts["next_update_by"] == "2026-11-24T12:30:00.000Z"
@@ -143,9 +157,13 @@ class TestHonestyKeptInternal:
         assert "Next update" in html  # the promise itself stays public
 
     def test_api_facts_are_null_when_honesty_is_internal(self, app, overdue):
-        info = statuspage.PageInfo(name="Status", base_url="https://s", time_zone="UTC",
-                                   updated_at=None, honesty=app.config[
-                                       "STATUSBOARD_PUBLIC_HONESTY"])
+        info = statuspage.PageInfo(
+            name="Status",
+            base_url="https://s",
+            time_zone="UTC",
+            updated_at=None,
+            honesty=app.config["STATUSBOARD_PUBLIC_HONESTY"],
+        )
         facts = statuspage.incident_object(overdue, info, START + 37 * MIN)["statusboard"]
         assert facts["next_update_overdue"] is None and facts["eta_passed"] is None
         assert facts["next_update_by"] == "2026-11-24T12:30:00.000Z"
@@ -157,5 +175,10 @@ class TestHonestyKeptInternal:
 
 def test_contradictory_nag_intervals_stop_the_app_at_start(database_url):
     with pytest.raises(ConfigError, match="after the all-operators"):
-        create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k",
-                    "NAG_ESCALATE_ALL_MINUTES": dict.fromkeys(IMPACTS, 30)})
+        create_app(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "k",
+                "NAG_ESCALATE_ALL_MINUTES": dict.fromkeys(IMPACTS, 30),
+            }
+        )

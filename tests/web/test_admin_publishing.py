@@ -18,7 +18,8 @@ def app_overrides(publishing_overrides):
 
 
 def test_channels_page_names_missing_variables_of_unconfigured_channels(
-        admin_client, app, monkeypatch):
+    admin_client, app, monkeypatch
+):
     page = admin_client.get("/admin/publishing/")
     assert page.status_code == 200
     assert b"STATUSBOARD_X_API_KEY" not in page.data  # configured in this app
@@ -35,9 +36,15 @@ def test_send_test_post_reaches_the_network(admin_client, fake_mastodon):
 
 
 def test_preview_returns_each_channels_text_and_counted_length(admin_client):
-    response = admin_client.post("/admin/publishing/preview", data={
-        "name": "API errors", "status": "investigating", "body": "日本" * 200,
-        "text_mastodon": "Custom words."})
+    response = admin_client.post(
+        "/admin/publishing/preview",
+        data={
+            "name": "API errors",
+            "status": "investigating",
+            "body": "日本" * 200,
+            "text_mastodon": "Custom words.",
+        },
+    )
     data = response.get_json()["channels"]
     assert data["x"]["length"] <= 280 and data["x"]["limit"] == 280
     assert "https://" not in data["x"]["text"]  # X link is off by default
@@ -46,10 +53,12 @@ def test_preview_returns_each_channels_text_and_counted_length(admin_client):
 
 
 def test_update_page_lists_deliveries_and_retry_requeues_a_failed_one(
-        app, admin_client, session, admin, clock, fake_mastodon, fake_x, fake_bluesky):
+    app, admin_client, session, admin, clock, fake_mastodon, fake_x, fake_bluesky
+):
     fake_mastodon.fail_next(401, {"error": "The access token is invalid"})
-    incident = incidents.open_incident(session, name="API errors", impact=Impact.MINOR,
-                                       body="Looking.", actor=Actor(admin, "test"))
+    incident = incidents.open_incident(
+        session, name="API errors", impact=Impact.MINOR, body="Looking.", actor=Actor(admin, "test")
+    )
     session.commit()
     deliver(app, session)
     update = incident.updates[0]
@@ -65,23 +74,31 @@ def test_update_page_lists_deliveries_and_retry_requeues_a_failed_one(
 
 def test_form_fields_become_fan_out_options(app):
     with app.test_request_context():
-        form = MultiDict([("channels_offered", "x"), ("channels_offered", "mastodon"),
-                          ("send_mastodon", "on"), ("text_mastodon", "Own words.")])
+        form = MultiDict(
+            [
+                ("channels_offered", "x"),
+                ("channels_offered", "mastodon"),
+                ("send_mastodon", "on"),
+                ("text_mastodon", "Own words."),
+            ]
+        )
         options = channel_options_from_form(form)
         assert options["x"].send is False
         assert options["mastodon"].send is True
         assert options["mastodon"].custom_text == "Own words."
         notice = draft_notice(name="API", status="investigating", body="b", incident_id=None)
         with pytest.raises(InvalidInput, match="280"):
-            channel_options_from_form(MultiDict([("channels_offered", "x"),
-                                                 ("send_x", "on"), ("text_x", "w " * 200)]),
-                                      notice=notice)
+            channel_options_from_form(
+                MultiDict([("channels_offered", "x"), ("send_x", "on"), ("text_x", "w " * 200)]),
+                notice=notice,
+            )
 
 
 def test_channel_options_partial_offers_each_configured_network_and_posts_back(app):
     with app.test_request_context():
         html = render_template_string(
-            '<form method="post">{% include "admin/_channel_options.html" %}</form>')
+            '<form method="post">{% include "admin/_channel_options.html" %}</form>'
+        )
     for name in ("x", "mastodon", "bluesky"):
         assert f'name="send_{name}" checked' in html
         assert f'name="text_{name}"' in html

@@ -19,14 +19,24 @@ def history(session, clock, operator):
     api = components.create_component(session, name="API", actor=actor)
     components.create_component(session, name="Web app", actor=actor)
     incident = incidents.open_incident(
-        session, name="Errors on the API", impact=Impact.MAJOR, body="Looking into it.",
-        actor=actor, next_update_at=START + 30 * MIN,
-        component_changes={api: ComponentStatus.PARTIAL_OUTAGE})
+        session,
+        name="Errors on the API",
+        impact=Impact.MAJOR,
+        body="Looking into it.",
+        actor=actor,
+        next_update_at=START + 30 * MIN,
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+    )
     for minutes, next_update in ((10, 40), (50, 80), (60, 90)):
         clock.freeze(START + minutes * MIN)
-        incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                              body=f"Update at {minutes}.", actor=actor,
-                              next_update_at=START + next_update * MIN)
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.IDENTIFIED,
+            body=f"Update at {minutes}.",
+            actor=actor,
+            next_update_at=START + next_update * MIN,
+        )
     clock.freeze(START + 70 * MIN)
     incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
     session.commit()

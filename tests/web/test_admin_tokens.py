@@ -11,8 +11,7 @@ def test_operator_creates_a_token_and_sees_it_once(operator_client, session, clo
     assert page.status_code == 200 and "No tokens yet." in page.get_data(as_text=True)
     created = operator_client.post("/admin/tokens/", data={"name": "deploy-bot"})
     assert created.status_code == 201
-    [secret] = re.findall(r'<code class="secret">(sb_[^<]+)</code>',
-                          created.get_data(as_text=True))
+    [secret] = re.findall(r'<code class="secret">(sb_[^<]+)</code>', created.get_data(as_text=True))
     session.rollback()
     assert tokens.authenticate(session, secret).operator.id == operator.id
     again = operator_client.get("/admin/tokens/").get_data(as_text=True)
@@ -31,10 +30,12 @@ def test_empty_name_is_refused_and_nothing_created(operator_client, session, clo
 
 def test_operator_sees_and_revokes_only_own_tokens(client, session, clock, operator):
     other = make_operator(session, email="other@example.com", name="Other")
-    theirs, _ = tokens.create_token(session, operator=other, name="their-bot",
-                                    actor=Actor(other, "test"))
-    mine, secret = tokens.create_token(session, operator=operator, name="my-bot",
-                                       actor=Actor(operator, "test"))
+    theirs, _ = tokens.create_token(
+        session, operator=other, name="their-bot", actor=Actor(other, "test")
+    )
+    mine, secret = tokens.create_token(
+        session, operator=operator, name="my-bot", actor=Actor(operator, "test")
+    )
     session.commit()
     login(client, operator)
     page = client.get("/admin/tokens/").get_data(as_text=True)

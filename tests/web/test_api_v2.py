@@ -19,28 +19,72 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
-COMPONENT_KEYS = {"id", "name", "status", "created_at", "updated_at", "position", "description",
-                  "showcase", "start_date", "group_id", "page_id", "group",
-                  "only_show_if_degraded"}
-INCIDENT_KEYS = {"id", "name", "status", "impact", "created_at", "updated_at", "started_at",
-                 "monitoring_at", "resolved_at", "shortlink", "page_id", "incident_updates",
-                 "components", "statusboard"}
+COMPONENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "position",
+    "description",
+    "showcase",
+    "start_date",
+    "group_id",
+    "page_id",
+    "group",
+    "only_show_if_degraded",
+}
+INCIDENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "impact",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "monitoring_at",
+    "resolved_at",
+    "shortlink",
+    "page_id",
+    "incident_updates",
+    "components",
+    "statusboard",
+}
 MAINTENANCE_KEYS = INCIDENT_KEYS | {"scheduled_for", "scheduled_until"}
-UPDATE_KEYS = {"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
-               "affected_components", "deliver_notifications", "custom_tweet", "tweet_id"}
+UPDATE_KEYS = {
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
+}
 PROMISE_KEYS = {"eta", "eta_unknown", "eta_passed", "next_update_by", "next_update_overdue"}
 
-COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage",
-                      "under_maintenance"}
+COMPONENT_STATUSES = {
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+}
 INCIDENT_STATUSES = {"investigating", "identified", "monitoring", "resolved", "postmortem"}
 MAINTENANCE_STATUSES = {"scheduled", "in_progress", "verifying", "completed"}
-INDICATORS = {"none": "All Systems Operational", "minor": "Minor Service Outage",
-              "major": "Partial System Outage", "critical": "Major System Outage",
-              "maintenance": "Service Under Maintenance"}
+INDICATORS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
+}
 
 ENDPOINTS = {
-    "/api/v2/summary.json": {"page", "status", "components", "incidents",
-                             "scheduled_maintenances"},
+    "/api/v2/summary.json": {"page", "status", "components", "incidents", "scheduled_maintenances"},
     "/api/v2/status.json": {"page", "status"},
     "/api/v2/components.json": {"page", "components"},
     "/api/v2/incidents.json": {"page", "incidents"},
@@ -54,13 +98,23 @@ ENDPOINTS = {
 def _maintenance(session, name, status, starts_in, component, clock):
     """A maintenance row as the maintenance services will write it."""
     now = clock.now()
-    window = Incident(kind=IncidentKind.MAINTENANCE, name=name, status=status,
-                      impact=Impact.NONE, started_at=now, created_at=now, updated_at=now,
-                      scheduled_for=now + starts_in,
-                      scheduled_until=now + starts_in + timedelta(hours=2),
-                      components=[component])
-    window.updates.append(Update(status=status, body=f"{name}.", html=f"<p>{name}.</p>",
-                                 created_at=now, display_at=now))
+    window = Incident(
+        kind=IncidentKind.MAINTENANCE,
+        name=name,
+        status=status,
+        impact=Impact.NONE,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+        scheduled_for=now + starts_in,
+        scheduled_until=now + starts_in + timedelta(hours=2),
+        components=[component],
+    )
+    window.updates.append(
+        Update(
+            status=status, body=f"{name}.", html=f"<p>{name}.</p>", created_at=now, display_at=now
+        )
+    )
     session.add(window)
     return window
 
@@ -71,32 +125,60 @@ def page(session, clock, operator):
     updates change components, and maintenances in every state."""
     actor = Actor(operator, "test")
     core = components.create_component(session, name="Core", is_group=True, actor=actor)
-    api = components.create_component(session, name="API", group=core, actor=actor,
-                                      description="Public REST API")
+    api = components.create_component(
+        session, name="API", group=core, actor=actor, description="Public REST API"
+    )
     web = components.create_component(session, name="Web app", group=core, actor=actor)
     email = components.create_component(session, name="Email", actor=actor)
-    old = incidents.open_incident(session, name="Email delays", impact=Impact.MINOR,
-                                  body="Emails are slow.", actor=actor,
-                                  component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE})
+    old = incidents.open_incident(
+        session,
+        name="Email delays",
+        impact=Impact.MINOR,
+        body="Emails are slow.",
+        actor=actor,
+        component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE},
+    )
     clock.advance(timedelta(minutes=20))
     incidents.resolve(session, incident=old, body="Emails flow again.", actor=actor)
     clock.advance(timedelta(minutes=20))
     current = incidents.open_incident(
-        session, name="API errors", impact=Impact.MAJOR, body="Errors on **API**.",
-        actor=actor, eta=clock.now() + timedelta(hours=1),
+        session,
+        name="API errors",
+        impact=Impact.MAJOR,
+        body="Errors on **API**.",
+        actor=actor,
+        eta=clock.now() + timedelta(hours=1),
         next_update_at=clock.now() + timedelta(minutes=30),
-        component_changes={api: ComponentStatus.PARTIAL_OUTAGE})
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+    )
     clock.advance(timedelta(minutes=10))
-    incidents.post_update(session, incident=current, status=IncidentStatus.MONITORING,
-                          body="Fix deployed.", actor=actor,
-                          component_changes={api: ComponentStatus.DEGRADED_PERFORMANCE,
-                                             web: ComponentStatus.DEGRADED_PERFORMANCE})
-    maintenances = {status: _maintenance(session, f"Window {status}", status,
-                                         timedelta(days=i + 1), email, clock)
-                    for i, status in enumerate(sorted(MAINTENANCE_STATUSES))}
+    incidents.post_update(
+        session,
+        incident=current,
+        status=IncidentStatus.MONITORING,
+        body="Fix deployed.",
+        actor=actor,
+        component_changes={
+            api: ComponentStatus.DEGRADED_PERFORMANCE,
+            web: ComponentStatus.DEGRADED_PERFORMANCE,
+        },
+    )
+    maintenances = {
+        status: _maintenance(
+            session, f"Window {status}", status, timedelta(days=i + 1), email, clock
+        )
+        for i, status in enumerate(sorted(MAINTENANCE_STATUSES))
+    }
     session.commit()
-    return {"core": core, "api": api, "web": web, "email": email, "old": old,
-            "current": current, "maintenances": maintenances}
+    return {
+        "core": core,
+        "api": api,
+        "web": web,
+        "email": email,
+        "old": old,
+        "current": current,
+        "maintenances": maintenances,
+    }
 
 
 def _get(client, path):
@@ -116,9 +198,13 @@ def _check_timestamp(value, nullable=False):
 
 def _check_page(data):
     assert set(data) == PAGE_KEYS
-    assert data == {"id": data["id"], "name": "Example Status",
-                    "url": "https://status.example.com", "time_zone": "UTC",
-                    "updated_at": data["updated_at"]}
+    assert data == {
+        "id": data["id"],
+        "name": "Example Status",
+        "url": "https://status.example.com",
+        "time_zone": "UTC",
+        "updated_at": data["updated_at"],
+    }
     assert isinstance(data["id"], str) and data["id"]
     _check_timestamp(data["updated_at"])
 
@@ -159,8 +245,11 @@ def _check_incident(data, page_id, maintenance=False):
     assert set(data) == (MAINTENANCE_KEYS if maintenance else INCIDENT_KEYS)
     statuses = MAINTENANCE_STATUSES if maintenance else INCIDENT_STATUSES
     assert data["status"] in statuses
-    assert data["impact"] == "maintenance" if maintenance else \
-        data["impact"] in {"none", "minor", "major", "critical"}
+    assert (
+        data["impact"] == "maintenance"
+        if maintenance
+        else data["impact"] in {"none", "minor", "major", "critical"}
+    )
     for key in ("created_at", "updated_at", "started_at"):
         _check_timestamp(data[key])
     for key in ("monitoring_at", "resolved_at"):
@@ -203,9 +292,11 @@ def test_summary_lists_only_unresolved_incidents_and_open_maintenances(client, p
     summary = _get(client, "/api/v2/summary.json")
     assert [i["id"] for i in summary["incidents"]] == [page["current"].public_id]
     assert {m["status"] for m in summary["scheduled_maintenances"]} == {
-        "scheduled", "in_progress", "verifying"}
-    assert summary["status"] == {"indicator": "major",
-                                 "description": "Partial System Outage"}
+        "scheduled",
+        "in_progress",
+        "verifying",
+    }
+    assert summary["status"] == {"indicator": "major", "description": "Partial System Outage"}
 
 
 def test_incident_lists_filter_by_status_newest_first(client, page):
@@ -217,8 +308,7 @@ def test_incident_lists_filter_by_status_newest_first(client, page):
     upcoming = _get(client, "/api/v2/scheduled-maintenances/upcoming.json")
     assert [m["status"] for m in upcoming["scheduled_maintenances"]] == ["scheduled"]
     active = _get(client, "/api/v2/scheduled-maintenances/active.json")
-    assert {m["status"] for m in active["scheduled_maintenances"]} == {"in_progress",
-                                                                       "verifying"}
+    assert {m["status"] for m in active["scheduled_maintenances"]} == {"in_progress", "verifying"}
     every = _get(client, "/api/v2/scheduled-maintenances.json")["scheduled_maintenances"]
     assert sorted(m["status"] for m in every) == sorted(MAINTENANCE_STATUSES)
     assert all(m["impact"] == "maintenance" for m in every)
@@ -227,7 +317,11 @@ def test_incident_lists_filter_by_status_newest_first(client, page):
 def test_components_are_flat_in_page_order_with_group_rows_listing_children(client, page):
     rows = _get(client, "/api/v2/components.json")["components"]
     assert [(r["name"], r["position"], r["group"]) for r in rows] == [
-        ("Core", 1, True), ("API", 1, False), ("Web app", 2, False), ("Email", 2, False)]
+        ("Core", 1, True),
+        ("API", 1, False),
+        ("Web app", 2, False),
+        ("Email", 2, False),
+    ]
     core, api, web, email = rows
     assert core["components"] == [api["id"], web["id"]]
     assert api["group_id"] == web["group_id"] == core["id"]
@@ -242,11 +336,17 @@ def test_updates_are_newest_first_and_record_component_changes(client, page):
     assert latest["status"] == "monitoring" and first["status"] == "investigating"
     assert first["body"] == "Errors on **API**."
     assert first["affected_components"] == [
-        {"code": page["api"].public_id, "name": "API", "old_status": "operational",
-         "new_status": "partial_outage"}]
+        {
+            "code": page["api"].public_id,
+            "name": "API",
+            "old_status": "operational",
+            "new_status": "partial_outage",
+        }
+    ]
     assert {c["code"]: c["new_status"] for c in latest["affected_components"]} == {
         page["api"].public_id: "degraded_performance",
-        page["web"].public_id: "degraded_performance"}
+        page["web"].public_id: "degraded_performance",
+    }
     assert [c["name"] for c in current["components"]] == ["API", "Web app"]
     assert current["monitoring_at"] == "2026-11-24T12:50:00.000Z"
     assert current["resolved_at"] is None
@@ -257,17 +357,31 @@ def test_resolved_incident_has_resolution_time_and_no_promises(client, page):
     old = next(i for i in incidents_ if i["status"] == "resolved")
     assert old["resolved_at"] == "2026-11-24T12:20:00.000Z"
     assert old["incident_updates"][0]["affected_components"] == [
-        {"code": page["email"].public_id, "name": "Email",
-         "old_status": "degraded_performance", "new_status": "operational"}]
-    assert old["statusboard"] == {"eta": None, "eta_unknown": False, "eta_passed": False,
-                                  "next_update_by": None, "next_update_overdue": False}
+        {
+            "code": page["email"].public_id,
+            "name": "Email",
+            "old_status": "degraded_performance",
+            "new_status": "operational",
+        }
+    ]
+    assert old["statusboard"] == {
+        "eta": None,
+        "eta_unknown": False,
+        "eta_passed": False,
+        "next_update_by": None,
+        "next_update_overdue": False,
+    }
 
 
 def test_namespaced_promises_say_when_the_next_update_is_overdue(client, session, page, clock):
     facts = _get(client, "/api/v2/summary.json")["incidents"][0]["statusboard"]
-    assert facts == {"eta": "2026-11-24T13:40:00.000Z", "eta_unknown": False,
-                     "eta_passed": False, "next_update_by": "2026-11-24T13:20:00.000Z",
-                     "next_update_overdue": False}
+    assert facts == {
+        "eta": "2026-11-24T13:40:00.000Z",
+        "eta_unknown": False,
+        "eta_passed": False,
+        "next_update_by": "2026-11-24T13:20:00.000Z",
+        "next_update_overdue": False,
+    }
     clock.advance(timedelta(minutes=37))  # 13:27: the 13:20 promise passed 7 minutes ago
     page_state.bump_version(session)  # as the promise check does when a promise passes
     session.commit()
@@ -299,8 +413,9 @@ def test_empty_page_is_operational_with_empty_lists(client, clock):
 def test_lists_are_capped_at_fifty_newest(client, session, clock, operator):
     actor = Actor(operator, "test")
     for number in range(52):
-        incidents.open_incident(session, name=f"Incident {number}", impact=Impact.NONE,
-                                body="Looking.", actor=actor)
+        incidents.open_incident(
+            session, name=f"Incident {number}", impact=Impact.NONE, body="Looking.", actor=actor
+        )
         clock.advance(timedelta(minutes=1))
     session.commit()
     listed = _get(client, "/api/v2/incidents.json")["incidents"]
@@ -325,6 +440,5 @@ def test_output_is_deterministic_and_conditional_get_returns_304(client, page):
     second = client.get("/api/v2/summary.json")
     assert first.data == second.data
     assert first.headers["ETag"] == second.headers["ETag"]
-    again = client.get("/api/v2/summary.json",
-                       headers={"If-None-Match": first.headers["ETag"]})
+    again = client.get("/api/v2/summary.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""

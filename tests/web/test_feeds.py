@@ -38,21 +38,23 @@ JSON_FEED_1_1 = {
         "title": {"type": "string"},
         "home_page_url": {"type": "string", "format": "uri"},
         "feed_url": {"type": "string", "format": "uri"},
-        "authors": {"type": "array", "items": {"type": "object",
-                                               "required": ["name"]}},
-        "items": {"type": "array", "items": {
-            "type": "object",
-            "required": ["id"],
-            "anyOf": [{"required": ["content_html"]}, {"required": ["content_text"]}],
-            "properties": {
-                "id": {"type": "string"},
-                "url": {"type": "string"},
-                "title": {"type": "string"},
-                "content_html": {"type": "string"},
-                "date_published": {"type": "string", "pattern": RFC3339.pattern},
-                "date_modified": {"type": "string", "pattern": RFC3339.pattern},
+        "authors": {"type": "array", "items": {"type": "object", "required": ["name"]}},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "anyOf": [{"required": ["content_html"]}, {"required": ["content_text"]}],
+                "properties": {
+                    "id": {"type": "string"},
+                    "url": {"type": "string"},
+                    "title": {"type": "string"},
+                    "content_html": {"type": "string"},
+                    "date_published": {"type": "string", "pattern": RFC3339.pattern},
+                    "date_modified": {"type": "string", "pattern": RFC3339.pattern},
+                },
             },
-        }},
+        },
     },
 }
 
@@ -66,21 +68,36 @@ def actor(operator):
 def page(session, clock, actor):
     api = components.create_component(session, name="API", actor=actor)
     email = components.create_component(session, name="Email", actor=actor)
-    old = incidents.open_incident(session, name="Email delays", impact=Impact.MINOR,
-                                  body="Emails are slow.", actor=actor,
-                                  component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE})
+    old = incidents.open_incident(
+        session,
+        name="Email delays",
+        impact=Impact.MINOR,
+        body="Emails are slow.",
+        actor=actor,
+        component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE},
+    )
     clock.advance(timedelta(minutes=20))
     incidents.resolve(session, incident=old, body="Emails flow again.", actor=actor)
     clock.advance(timedelta(minutes=20))  # 12:40
     current = incidents.open_incident(
-        session, name="API errors", impact=Impact.MAJOR, body="Errors on the **API**.",
-        actor=actor, eta=START + timedelta(hours=2),
+        session,
+        name="API errors",
+        impact=Impact.MAJOR,
+        body="Errors on the **API**.",
+        actor=actor,
+        eta=START + timedelta(hours=2),
         next_update_at=START + timedelta(minutes=70),
-        component_changes={api: ComponentStatus.PARTIAL_OUTAGE})
+        component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+    )
     clock.advance(timedelta(minutes=10))  # 12:50
-    incidents.post_update(session, incident=current, status=IncidentStatus.IDENTIFIED,
-                          body="A bad deploy; rolling back.", actor=actor,
-                          next_update_at=START + timedelta(minutes=80))
+    incidents.post_update(
+        session,
+        incident=current,
+        status=IncidentStatus.IDENTIFIED,
+        body="A bad deploy; rolling back.",
+        actor=actor,
+        next_update_at=START + timedelta(minutes=80),
+    )
     session.commit()
     return {"api": api, "email": email, "old": old, "current": current}
 
@@ -127,9 +144,13 @@ def test_json_feed_declares_version_1_1_with_string_ids(client, page):
         assert RFC3339.match(item["date_published"]) and RFC3339.match(item["date_modified"])
     newest = document["items"][0]
     assert newest["_statusboard"] == {
-        "incident_id": page["current"].public_id, "status": "identified",
-        "eta": "2026-11-24T14:00:00.000Z", "next_update_by": "2026-11-24T13:20:00.000Z",
-        "next_update_overdue": False, "eta_passed": False}
+        "incident_id": page["current"].public_id,
+        "status": "identified",
+        "eta": "2026-11-24T14:00:00.000Z",
+        "next_update_by": "2026-11-24T13:20:00.000Z",
+        "next_update_overdue": False,
+        "eta_passed": False,
+    }
     jsonschema.validate(document, JSON_FEED_1_1)
 
 
@@ -160,17 +181,17 @@ def test_atom_entries_have_html_content_and_rfc3339_dates(client, page):
             assert link.get("rel", "alternate") == "alternate"  # Atom's default rel
 
 
-def test_history_has_one_entry_per_incident_revised_in_place(client, session, page, clock,
-                                                             actor):
+def test_history_has_one_entry_per_incident_revised_in_place(client, session, page, clock, actor):
     _, before = _parse(client, "/history.atom")
     current_url = f"https://status.example.com/incidents/{page['current'].public_id}"
     assert [e.id for e in before.entries] == [
-        current_url, f"https://status.example.com/incidents/{page['old'].public_id}"]
+        current_url,
+        f"https://status.example.com/incidents/{page['old'].public_id}",
+    ]
     body = before.entries[0].content[0].value
     assert body.index("A bad deploy") < body.index("Errors on the <strong>API</strong>")
     clock.advance(timedelta(minutes=5))
-    incidents.resolve(session, incident=page["current"], body="Rolled back; all good.",
-                      actor=actor)
+    incidents.resolve(session, incident=page["current"], body="Rolled back; all good.", actor=actor)
     session.commit()
     _, after = _parse(client, "/history.atom")
     assert [e.id for e in after.entries] == [e.id for e in before.entries]
@@ -181,19 +202,24 @@ def test_history_has_one_entry_per_incident_revised_in_place(client, session, pa
     assert rss.entries[0].id == current_url  # RSS guid is the incident's address
 
 
-def test_update_feed_has_one_entry_per_update_with_stable_ids(client, session, page, clock,
-                                                              actor):
+def test_update_feed_has_one_entry_per_update_with_stable_ids(client, session, page, clock, actor):
     first = client.get("/feed.atom").data
     assert client.get("/feed.atom").data == first  # rebuilt from the same data: same bytes
     before = feedparser.parse(first)
     assert len(before.entries) == 4
     newest = before.entries[0]
     assert newest.title == "API errors — Identified: A bad deploy; rolling back."
-    assert newest.id.startswith(f"https://status.example.com/incidents/"
-                                f"{page['current'].public_id}#update-")
+    assert newest.id.startswith(
+        f"https://status.example.com/incidents/{page['current'].public_id}#update-"
+    )
     clock.advance(timedelta(minutes=5))
-    incidents.post_update(session, incident=page["current"], status=IncidentStatus.MONITORING,
-                          body="Watching the error rate.", actor=actor)
+    incidents.post_update(
+        session,
+        incident=page["current"],
+        status=IncidentStatus.MONITORING,
+        body="Watching the error rate.",
+        actor=actor,
+    )
     session.commit()
     after = feedparser.parse(client.get("/feed.atom").data)
     assert [e.id for e in after.entries[1:]] == [e.id for e in before.entries]
@@ -212,36 +238,42 @@ def test_update_body_carries_eta_promise_and_says_when_overdue(client, session, 
     session.commit()
     entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
     body = entry.content[0].value
-    assert "<strong>Update overdue</strong>: the next update was promised by " \
-           "24 Nov 2026, 13:20 UTC." in body
+    assert (
+        "<strong>Update overdue</strong>: the next update was promised by "
+        "24 Nov 2026, 13:20 UTC." in body
+    )
     assert entry.updated == "2026-11-24T13:20:00+00:00"  # revised when the promise passed
     history = feedparser.parse(client.get("/history.atom").data).entries[0]
     assert "Update overdue" in history.content[0].value
 
 
 def test_unknown_eta_is_said_in_the_feed(client, session, clock, actor):
-    incidents.open_incident(session, name="Login failures", impact=Impact.CRITICAL,
-                            body="Investigating.", actor=actor)
+    incidents.open_incident(
+        session, name="Login failures", impact=Impact.CRITICAL, body="Investigating.", actor=actor
+    )
     session.commit()
     body = feedparser.parse(client.get("/feed.rss").data).entries[0].description
     assert "Expected resolution: unknown." in body
     assert "Next update by 24 Nov 2026, 12:15 UTC." in body
 
 
-def test_conditional_get_returns_304_until_the_data_changes(client, session, page, clock,
-                                                            actor):
+def test_conditional_get_returns_304_until_the_data_changes(client, session, page, clock, actor):
     for path in ("/feed.atom", "/history.rss", "/feed.json"):
         response = client.get(path)
         assert response.headers["Last-Modified"] == "Tue, 24 Nov 2026 12:50:00 GMT"
         by_etag = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
         assert by_etag.status_code == 304 and by_etag.data == b""
-        by_date = client.get(path, headers={"If-Modified-Since":
-                                            response.headers["Last-Modified"]})
+        by_date = client.get(path, headers={"If-Modified-Since": response.headers["Last-Modified"]})
         assert by_date.status_code == 304
     etag = client.get("/feed.atom").headers["ETag"]
     clock.advance(timedelta(minutes=1))
-    incidents.post_update(session, incident=page["current"], status=IncidentStatus.IDENTIFIED,
-                          body="Still rolling back.", actor=actor)
+    incidents.post_update(
+        session,
+        incident=page["current"],
+        status=IncidentStatus.IDENTIFIED,
+        body="Still rolling back.",
+        actor=actor,
+    )
     session.commit()
     changed = client.get("/feed.atom", headers={"If-None-Match": etag})
     assert changed.status_code == 200
@@ -249,8 +281,7 @@ def test_conditional_get_returns_304_until_the_data_changes(client, session, pag
 
 
 def test_incident_and_component_feeds_hold_only_their_updates(client, page):
-    incident = feedparser.parse(
-        client.get(f"/incidents/{page['current'].public_id}.atom").data)
+    incident = feedparser.parse(client.get(f"/incidents/{page['current'].public_id}.atom").data)
     assert [e.title.split(" — ")[0] for e in incident.entries] == ["API errors"] * 2
     email = feedparser.parse(client.get(f"/components/{page['email'].public_id}.rss").data)
     assert [e.title.split(" — ")[0] for e in email.entries] == ["Email delays"] * 2
@@ -262,9 +293,17 @@ def test_incident_and_component_feeds_hold_only_their_updates(client, page):
 
 def test_public_pages_link_to_their_feeds(client, page):
     index = client.get("/").get_data(as_text=True)
-    for href, kind in (("/feed.atom", "atom"), ("/feed.rss", "rss"), ("/history.atom", "atom"),
-                       ("/history.rss", "rss"), ("/feed.json", "feed")):
-        assert re.search(rf'<link rel="alternate" type="application/{kind}\+(xml|json)" '
-                         rf'title="[^"]+" href="{re.escape(href)}">', index), href
+    for href, kind in (
+        ("/feed.atom", "atom"),
+        ("/feed.rss", "rss"),
+        ("/history.atom", "atom"),
+        ("/history.rss", "rss"),
+        ("/feed.json", "feed"),
+    ):
+        assert re.search(
+            rf'<link rel="alternate" type="application/{kind}\+(xml|json)" '
+            rf'title="[^"]+" href="{re.escape(href)}">',
+            index,
+        ), href
     incident_page = client.get(f"/incidents/{page['current'].public_id}").get_data(as_text=True)
     assert f'href="/incidents/{page["current"].public_id}.atom"' in incident_page

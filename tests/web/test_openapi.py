@@ -55,41 +55,56 @@ class Checker:
         assert status in operation["responses"], (method, path, status, response.get_json())
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         ref = "urn:statusboard:openapi" + schema["$ref"]
-        validator = Draft202012Validator({"$ref": ref}, registry=self.registry,
-                                         format_checker=FormatChecker())
+        validator = Draft202012Validator(
+            {"$ref": ref}, registry=self.registry, format_checker=FormatChecker()
+        )
         errors = [e.message for e in validator.iter_errors(response.get_json())]
         assert not errors, (method, path, status, errors)
         self.seen.add((template, method, status))
 
 
 def test_real_responses_match_the_document(client, session, clock, admin, operator, spec):
-    _, admin_secret = tokens.create_token(session, operator=admin, name="ci",
-                                          actor=Actor(None, "test"))
-    _, operator_secret = tokens.create_token(session, operator=operator, name="pager",
-                                             actor=Actor(None, "test"))
+    _, admin_secret = tokens.create_token(
+        session, operator=admin, name="ci", actor=Actor(None, "test")
+    )
+    _, operator_secret = tokens.create_token(
+        session, operator=operator, name="pager", actor=Actor(None, "test")
+    )
     session.commit()
     checker = Checker(spec)
 
     def call(method, path, body=None, secret=admin_secret, raw=None):
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        response = getattr(client, method)(f"/api/v1{path}", data=data, headers=headers,
-                                           content_type="application/json")
+        response = getattr(client, method)(
+            f"/api/v1{path}", data=data, headers=headers, content_type="application/json"
+        )
         checker.check(method, path, response)
         return response.get_json()
 
     group = call("post", "/components", {"name": "Core", "group": True})
-    api = call("post", "/components", {"name": "API", "group_id": group["id"],
-                                       "description": "REST"})
+    api = call(
+        "post", "/components", {"name": "API", "group_id": group["id"], "description": "REST"}
+    )
     call("patch", f"/components/{api['id']}", {"status": "degraded_performance"})
     call("get", "/components")
-    opened = call("post", "/incidents", {
-        "name": "API errors", "impact": "major", "body": "Errors.",
-        "eta": (START + timedelta(hours=1)).isoformat(),
-        "components": {api["id"]: "partial_outage"}})
+    opened = call(
+        "post",
+        "/incidents",
+        {
+            "name": "API errors",
+            "impact": "major",
+            "body": "Errors.",
+            "eta": (START + timedelta(hours=1)).isoformat(),
+            "components": {api["id"]: "partial_outage"},
+        },
+    )
     clock.advance(timedelta(minutes=5))
-    call("post", f"/incidents/{opened['id']}/updates",
-         {"status": "monitoring", "body": "Fixed, watching.", "eta": None})
+    call(
+        "post",
+        f"/incidents/{opened['id']}/updates",
+        {"status": "monitoring", "body": "Fixed, watching.", "eta": None},
+    )
     call("get", f"/incidents/{opened['id']}")
     call("post", f"/incidents/{opened['id']}/resolve", {"body": "All good."})
     # errors have their documented shape too
@@ -101,11 +116,20 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
     call("get", "/incidents/nope")
     call("patch", "/components/nope", {"name": "Y"})
 
-    documented = {(path, method) for path, operations in spec["paths"].items()
-                  for method in operations}
+    documented = {
+        (path, method) for path, operations in spec["paths"].items() for method in operations
+    }
     assert {(path, method) for path, method, _ in checker.seen} == documented
-    assert {status for *_, status in checker.seen} >= {"200", "201", "400", "401", "403",
-                                                        "404", "409", "422"}
+    assert {status for *_, status in checker.seen} >= {
+        "200",
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "422",
+    }
 
 
 def test_human_readable_page_lists_every_operation_without_outside_assets(client, spec):

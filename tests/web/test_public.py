@@ -14,11 +14,15 @@ def actor(operator):
 
 
 def test_operator_markdown_is_rendered_and_script_never_reaches_the_page(
-        client, session, clock, actor):
-    body = ("**Bold** <script>alert('x')</script> <img src=x onerror=alert(1)> "
-            "[click](javascript:alert(1)) <a href=\"https://ok.example\" onclick=\"x()\">ok</a>")
-    incident = incidents.open_incident(session, name="XSS check", impact=Impact.MINOR,
-                                       body=body, actor=actor)
+    client, session, clock, actor
+):
+    body = (
+        "**Bold** <script>alert('x')</script> <img src=x onerror=alert(1)> "
+        '[click](javascript:alert(1)) <a href="https://ok.example" onclick="x()">ok</a>'
+    )
+    incident = incidents.open_incident(
+        session, name="XSS check", impact=Impact.MINOR, body=body, actor=actor
+    )
     session.commit()
     for path in ("/", f"/incidents/{incident.public_id}"):
         page = client.get(path).get_data(as_text=True)
@@ -30,10 +34,15 @@ def test_operator_markdown_is_rendered_and_script_never_reaches_the_page(
 
 
 def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock, actor):
-    incident = incidents.open_incident(session, name="Slow API", impact=Impact.MAJOR,
-                                       body="Looking.", actor=actor,
-                                       eta=START + timedelta(hours=1),
-                                       next_update_at=START + timedelta(minutes=10))
+    incident = incidents.open_incident(
+        session,
+        name="Slow API",
+        impact=Impact.MAJOR,
+        body="Looking.",
+        actor=actor,
+        eta=START + timedelta(hours=1),
+        next_update_at=START + timedelta(minutes=10),
+    )
     session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "Partial System Outage" in page
@@ -46,11 +55,23 @@ def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock
 
 
 def test_eta_revisions_are_listed_on_the_incident_page(client, session, clock, actor):
-    incident = incidents.open_incident(session, name="Slow", impact=Impact.MINOR, body="a",
-                                       actor=actor, eta=START + timedelta(hours=1))
+    incident = incidents.open_incident(
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="a",
+        actor=actor,
+        eta=START + timedelta(hours=1),
+    )
     for hours in (2, 3):
-        incidents.post_update(session, incident=incident, status=IncidentStatus.IDENTIFIED,
-                              body=f"b{hours}", actor=actor, eta=START + timedelta(hours=hours))
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.IDENTIFIED,
+            body=f"b{hours}",
+            actor=actor,
+            eta=START + timedelta(hours=hours),
+        )
     session.commit()
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
     assert "revised twice" in page
@@ -61,19 +82,21 @@ def test_components_are_grouped_and_group_takes_worst_status(client, session, ac
     group = components.create_component(session, name="Regions", is_group=True, actor=actor)
     eu = components.create_component(session, name="EU", group=group, actor=actor)
     components.create_component(session, name="US", group=group, actor=actor)
-    components.set_component_status(session, component=eu,
-                                    status=ComponentStatus.MAJOR_OUTAGE, actor=actor)
+    components.set_component_status(
+        session, component=eu, status=ComponentStatus.MAJOR_OUTAGE, actor=actor
+    )
     session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "Major System Outage" in page
-    regions = page[page.index("Regions"):]
+    regions = page[page.index("Regions") :]
     assert regions.index("Major outage") < regions.index("EU")
 
 
 def test_history_is_paginated(client, session, clock, actor):
     for number in range(25):
-        incidents.open_incident(session, name=f"Incident {number}", impact=Impact.MINOR,
-                                body="x", actor=actor)
+        incidents.open_incident(
+            session, name=f"Incident {number}", impact=Impact.MINOR, body="x", actor=actor
+        )
         clock.advance(timedelta(minutes=1))
     session.commit()
     first = client.get("/history").get_data(as_text=True)
@@ -93,5 +116,7 @@ def test_public_page_times_are_utc_time_elements(client, session, clock, actor):
     incidents.open_incident(session, name="A", impact=Impact.MINOR, body="x", actor=actor)
     session.commit()
     page = client.get("/").get_data(as_text=True)
-    assert '<time datetime="2026-11-24T12:00:00.000Z" data-style="datetime">' \
-           '24 Nov 2026, 12:00 UTC</time>' in page
+    assert (
+        '<time datetime="2026-11-24T12:00:00.000Z" data-style="datetime">'
+        "24 Nov 2026, 12:00 UTC</time>" in page
+    )

@@ -42,8 +42,11 @@ def count_queries(app, engine=None) -> Iterator[list[str]]:
         if engine.dialect.name == "sqlite":
             dbapi_connection.set_trace_callback(None)
 
-    listeners = [("before_cursor_execute", on_execute), ("checkout", on_checkout),
-                 ("checkin", on_checkin)]
+    listeners = [
+        ("before_cursor_execute", on_execute),
+        ("checkout", on_checkout),
+        ("checkin", on_checkin),
+    ]
     for name, listener in listeners:
         event.listen(engine, name, listener)
     try:
@@ -55,21 +58,32 @@ def count_queries(app, engine=None) -> Iterator[list[str]]:
 
 def another_process(database_url, snapshot_dir, reuse_ms=0):
     """An app like a second web process: same database, its own memory."""
-    return create_app({"TESTING": True, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False,
-                       "DATABASE_URL": database_url, "SNAPSHOT_DIR": str(snapshot_dir),
-                       "VERSION_REUSE_MS": reuse_ms})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "WTF_CSRF_ENABLED": False,
+            "DATABASE_URL": database_url,
+            "SNAPSHOT_DIR": str(snapshot_dir),
+            "VERSION_REUSE_MS": reuse_ms,
+        }
+    )
 
 
 def open_incident(session, operator, name="Database slow"):
-    incident = incidents.open_incident(session, name=name, impact=Impact.MAJOR,
-                                       body="Looking into it.", actor=Actor(operator, "test"))
+    incident = incidents.open_incident(
+        session,
+        name=name,
+        impact=Impact.MAJOR,
+        body="Looking into it.",
+        actor=Actor(operator, "test"),
+    )
     session.commit()
     return incident
 
 
 @pytest.mark.parametrize("path", PUBLIC + ["/incidents/{id}"])
-def test_steady_state_public_request_makes_one_version_query(app, client, session, operator,
-                                                             path):
+def test_steady_state_public_request_makes_one_version_query(app, client, session, operator, path):
     from statusboard.web.snapshots import _VERSION_SQL, EXTENSION
 
     incident = open_incident(session, operator)
@@ -80,8 +94,7 @@ def test_steady_state_public_request_makes_one_version_query(app, client, sessio
     traced: list[str] = []
     if versions.engine.dialect.name == "sqlite":  # the statements themselves, as run
         versions._connection().dbapi_connection.set_trace_callback(traced.append)
-    with count_queries(app) as statements, \
-            count_queries(app, versions.engine) as connects:
+    with count_queries(app) as statements, count_queries(app, versions.engine) as connects:
         for _ in range(5):
             assert client.get(path).status_code == 200
     assert statements == []  # nothing through the app's engine: no checkout, no query
@@ -112,8 +125,9 @@ def test_public_responses_carry_no_cookie_even_for_a_logged_in_operator(client, 
         assert "Cookie" not in response.headers.get("Vary", ""), path
 
 
-def test_a_write_is_visible_to_the_next_request_of_another_process(app, client, session,
-                                                                   operator, tmp_path):
+def test_a_write_is_visible_to_the_next_request_of_another_process(
+    app, client, session, operator, tmp_path
+):
     other = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other")
     reader = other.test_client()
     assert "Database slow" not in reader.get("/").get_data(as_text=True)
@@ -182,8 +196,7 @@ def outage(database_url, tmp_path):
     if url.get_backend_name() == "postgresql":
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
         proxied = url.set(host="127.0.0.1", port=proxy.port)
-        app = another_process(proxied.render_as_string(hide_password=False),
-                              tmp_path / "snapshots")
+        app = another_process(proxied.render_as_string(hide_password=False), tmp_path / "snapshots")
         yield app, proxy.stop, proxy.start
         proxy.close()
     else:
@@ -217,7 +230,8 @@ def outage(database_url, tmp_path):
 
 
 def test_page_is_served_while_the_database_is_unreachable_and_recovers(
-        outage, session, operator, tmp_path):
+    outage, session, operator, tmp_path
+):
     app, cut, restore = outage
     open_incident(session, operator)
     session.close()
@@ -231,8 +245,9 @@ def test_page_is_served_while_the_database_is_unreachable_and_recovers(
         assert during.get_data() == before.get_data()  # with its "last updated" time
         assert "stale" in during.headers["Warning"]
         # A process started during the outage serves the snapshot from disk.
-        fresh = another_process(app.config["STATUSBOARD_DATABASE_URL"],
-                                app.config["STATUSBOARD_SNAPSHOT_DIR"])
+        fresh = another_process(
+            app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
+        )
         assert fresh.test_client().get("/").get_data() == before.get_data()
         # Operators get a clear error, not a crash.
         login_page = client.post("/login", data={"email": "ops@example.com", "password": "x"})
@@ -246,11 +261,13 @@ def test_page_is_served_while_the_database_is_unreachable_and_recovers(
 
 
 def test_a_version_is_rendered_once_per_host_and_read_by_other_processes(
-        app, client, session, operator, tmp_path):
+    app, client, session, operator, tmp_path
+):
     open_incident(session, operator)
     assert client.get("/").status_code == 200  # this process renders and stores it
-    other = another_process(app.config["STATUSBOARD_DATABASE_URL"],
-                            app.config["STATUSBOARD_SNAPSHOT_DIR"])
+    other = another_process(
+        app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
+    )
     with count_queries(other) as statements:
         page = other.test_client().get("/")
     assert page.get_data() == client.get("/").get_data()
@@ -277,7 +294,8 @@ def flask_requests(app) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("path", ["/", "/api/v2/summary.json", "/feed.atom", "/history"])
 def test_a_hit_is_answered_before_flask_with_the_same_bytes_and_headers(
-        app, client, session, operator, path):
+    app, client, session, operator, path
+):
     open_incident(session, operator)
     first = client.get(path)  # Flask renders and serves it
     with flask_requests(app) as reached:
@@ -300,8 +318,11 @@ def test_hits_answer_304_and_follow_every_new_version(app, client, session, oper
         other = client.get("/", headers={"If-None-Match": '"something-else"'})
     assert reached == []
     assert repeat.status_code == 304 and repeat.get_data() == b""
-    assert repeat.headers["ETag"] == etag and "Content-Length" not in repeat.headers \
+    assert (
+        repeat.headers["ETag"] == etag
+        and "Content-Length" not in repeat.headers
         or repeat.headers["Content-Length"] == "0"
+    )
     assert other.status_code == 200 and other.headers["ETag"] == etag
 
     open_incident(session, operator, name="Second problem")
@@ -311,7 +332,8 @@ def test_hits_answer_304_and_follow_every_new_version(app, client, session, oper
 
 
 def test_a_write_renders_what_readers_asked_for_before_it_is_answered(
-        app, client, session, operator):
+    app, client, session, operator
+):
     client.get("/")
     client.get("/api/v2/summary.json")
     open_incident(session, operator, name="Prepared problem")  # commit returns when ready
@@ -343,12 +365,14 @@ class _get_in_thread(threading.Thread):
 
 
 def test_readers_get_the_previous_version_while_an_unanswered_write_renders_the_new_one(
-        app, client, session, operator):
+    app, client, session, operator
+):
     from statusboard.web.snapshots import EXTENSION
 
     open_incident(session, operator)
-    other = another_process(app.config["STATUSBOARD_DATABASE_URL"],
-                            app.config["STATUSBOARD_SNAPSHOT_DIR"])
+    other = another_process(
+        app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
+    )
     reader = other.test_client()
     before = reader.get("/")
     version = _commit_unseen_version(app)
@@ -384,7 +408,8 @@ def test_a_logged_in_operator_never_gets_a_cookie_from_a_hit(client, operator):
 
 
 def test_a_write_is_answered_in_bounded_time_even_when_preparing_is_slow(
-        app, client, session, operator, monkeypatch):
+    app, client, session, operator, monkeypatch
+):
     client.get("/")
     middleware = app.wsgi_app
     release, finished = threading.Event(), threading.Event()
@@ -405,7 +430,8 @@ def test_a_write_is_answered_in_bounded_time_even_when_preparing_is_slow(
 
 
 def test_hits_keep_the_previous_version_only_while_every_newer_one_is_unanswered(
-        app, client, session, operator):
+    app, client, session, operator
+):
     from statusboard.web.snapshots import EXTENSION
 
     cache = app.extensions[EXTENSION]
@@ -433,12 +459,14 @@ def test_hits_keep_the_previous_version_only_while_every_newer_one_is_unanswered
 
 @pytest.mark.parametrize("app_overrides", [{"VERSION_REUSE_MS": 300}])
 def test_a_reused_version_never_hides_an_answered_write_from_another_host(
-        app, client, session, operator, tmp_path):
+    app, client, session, operator, tmp_path
+):
     from statusboard.web.snapshots import EXTENSION
 
     # Another host: its own snapshot store, the same reuse window.
-    other = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other",
-                            reuse_ms=300)
+    other = another_process(
+        app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other", reuse_ms=300
+    )
     reader = other.test_client()
     versions = other.extensions[EXTENSION].versions
     assert "Database slow" not in reader.get("/").get_data(as_text=True)

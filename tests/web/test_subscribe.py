@@ -16,16 +16,17 @@ def app_overrides(publishing_overrides):
 
 
 def _link(message, kind):
-    return re.search(rf"https://status\.example\.com(/subscribe/{kind}/\S+)",
-                     message.get_content()).group(1)
+    return re.search(
+        rf"https://status\.example\.com(/subscribe/{kind}/\S+)", message.get_content()
+    ).group(1)
 
 
-def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, session, mailbox,
-                                                                   clock):
+def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, session, mailbox, clock):
     api = components.create_component(session, name="API", actor=Actor(None, "test"))
     session.commit()
-    response = client.post("/subscribe", data={"email": "Reader@Example.com",
-                                               "components": [api.public_id]})
+    response = client.post(
+        "/subscribe", data={"email": "Reader@Example.com", "components": [api.public_id]}
+    )
     assert response.status_code == 200
     subscriber = session.scalar(select(Subscriber))
     assert subscriber.address == "reader@example.com" and not subscriber.active
@@ -40,8 +41,9 @@ def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, sessi
     assert client.get(f"/subscribe/unsubscribe/{token}").status_code == 200
     session.rollback()  # end the read snapshot; reload
     assert subscriber.active  # a GET (a link scanner) changes nothing
-    one_click = client.post(f"/subscribe/unsubscribe/{token}",
-                            data={"List-Unsubscribe": "One-Click"})
+    one_click = client.post(
+        f"/subscribe/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}
+    )
     assert one_click.status_code == 204
     session.rollback()  # end the read snapshot; reload
     assert subscriber.unsubscribed_at is not None
@@ -66,8 +68,7 @@ def test_a_bad_address_is_refused_and_nothing_is_stored(client, session, mailbox
 
 def test_confirmation_links_expire(client, session, clock, app, monkeypatch):
     # itsdangerous reads the wall clock; make it read ours.
-    monkeypatch.setattr(TimestampSigner, "get_timestamp",
-                        lambda self: int(clock.now().timestamp()))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(clock.now().timestamp()))
     subscriber = subscribers.request_email(session, email="late@example.com")
     session.commit()
     token = subscribers.confirm_token(app.config["SECRET_KEY"], subscriber)
@@ -84,12 +85,17 @@ def test_a_forged_link_is_refused(client):
 
 
 def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
-        client, session, mailbox, receiver):
-    refused = client.post("/subscribe/webhook", data={"url": "http://10.0.0.1/hook",
-                                                      "contact_email": "ops@example.org"})
+    client, session, mailbox, receiver
+):
+    refused = client.post(
+        "/subscribe/webhook",
+        data={"url": "http://10.0.0.1/hook", "contact_email": "ops@example.org"},
+    )
     assert refused.status_code == 422 and b"private" in refused.data
-    ok = client.post("/subscribe/webhook", data={"url": receiver.url + "/hook",
-                                                 "contact_email": "ops@example.org"})
+    ok = client.post(
+        "/subscribe/webhook",
+        data={"url": receiver.url + "/hook", "contact_email": "ops@example.org"},
+    )
     assert ok.status_code == 200
     hook = session.scalar(select(Subscriber).where(Subscriber.kind == SubscriberKind.WEBHOOK))
     assert hook.address == receiver.url + "/hook" and not hook.active
@@ -100,10 +106,15 @@ def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
 class TestRateLimit:
     @pytest.fixture
     def app_overrides(self, publishing_overrides):
-        return {**publishing_overrides, "RATELIMIT_ENABLED": True,
-                "SUBSCRIBE_RATE_LIMIT": "2 per minute"}
+        return {
+            **publishing_overrides,
+            "RATELIMIT_ENABLED": True,
+            "SUBSCRIBE_RATE_LIMIT": "2 per minute",
+        }
 
     def test_subscribing_is_rate_limited(self, client, mailbox):
-        codes = [client.post("/subscribe", data={"email": f"r{n}@example.com"}).status_code
-                 for n in range(3)]
+        codes = [
+            client.post("/subscribe", data={"email": f"r{n}@example.com"}).status_code
+            for n in range(3)
+        ]
         assert codes == [200, 200, 429]

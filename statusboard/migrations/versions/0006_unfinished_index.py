@@ -17,11 +17,17 @@ depends_on = None
 
 def upgrade() -> None:
     # Every surface shows when the page last changed; a new page changed when it was created.
-    op.execute("INSERT INTO page_state (id, version, updated_at) SELECT 1, 1, CURRENT_TIMESTAMP "
-               "WHERE NOT EXISTS (SELECT 1 FROM page_state)")
-    op.create_index("ix_incident_unfinished", "incident", ["kind", "started_at"],
-                    sqlite_where=sa.text("resolved_at IS NULL"),
-                    postgresql_where=sa.text("resolved_at IS NULL"))
+    op.execute(
+        "INSERT INTO page_state (id, version, updated_at) SELECT 1, 1, CURRENT_TIMESTAMP "
+        "WHERE NOT EXISTS (SELECT 1 FROM page_state)"
+    )
+    op.create_index(
+        "ix_incident_unfinished",
+        "incident",
+        ["kind", "started_at"],
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
