@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Fakes, Worker, add_subscribers, app_for, fresh_database, wait_until  # noqa: E402
+from _support import cpu_seconds  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from statusboard.db import database  # noqa: E402
@@ -125,14 +126,16 @@ def bare_baseline(fakes: Fakes, hooks: list, mails: list, concurrency: int, work
     }
     (workdir / "baseline.json").write_text(json.dumps(spec))
     hooks_before, mail_before = len(fakes.webhooks.deliveries), len(fakes.smtp.messages)
-    subprocess.run(
+    child = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("_baseline.py")), workdir / "baseline.json"],
         check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
     return {
         "webhooks": sending_rate([r.at for r in fakes.webhooks.deliveries[hooks_before:]]),
         "emails": sending_rate(fakes.smtp.handler.times[mail_before:]),
+        "cpu_s": json.loads(child.stdout.splitlines()[-1])["cpu_s"],
     }
 
 
@@ -162,6 +165,7 @@ def main() -> None:
             app, webhooks=args.webhooks, emails=args.emails, receiver_url=fakes.webhooks.url
         )
         hooks_before, mail_before = len(fakes.webhooks.deliveries), len(fakes.smtp.messages)
+        cpu_before = cpu_seconds(worker.process.pid)
         started = time.time()
         public_id, committed = open_incident(app, "Fan-out")
         queued_s = committed - started
@@ -175,6 +179,7 @@ def main() -> None:
         )
         time.sleep(1.0)  # anything extra (a duplicate) would arrive now
         peak = worker.peak_rss_mb()
+        worker_cpu = cpu_seconds(worker.process.pid) - cpu_before
     finally:
         worker.stop()
     hooks = fakes.webhooks.deliveries[hooks_before:]
@@ -217,6 +222,8 @@ def main() -> None:
         "duplicated": duplicated,
         "not_sent_in_ledger": sum(n for s, n in states.items() if s not in (DeliveryState.SENT,)),
         "worker_peak_rss_mb": round(peak, 1),
+        "worker_cpu_s": round(worker_cpu, 2),
+        "baseline_cpu_s": round(bare["cpu_s"], 2),
         "completed": done,
         "load_avg_1m_at_start": round(load, 2),
     }
@@ -245,6 +252,10 @@ def main() -> None:
         ("lost / duplicated at the receivers", f"{lost} / {duplicated}"),
         ("ledger rows not sent", str(result["not_sent_in_ledger"])),
         ("worker peak memory (VmHWM)", f"{result['worker_peak_rss_mb']} MB"),
+        (
+            "CPU for the fan-out: worker / bare baseline",
+            f"{result['worker_cpu_s']} s / {result['baseline_cpu_s']} s",
+        ),
         ("1-minute load average at start", str(result["load_avg_1m_at_start"])),
     ]
     width = max(len(label) for label, _ in rows)
