@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import and_, exists, func, insert, literal, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -309,18 +309,44 @@ def release_waiting(session: Session) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this worker now holds: what sending it needs to know."""
+
+    id: int
+    public_id: str
+    update_id: int
+    incident_id: int
+    channel: str
+    target: str
+    subscriber_id: int | None
+    custom_text: str | None
+    ambiguous: bool
+
+
 def _claimable(
     session: Session, condition, order, channels: Mapping[str, Channel], limit: int
-) -> list[Delivery]:
+) -> list[Claim]:
     query = (
-        select(Delivery)
+        select(
+            Delivery.id,
+            Delivery.public_id,
+            Delivery.update_id,
+            Delivery.incident_id,
+            Delivery.channel,
+            Delivery.target,
+            Delivery.subscriber_id,
+            Delivery.custom_text,
+            # A claim taken over from a dead worker may have reached the network.
+            or_(Delivery.ambiguous, Delivery.state == DeliveryState.SENDING),
+        )
         .where(condition, Delivery.channel.in_(list(channels)))
         .order_by(*order)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Delivery)
-    return list(session.scalars(query))
+    return [Claim(*row) for row in session.execute(query)]
 
 
 def claim(
@@ -330,7 +356,7 @@ def claim(
     *,
     worker: str,
     limit: int,
-) -> list[Delivery]:
+) -> list[Claim]:
     """Take up to `limit` due deliveries for this worker (skip-locked / immediate). Commits
     nothing: the caller's transaction makes the claim durable."""
     now = clock.now()
@@ -351,20 +377,26 @@ def claim(
     )
     if not rows:
         return []
-    for row in rows:
-        if row.state is DeliveryState.SENDING:  # its worker died mid-attempt
-            row.ambiguous = True
-        row.state = DeliveryState.SENDING
-        row.claimed_by = worker
-        row.claimed_until = now + context.lease
-        row.attempts += 1
-        if row.first_attempt_at is None:
-            row.first_attempt_at = now
-    session.flush()
+    # One statement for the whole batch, not one ORM object and UPDATE per row: the claim was
+    # a quarter of the worker's CPU in a large fan-out.
+    at = Delivery.first_attempt_at.type
+    session.execute(
+        sql_update(Delivery)
+        .where(Delivery.id.in_([row.id for row in rows]))
+        .values(
+            ambiguous=or_(Delivery.ambiguous, Delivery.state == DeliveryState.SENDING),
+            state=DeliveryState.SENDING,
+            claimed_by=worker,
+            claimed_until=now + context.lease,
+            attempts=Delivery.attempts + 1,
+            first_attempt_at=func.coalesce(Delivery.first_attempt_at, literal(now, at)),
+        )
+        .execution_options(synchronize_session=False)
+    )
     return rows
 
 
-def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:
+def _jobs(session: Session, rows: list[Claim], context: PublishContext) -> list[Job]:
     # Held in dicts: the session's identity map alone would let them be collected.
     updates = {
         u.id: u
@@ -438,7 +470,7 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
     return jobs
 
 
-def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
+def _component_event(row: Claim, update: Update, page: PageInfo) -> dict:
     code = row.target.split("/", 1)[1]
     change = next(c for c in update.component_changes if c.component.public_id == code)
     return {
@@ -463,7 +495,7 @@ def _notice(update: Update, page: PageInfo) -> Notice:
     )
 
 
-def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
+def _threads(session: Session, rows: list[Claim]) -> dict[int, ThreadRef]:
     """For each claimed delivery, the first and latest delivered post of its chain."""
     threaded = [r for r in rows if r.channel != "webhook"]
     if not threaded:
