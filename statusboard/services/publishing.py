@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -544,6 +544,10 @@ def record(
 ) -> list[Alert]:
     """Write each outcome onto its delivery (if this worker still holds the claim)."""
     now = clock.now()
+    _record_sent(session, [o for o in outcomes if _plainly_sent(o)], now, worker=worker)
+    outcomes = [o for o in outcomes if not _plainly_sent(o)]
+    if not outcomes:
+        return []
     ids = [o.job.delivery_id for o in outcomes]
     rows = {
         d.id: d
@@ -569,6 +573,56 @@ def record(
             assert outcome.error is not None
             _failed_attempt(row, outcome.error, now, context, alerts)
     return alerts
+
+
+def _plainly_sent(outcome: Outcome) -> bool:
+    return outcome.receipt is not None and not outcome.receipt.uncertain
+
+
+def _record_sent(session: Session, outcomes: list[Outcome], now: datetime, *, worker: str) -> None:
+    """What _delivered does, for the plain successes that are nearly all of a fan-out, in two
+    statements and no ORM objects: loading and flushing each row was half the worker's
+    database CPU."""
+    if not outcomes:
+        return
+    table = Delivery.__table__
+    session.execute(
+        sql_update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.claimed_by == worker,
+            table.c.state == DeliveryState.SENDING,
+        )
+        .values(
+            state=DeliveryState.SENT,
+            remote_id=bindparam("b_remote_id"),
+            remote_url=bindparam("b_remote_url"),
+            remote_ref=bindparam("b_remote_ref"),
+            sent_at=now,
+            last_error=None,
+            claimed_until=None,
+        ),
+        [
+            {
+                "b_id": o.job.delivery_id,
+                "b_remote_id": o.receipt.remote_id,
+                "b_remote_url": o.receipt.url,
+                "b_remote_ref": o.receipt.ref,
+            }
+            for o in outcomes
+            if o.receipt is not None
+        ],
+    )
+    ids = [o.job.delivery_id for o in outcomes]
+    session.execute(
+        sql_update(Subscriber)
+        .where(
+            Subscriber.failures_in_a_row != 0,
+            Subscriber.id.in_(select(Delivery.subscriber_id).where(Delivery.id.in_(ids))),
+        )
+        .values(failures_in_a_row=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _delivered(row: Delivery, receipt: Receipt, now: datetime, alerts: list[Alert]) -> None:
