@@ -451,7 +451,7 @@ def _jobs(session: Session, rows: list[Claim], context: PublishContext) -> list[
             )
             if row.channel == "webhook":
                 if indicator is None:
-                    indicator = timeline.page_view(session).indicator
+                    indicator = timeline.page_indicator(session)
                 if row.update_id not in events:
                     events[row.update_id] = {
                         "incident": incident_object(update.incident, page, now)
