@@ -32,6 +32,7 @@ from _harness import Fakes, Worker, add_subscribers, app_for, fresh_database, wa
 from _support import cpu_seconds  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from statusboard.config import settings_of  # noqa: E402
 from statusboard.db import database  # noqa: E402
 from statusboard.domain.statuses import Impact  # noqa: E402
 from statusboard.models import Delivery, DeliveryState  # noqa: E402
@@ -49,6 +50,7 @@ def open_incident(app, name: str) -> tuple[str, float]:
             impact=Impact.MAJOR,
             body=f"{name}: we are investigating.",
             actor=BENCH,
+            publishing_settings=settings_of(app).publishing,
         )
         public_id = incident.public_id
     return public_id, time.time()  # the commit has just returned
@@ -152,7 +154,7 @@ def main() -> None:
     fakes = Fakes()
     env = fakes.environment(url)
     app = app_for(env)
-    concurrency = app.config["STATUSBOARD_DELIVERY_CONCURRENCY"]
+    concurrency = settings_of(app).delivery.concurrency
     worker = Worker(env, workdir / "worker.log")
     try:
         if not wait_until(
