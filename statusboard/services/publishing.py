@@ -258,7 +258,7 @@ def notices_for(
             )
             if row.channel == "webhook":
                 if indicator is None:
-                    indicator = timeline.page_view(session).indicator
+                    indicator = timeline.page_indicator(session)
                 if row.update_id not in events:
                     events[row.update_id] = {
                         "incident": incident_object(update.incident, page, now, as_of=update)
