@@ -189,16 +189,15 @@ SETTINGS: list[Setting] = [
         "SNAPSHOT_DIR",
         str(INSTANCE_DIR / "snapshots"),
         _text,
-        "where web processes keep the last good public snapshots, served when the "
-        "database is unreachable",
+        "where web processes keep the last good copy of every public surface, served "
+        "when the database is unreachable",
     ),
     Setting(
-        "VERSION_REUSE_MS",
-        50,
-        _non_negative_int,
-        "how long a web process reuses the page version it read before asking the "
-        "database again; every write that changes the page waits as long before it is "
-        "answered, so the next request anywhere still sees it (same value everywhere)",
+        "PAGE_REFRESH_SECONDS",
+        45,
+        _positive_int,
+        "how often an open public page checks for new data and refreshes itself in place "
+        "(with up to 20% jitter; paused in background tabs)",
     ),
     Setting(
         "EXPORT_DIR",

@@ -64,4 +64,5 @@ def register_templating(app: Flask) -> None:
         return {
             "page_name": app.config["STATUSBOARD_PAGE_NAME"],
             "base_url": app.config["STATUSBOARD_BASE_URL"],
+            "refresh_seconds": app.config["STATUSBOARD_PAGE_REFRESH_SECONDS"],
         }
