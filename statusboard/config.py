@@ -160,7 +160,7 @@ SETTINGS: list[Setting] = [
         _positive_int,
         "gunicorn worker processes; defaults to 2 x cores (at most 8)",
     ),
-    Setting("WEB_THREADS", 2, _positive_int, "threads per gunicorn worker"),
+    Setting("WEB_THREADS", 8, _positive_int, "threads per gunicorn worker"),
     Setting("WEB_TIMEOUT", 30, _positive_int, "seconds before a stuck request's worker restarts"),
     Setting("WEB_KEEPALIVE", 5, _positive_int, "seconds an idle keep-alive connection stays open"),
     Setting("ACCESS_LOG", True, _bool, "write one access-log line per request to stdout"),
