@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.export import public_paths
 from statusboard.web.snapshots import snapshots
@@ -43,14 +44,14 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
     write every 0.5 s; in a storm of 10 API writers 66-126 req/s against 4-14 (2 threads
     left whole workers with every thread waiting on the write lock)."""
     cores = os.cpu_count() or 1
-    config = app.config
+    web = settings_of(app).web
     return {
-        "bind": f"{config['STATUSBOARD_HOST']}:{config['STATUSBOARD_PORT']}",
-        "workers": config["STATUSBOARD_WEB_WORKERS"] or min(2 * cores, 8),
-        "threads": config["STATUSBOARD_WEB_THREADS"],
+        "bind": f"{web.host}:{web.port}",
+        "workers": web.workers or min(2 * cores, 8),
+        "threads": web.threads,
         "worker_class": "gthread",
-        "keepalive": config["STATUSBOARD_WEB_KEEPALIVE"],
-        "timeout": config["STATUSBOARD_WEB_TIMEOUT"],
+        "keepalive": web.keepalive,
+        "timeout": web.timeout,
         "graceful_timeout": 20,
         "backlog": 2048,
         # A listening socket per worker: the kernel spreads connections across them. With
@@ -62,7 +63,7 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
         # keep-alive connections and starting its caches cold, in the middle of the outage.
         "max_requests": 1_000_000,
         "max_requests_jitter": 100_000,
-        "accesslog": "-" if config["STATUSBOARD_ACCESS_LOG"] else None,
+        "accesslog": "-" if web.access_log else None,
         "errorlog": "-",
         "control_socket_disable": True,
     }
@@ -91,7 +92,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 def serve(app: Flask, with_worker: bool = True) -> None:
     options = gunicorn_options(app)
-    host, port = app.config["STATUSBOARD_HOST"], app.config["STATUSBOARD_PORT"]
+    host, port = settings_of(app).web.host, settings_of(app).web.port
     if not port_is_free(host, port):
         raise SystemExit(
             f"statusboard: {host}:{port} is already in use (another "
@@ -99,7 +100,7 @@ def serve(app: Flask, with_worker: bool = True) -> None:
         )
     if with_worker:
         _start_worker()
-    base = app.config["STATUSBOARD_BASE_URL"]
+    base = settings_of(app).page.base_url
     print(
         f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
         f"http://{options['bind']}",

@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from statusboard.cli import main
+from statusboard.config import settings_of
 from statusboard.domain.statuses import Impact
 from statusboard.export import ARGUMENTS, ExportRefused, export, file_for
 from statusboard.services import incidents
@@ -21,7 +22,7 @@ def test_every_public_route_with_arguments_can_be_exported(app):
 
 
 def test_export_writes_every_public_surface_as_the_app_serves_it(
-    app, client, session, operator, tmp_path
+    app, client, session, operator, tmp_path, publishing_settings
 ):
     incident = incidents.open_incident(
         session,
@@ -29,6 +30,7 @@ def test_export_writes_every_public_surface_as_the_app_serves_it(
         impact=Impact.MAJOR,
         body="Looking.",
         actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     result = export(app, tmp_path)
@@ -46,7 +48,9 @@ def test_incremental_export_skips_an_unchanged_version(app, tmp_path):
     assert export(app, tmp_path, full=False) is None
 
 
-def test_files_are_replaced_atomically_never_seen_half_written(app, session, operator, tmp_path):
+def test_files_are_replaced_atomically_never_seen_half_written(
+    app, session, operator, tmp_path, publishing_settings
+):
     export(app, tmp_path)
     index = tmp_path / "index.html"
     seen: list[bytes] = []
@@ -66,6 +70,7 @@ def test_files_are_replaced_atomically_never_seen_half_written(app, session, ope
                 impact=Impact.MINOR,
                 body="x" * 5000,
                 actor=Actor(operator, "test"),
+                publishing_settings=publishing_settings,
             )
             session.commit()
             export(app, tmp_path, full=False)
@@ -96,9 +101,8 @@ def test_export_refuses_an_empty_target_and_a_file(app, tmp_path, monkeypatch):
 
 
 def test_the_export_command_says_why_it_refuses(app, tmp_path, monkeypatch):
-    for name, value in app.config.items():
-        if name.startswith("STATUSBOARD_") and isinstance(value, str):
-            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STATUSBOARD_DATABASE_URL", settings_of(app).database_url)
+    monkeypatch.setenv("STATUSBOARD_SECRET_KEY", "x")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["export", ""])
     assert result.exit_code == 1 and "export refused" in result.output
@@ -106,10 +110,15 @@ def test_the_export_command_says_why_it_refuses(app, tmp_path, monkeypatch):
 
 
 def test_export_never_follows_a_symbolic_link_out_of_its_directory(
-    app, session, operator, tmp_path
+    app, session, operator, tmp_path, publishing_settings
 ):
     incidents.open_incident(
-        session, name="Broken", impact=Impact.MINOR, body="Looking.", actor=Actor(operator, "t")
+        session,
+        name="Broken",
+        impact=Impact.MINOR,
+        body="Looking.",
+        actor=Actor(operator, "t"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     outside, target = tmp_path / "outside", tmp_path / "export"

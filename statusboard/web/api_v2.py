@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.models import IncidentKind
 from statusboard.services import statuspage, timeline
 from statusboard.services.components import ordered_components
@@ -34,7 +35,7 @@ def _cors(response: Response) -> Response:
 
 
 def _document(session: Session, **parts: Any) -> Body:
-    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    page = statuspage.page_info(settings_of().page, current_version(session)[1])
     document: dict[str, Any] = {"page": statuspage.page_object(page)}
     now = clock.now()
     for key, build in parts.items():

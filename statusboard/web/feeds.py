@@ -6,11 +6,12 @@ timeline queries as the page. Responses carry ETag and Last-Modified and answer 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.models import Component, Incident
 from statusboard.services import feeds, statuspage, timeline
 from statusboard.services.components import find_component
@@ -41,7 +42,7 @@ def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss",
 
 
 def _page(session: Session) -> PageInfo:
-    return statuspage.page_info(current_app.config, current_version(session)[1])
+    return statuspage.page_info(settings_of().page, current_version(session)[1])
 
 
 def _respond(feed: Feed, fmt: str) -> Body:

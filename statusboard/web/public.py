@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.domain.honesty import PromiseState
 from statusboard.services import calendar, maintenance, statuspage, timeline
 from statusboard.services.page import current_version
@@ -19,7 +20,7 @@ HTML = "text/html; charset=utf-8"
 @surface(blueprint, "/")
 def index(session: Session) -> Body:
     view = timeline.page_view(
-        session, public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"]
+        session, public_accountability=settings_of().page.public_accountability
     )
     return render_template("public/index.html", view=view), HTML
 
@@ -42,7 +43,7 @@ def incident(session: Session, public_id: str) -> Body:
 @surface(blueprint, "/maintenance.ics")
 def maintenance_calendar(session: Session) -> Body:
     windows = maintenance.active(session) + maintenance.upcoming(session)
-    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    page = statuspage.page_info(settings_of().page, current_version(session)[1])
     return calendar.maintenance_calendar(windows, page), "text/calendar; charset=utf-8"
 
 

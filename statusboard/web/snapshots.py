@@ -40,6 +40,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import parse_date, parse_etags
 
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.web.surfaces import FAILED, Rendered, match, render_surface
 
@@ -274,7 +275,8 @@ def snapshots(app: Flask) -> Snapshots:
 
 def register_snapshots(app: Flask) -> None:
     # One store per database, so copies of two databases never mix.
-    database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
-    store = Store(Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12])
+    settings = settings_of(app)
+    database_key = hashlib.sha256(settings.database_url.encode()).hexdigest()
+    store = Store(Path(settings.web.snapshot_dir) / database_key[:12])
     front = app.extensions[EXTENSION] = Snapshots(app, store, app.wsgi_app)
     app.wsgi_app = front  # type: ignore[method-assign]

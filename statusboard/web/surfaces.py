@@ -22,6 +22,7 @@ from werkzeug.routing import Map
 from werkzeug.test import EnvironBuilder
 
 from statusboard import __version__
+from statusboard.config import settings_of
 from statusboard.services.page import current_version
 
 Body = tuple[str | bytes, str]  # (body, content type)
@@ -98,7 +99,7 @@ def render_surface(session: Session, surface: str) -> Rendered:
     # The version first: the data read after it is at least that new, so the bytes are never
     # older than the version they are kept under.
     version, changed_at = current_version(session)
-    base_url = current_app.config["STATUSBOARD_BASE_URL"]
+    base_url = settings_of().page.base_url
     # A request context of its own, so templates build the same relative links as in any
     # request, and nothing of the reader's request (host, cookies, query) reaches the bytes.
     environ = EnvironBuilder(path=surface, base_url=base_url).get_environ()

@@ -24,7 +24,7 @@ def app_overrides():
 
 
 def test_an_open_page_shows_a_posted_update_and_drops_the_overdue_line_without_reload(
-    live_url, browser_page, session, operator
+    live_url, browser_page, session, operator, publishing_settings
 ):
     clock.freeze(datetime.now(UTC) - timedelta(minutes=40))  # a major incident promises 30
     try:
@@ -34,6 +34,7 @@ def test_an_open_page_shows_a_posted_update_and_drops_the_overdue_line_without_r
             impact=Impact.MAJOR,
             body="Looking into it.",
             actor=Actor(operator, "test"),
+            publishing_settings=publishing_settings,
         )
         _, token = tokens.create_token(
             session, operator=operator, name="pager", actor=Actor(None, "test")

@@ -14,13 +14,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from statusboard.app import create_app
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.statuses import Impact
 from statusboard.server import warm_before_fork
 from statusboard.services import incidents
 from statusboard.services.audit import Actor
 from statusboard.web.snapshots import snapshots
-from tests.conftest import login
+from tests.conftest import QUIET, login
 
 PUBLIC = ["/", "/history", "/api/v2/summary.json", "/feed.atom", "/history.atom", "/feed.json"]
 
@@ -61,18 +62,17 @@ def another_process(database_url, snapshot_dir):
 
 
 def same_host(app):
-    return another_process(
-        app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
-    )
+    return another_process(settings_of(app).database_url, settings_of(app).web.snapshot_dir)
 
 
-def open_incident(session, operator, name="Database slow"):
+def open_incident(session, operator, name="Database slow", publishing_settings=QUIET):
     incident = incidents.open_incident(
         session,
         name=name,
         impact=Impact.MAJOR,
         body="Looking into it.",
         actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     return incident
@@ -123,7 +123,7 @@ def test_the_etag_is_the_data_version_so_every_process_and_surface_agrees(
     app, client, session, operator, tmp_path
 ):
     open_incident(session, operator)
-    other_host = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other")
+    other_host = another_process(settings_of(app).database_url, tmp_path / "other")
     tags = {client.get(p).headers["ETag"] for p in PUBLIC}
     tags |= {other_host.test_client().get(p).headers["ETag"] for p in PUBLIC}
     assert len(tags) == 1
@@ -171,7 +171,7 @@ def test_a_write_is_visible_to_the_next_request_of_another_process(app, client, 
 def test_a_write_on_one_host_is_visible_to_the_next_request_on_another(
     app, client, session, operator, tmp_path
 ):
-    here, there = client, another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "b")
+    here, there = client, another_process(settings_of(app).database_url, tmp_path / "b")
     for reader in (here, there.test_client()):
         assert "Database slow" not in reader.get("/").get_data(as_text=True)
     open_incident(session, operator)
