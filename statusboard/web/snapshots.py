@@ -131,8 +131,12 @@ class Store:
         )
 
     def put(self, path: str, rendered: Rendered) -> None:
-        kept = self.get(path)
-        if kept is not None and kept.version > rendered.version:
+        try:
+            with open(self._file(path), "rb") as handle:
+                kept = json.loads(handle.readline())["version"]
+        except (OSError, ValueError, KeyError):
+            kept = 0
+        if kept > rendered.version:
             return  # another process stored a newer one meanwhile
         modified = rendered.last_modified
         header = {
