@@ -150,7 +150,7 @@ def main() -> None:
         deployment.cli("demo")
         token = deployment.cli("token", "create", "bench@example.com", "--name", "surge").strip()
         server = deployment.start("run")
-        wait_for(deployment.base + TRIVIAL)
+        wait_for(deployment.base + TRIVIAL, timeout=180)  # renders every surface first
         raw_port = free_port()
         raw = subprocess.Popen(
             [str(BIN / "python"), str(Path(__file__).parent / "raw_wsgi.py")],
