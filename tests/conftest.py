@@ -89,7 +89,6 @@ def app(database_url: str, tmp_path: Path, app_overrides: dict[str, object]) -> 
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
-        "VERSION_REUSE_MS": 0,  # every request checks; tests of the reuse window set it
     }
     overrides.update(app_overrides)
     app = create_app(overrides)

@@ -54,7 +54,7 @@ class PageView:
     upcoming_maintenance: list[Incident]
     now: datetime
     version: int
-    updated_at: datetime | None
+    updated_at: datetime | None  # the last real update (see last_update_at)
     # Next-update promises kept over the last 90 days; only when the page owner shows it.
     updates_on_time: Tally | None = None
 
@@ -97,6 +97,16 @@ def open_incidents(session: Session) -> list[Incident]:
     )
 
 
+def last_update_at(session: Session) -> datetime | None:
+    """When someone last changed what the page says: the newest public update or component
+    change. A promise turning overdue changes the page but is no update."""
+    times = [
+        session.scalar(select(func.max(Update.created_at))),
+        session.scalar(select(func.max(Component.updated_at))),
+    ]
+    return max((t for t in times if t is not None), default=None)
+
+
 def page_view(session: Session, *, public_accountability: bool = False) -> PageView:
     now = clock.now()
     rows = component_rows(session)
@@ -125,7 +135,7 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
         [Impact(i.impact) for i in incidents],
         maintenance_active=maintenance_active(session),
     )
-    version, updated_at = current_version(session)
+    version, _changed_at = current_version(session)
     return PageView(
         indicator=indicator,
         description=INDICATOR_DESCRIPTIONS[indicator],
@@ -136,7 +146,7 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
         active_maintenance=maintenance.active(session),
         upcoming_maintenance=maintenance.upcoming(session, limit=10),
         version=version,
-        updated_at=updated_at,  # type: ignore[arg-type]
+        updated_at=last_update_at(session),
         updates_on_time=accountability.updates_on_time(session, now=now)
         if public_accountability
         else None,
