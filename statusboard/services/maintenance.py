@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
 from statusboard.domain import markup
-from statusboard.domain.errors import InvalidInput, PromiseInThePast
+from statusboard.domain.errors import InvalidInput, NotFound, PromiseInThePast
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
@@ -29,6 +29,17 @@ from statusboard.services.audit import SYSTEM, Actor
 MAX_WINDOW = timedelta(days=14)
 AUTOMATIC_START = "Scheduled maintenance is now in progress."
 AUTOMATIC_END = "The scheduled maintenance has been completed."
+
+
+def find_window(session: Session, public_id: str) -> Incident:
+    window = session.scalar(
+        select(Incident).where(
+            Incident.public_id == public_id, Incident.kind == IncidentKind.MAINTENANCE
+        )
+    )
+    if window is None:
+        raise NotFound(f"no maintenance {public_id}", field="maintenance")
+    return window
 
 
 def schedule_maintenance(
