@@ -78,7 +78,7 @@ def schedule_maintenance(
         updated_at=now,
         scheduled_for=scheduled_for,
         scheduled_until=scheduled_until,
-        components=list(components),
+        components=list(dict.fromkeys(components)),  # a component named twice counts once
     )
     session.add(window)
     _append(

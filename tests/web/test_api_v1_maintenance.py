@@ -51,12 +51,9 @@ WINDOW = {
 def test_schedule_update_and_complete_with_a_token_show_on_the_page_at_once(
     client, session, clock, operator, token, database_component
 ):
+    twice = [database_component.public_id] * 2
     scheduled = call(
-        client,
-        "post",
-        "/maintenance",
-        token,
-        {**WINDOW, "components": [database_component.public_id], "notify": False},
+        client, "post", "/maintenance", token, {**WINDOW, "components": twice, "notify": False}
     )
     assert scheduled.status_code == 201, scheduled.get_json()
     window = scheduled.get_json()
@@ -65,6 +62,7 @@ def test_schedule_update_and_complete_with_a_token_show_on_the_page_at_once(
     assert window["scheduled_for"] == "2026-11-24T14:00:00.000Z"
     assert window["scheduled_until"] == "2026-11-24T15:00:00.000Z"
     assert window["incident_updates"][0]["deliver_notifications"] is False
+    assert [c["name"] for c in window["components"]] == ["Database"]
     assert public_windows(client) == [window]
     event = session.query(AuditEvent).filter_by(action="maintenance.schedule").one()
     assert event.actor_id == operator.id and event.via == "api:deploy-bot"
