@@ -226,7 +226,7 @@ def _maintenance_json(public_id: str) -> dict[str, Any]:
 
 
 @blueprint.post("/maintenance")
-def schedule_maintenance():
+def schedule_maintenance() -> Response:
     body = Body({"name", "body", "scheduled_for", "scheduled_until", "components", "notify"})
     session = db_session()
     window = maintenance.schedule_maintenance(
@@ -244,18 +244,18 @@ def schedule_maintenance():
 
 
 @blueprint.get("/maintenance")
-def list_maintenance():
+def list_maintenance() -> Response:
     windows = timeline.incident_list(db_session(), kind=IncidentKind.MAINTENANCE)
     return jsonify(scheduled_maintenances=statuspage.incident_list(windows, _page(), clock.now()))
 
 
 @blueprint.get("/maintenance/<public_id>")
-def read_maintenance(public_id: str):
+def read_maintenance(public_id: str) -> Response:
     return jsonify(_maintenance_json(public_id))
 
 
 @blueprint.post("/maintenance/<public_id>/updates")
-def update_maintenance(public_id: str):
+def update_maintenance(public_id: str) -> Response:
     body = Body({"status", "body", "scheduled_until", "notify"})
     session = db_session()
     until = body.timestamp("scheduled_until")
@@ -273,7 +273,7 @@ def update_maintenance(public_id: str):
 
 
 @blueprint.post("/maintenance/<public_id>/complete")
-def complete_maintenance(public_id: str):
+def complete_maintenance(public_id: str) -> Response:
     body = Body({"body", "notify"})
     session = db_session()
     maintenance.update_maintenance(
