@@ -11,6 +11,7 @@ from statusboard import migrate
 from statusboard.cli_incidents import incident
 from statusboard.cli_maintenance import maintenance
 from statusboard.cli_options import load_app
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.errors import DomainError
 from statusboard.models import Role
@@ -105,7 +106,7 @@ def init() -> None:
     """Migrate, and on a database without operators create the first admin."""
     app = load_app()
     migrate.upgrade(database(app).engine)
-    base = app.config["STATUSBOARD_BASE_URL"]
+    base = settings_of(app).page.base_url
     with database(app).session() as session:
         if operators.count_operators(session):
             click.echo(
@@ -113,8 +114,8 @@ def init() -> None:
                 "(reset a password: statusboard operator password EMAIL).\n"
             )
             return
-        email = app.config["STATUSBOARD_ADMIN_EMAIL"] or "admin@example.com"
-        password = app.config["STATUSBOARD_ADMIN_PASSWORD"]
+        email = settings_of(app).admin_email or "admin@example.com"
+        password = settings_of(app).admin_password
         generated = not password
         password = password or secrets.token_urlsafe(12)
         try:

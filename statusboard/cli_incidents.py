@@ -26,6 +26,7 @@ from statusboard.cli_options import (
     read_body,
     refusals,
 )
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import Impact, IncidentStatus
@@ -102,7 +103,7 @@ def incident_open(
             next_update_at=parse_next_update(next_update),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
-            minutes_by_impact=app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"],
+            publishing_settings=settings_of(app).publishing,
         )
         public_id = opened.public_id
     published(app, public_id, as_json)
@@ -148,7 +149,7 @@ def incident_update(
             next_update_at=parse_next_update(next_update),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
-            minutes_by_impact=app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"],
+            publishing_settings=settings_of(app).publishing,
         )
     published(app, incident_id, as_json)
 
@@ -170,8 +171,9 @@ def incident_resolve(
     email: str,
     as_json: bool,
 ) -> None:
-    """Resolve incident ID with the message BODY (Markdown); affected components are
-    restored unless --component says otherwise."""
+    """Resolve incident ID with the message BODY (Markdown). The components it touched go
+    back to operational, or to the worst status another open incident or active maintenance
+    still claims; --component statuses win."""
     app = load_app()
     with refusals(), database(app).session(write_lock=True) as session:
         incidents.resolve(
@@ -181,5 +183,6 @@ def incident_resolve(
             actor=acting_as(session, email),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
         )
     published(app, incident_id, as_json)

@@ -24,6 +24,7 @@ from statusboard.cli_options import (
     read_body,
     refusals,
 )
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.statuses import MaintenanceStatus
 from statusboard.services import maintenance as windows
@@ -73,6 +74,7 @@ def maintenance_schedule(
             scheduled_until=parse_time(ends, "scheduled_until"),
             components=parse_components(session, references),
             notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
         )
         public_id = window.public_id
     published(app, public_id, as_json)
@@ -108,6 +110,7 @@ def maintenance_update(
             actor=acting_as(session, email),
             scheduled_until=parse_time(ends, "scheduled_until") if ends else None,
             notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
         )
     published(app, window_id, as_json)
 
@@ -127,16 +130,16 @@ def maintenance_complete(
     email: str,
     as_json: bool,
 ) -> None:
-    """Complete window ID with the message BODY (Markdown); its components go back to what
-    they were before it."""
+    """Complete window ID with the message BODY (Markdown); its components go back to
+    operational, or to the worst status an open incident still claims."""
     app = load_app()
     with refusals(), database(app).session(write_lock=True) as session:
-        windows.update_maintenance(
+        windows.complete_maintenance(
             session,
             window=windows.find_window(session, window_id),
-            status=MaintenanceStatus.COMPLETED,
             body=read_body(body, body_file),
             actor=acting_as(session, email),
             notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
         )
     published(app, window_id, as_json)

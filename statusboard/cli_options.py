@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.app import create_app
-from statusboard.config import ConfigError
+from statusboard.config import ConfigError, settings_of
 from statusboard.db import database
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.statuses import ComponentStatus
@@ -177,7 +177,7 @@ def published(app: Flask, public_id: str, as_json: bool) -> None:
     with database(app).session() as session:
         found = timeline.incident_with_timeline(session, public_id)
         assert found is not None
-        page = statuspage.page_info(app.config, current_version(session)[1])
+        page = statuspage.page_info(settings_of(app).page, current_version(session)[1])
         if as_json:
             data = statuspage.incident_object(found, page, clock.now())
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))

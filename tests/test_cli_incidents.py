@@ -14,7 +14,7 @@ from statusboard.cli import main
 from statusboard.models import AuditEvent, Incident, Update
 from statusboard.services import components
 from statusboard.services.audit import Actor
-from tests.conftest import START
+from tests.conftest import QUIET, START
 
 
 @pytest.fixture
@@ -367,7 +367,28 @@ def test_a_maintenance_window_is_not_an_incident(env, session, clock, operator):
         actor=Actor(operator, "test"),
         scheduled_for=START + timedelta(hours=1),
         scheduled_until=START + timedelta(hours=2),
+        publishing_settings=QUIET,
     )
     session.commit()
     result = run("incident", "resolve", window.public_id, "Done.", "--as", "ops@example.com")
     assert result.exit_code == 1 and f"no incident {window.public_id}" in result.stderr
+
+
+def test_resolving_twice_is_refused_and_sends_nothing_more(env, client, session, clock, operator):
+    public_id = open_incident("Errors.")
+    assert run("incident", "resolve", public_id, "Fixed.", "--as", "ops@example.com").exit_code == 0
+    before, shown = counts(session), public_incidents(client)
+    again = run("incident", "resolve", public_id, "Fixed again.", "--as", "ops@example.com")
+    assert again.exit_code == 1
+    assert "--status: this incident is already resolved; nothing was sent" in again.stderr
+    assert counts(session) == before and public_incidents(client) == shown
+
+
+def test_resolving_one_of_two_overlapping_incidents_leaves_the_others_status(
+    env, client, clock, operator, api
+):
+    first = open_incident("Errors.", "--component", "API=major_outage")
+    open_incident("Slow too.", "--component", "API=degraded_performance")
+    assert public_components(client) == {"API": "major_outage"}
+    assert run("incident", "resolve", first, "Fixed.", "--as", "ops@example.com").exit_code == 0
+    assert public_components(client) == {"API": "degraded_performance"}

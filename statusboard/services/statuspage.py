@@ -8,12 +8,13 @@ statusboard's own facts go under the single namespaced key "statusboard".
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from statusboard.clock import iso
+from statusboard.config import PageSettings
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
@@ -43,12 +44,13 @@ class PageInfo:
         return f"{self.base_url}/incidents/{incident.public_id}"
 
 
-def page_info(config: Mapping[str, Any], updated_at: datetime | None) -> PageInfo:
+def page_info(page: PageSettings, updated_at: datetime | None) -> PageInfo:
     """The page as the app's settings describe it (config is Flask's app.config)."""
     return PageInfo(
-        name=config["STATUSBOARD_PAGE_NAME"],
-        base_url=config["STATUSBOARD_BASE_URL"],
-        time_zone=config["STATUSBOARD_TIME_ZONE"],
+        name=page.name,
+        base_url=page.base_url,
+        time_zone=page.time_zone,
+        honesty=page.public_honesty,
         updated_at=updated_at,
     )
 

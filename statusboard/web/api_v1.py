@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.errors import Forbidden, NotFound
 from statusboard.domain.statuses import (
@@ -71,7 +72,7 @@ def _require_admin() -> None:
 
 
 def _page() -> statuspage.PageInfo:
-    return statuspage.page_info(current_app.config, current_version(db_session())[1])
+    return statuspage.page_info(settings_of().page, current_version(db_session())[1])
 
 
 def _component_json(component: Component) -> dict[str, Any]:
@@ -91,10 +92,6 @@ def _created(data: dict[str, Any], location: str):
     response.status_code = 201
     response.headers["Location"] = location
     return response
-
-
-def _minutes_by_impact() -> dict[str, int]:
-    return current_app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"]
 
 
 def _find_incident(public_id: str) -> Incident:
@@ -166,7 +163,7 @@ def open_incident():
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(),
+        publishing_settings=settings_of().publishing,
         actor=_actor(),
     )
     session.commit()
@@ -194,7 +191,7 @@ def post_update(public_id: str):
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(),
+        publishing_settings=settings_of().publishing,
         actor=_actor(),
     )
     session.commit()
@@ -213,6 +210,7 @@ def resolve(public_id: str):
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
         actor=_actor(),
+        publishing_settings=settings_of().publishing,
     )
     session.commit()
     return jsonify(_incident_json(public_id))
@@ -238,6 +236,7 @@ def schedule_maintenance() -> Response:
         components=body.components(session),
         notify=body.boolean("notify", True),
         actor=_actor(),
+        publishing_settings=settings_of().publishing,
     )
     session.commit()
     return _created(_maintenance_json(window.public_id), f"/api/v1/maintenance/{window.public_id}")
@@ -267,6 +266,7 @@ def update_maintenance(public_id: str) -> Response:
         scheduled_until=None if until is MISSING else until,
         notify=body.boolean("notify", True),
         actor=_actor(),
+        publishing_settings=settings_of().publishing,
     )
     session.commit()
     return _created(_maintenance_json(public_id), f"/api/v1/maintenance/{public_id}")
@@ -276,13 +276,13 @@ def update_maintenance(public_id: str) -> Response:
 def complete_maintenance(public_id: str) -> Response:
     body = Body({"body", "notify"})
     session = db_session()
-    maintenance.update_maintenance(
+    maintenance.complete_maintenance(
         session,
         window=maintenance.find_window(session, public_id),
-        status=MaintenanceStatus.COMPLETED,
         body=body.text("body", required=True) or "",
         notify=body.boolean("notify", True),
         actor=_actor(),
+        publishing_settings=settings_of().publishing,
     )
     session.commit()
     return jsonify(_maintenance_json(public_id))
@@ -290,12 +290,12 @@ def complete_maintenance(public_id: str) -> Response:
 
 @blueprint.get("/openapi.json")
 def openapi_document():
-    response = jsonify(openapi.document(current_app.config["STATUSBOARD_BASE_URL"]))
+    response = jsonify(openapi.document(settings_of().page.base_url))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
 @blueprint.get("/docs")
 def docs():
-    spec = openapi.document(current_app.config["STATUSBOARD_BASE_URL"])
+    spec = openapi.document(settings_of().page.base_url)
     return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])

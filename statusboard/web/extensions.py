@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.models import Operator
 
@@ -27,4 +27,4 @@ def _load_operator(operator_id: str) -> Operator | None:
 
 
 def login_rate_limit() -> str:
-    return current_app.config["STATUSBOARD_LOGIN_RATE_LIMIT"]
+    return settings_of().web.login_rate_limit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, render_template
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.honesty import PromiseState
 from statusboard.services import calendar, maintenance, statuspage, timeline
@@ -18,7 +19,7 @@ blueprint = Blueprint("public", __name__)
 @snapshot
 def index():
     view = timeline.page_view(
-        db_session(), public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"]
+        db_session(), public_accountability=settings_of().page.public_accountability
     )
     return render_template("public/index.html", view=view)
 
@@ -43,7 +44,7 @@ def incident(public_id: str):
 def maintenance_calendar():
     session = db_session()
     windows = maintenance.active(session) + maintenance.upcoming(session)
-    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    page = statuspage.page_info(settings_of().page, current_version(session)[1])
     return Response(
         calendar.maintenance_calendar(windows, page), content_type="text/calendar; charset=utf-8"
     )
