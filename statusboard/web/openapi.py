@@ -469,7 +469,7 @@ def document(base_url: str) -> dict[str, Any]:
             "/maintenance/{maintenance_id}/complete": {
                 "post": _operation(
                     "Complete maintenance",
-                    ("200", "Maintenance", "completed; its components are back"),
+                    ("200", "Maintenance", "completed; its components are released"),
                     [*auth, "400", "404", "409", "422"],
                     body="MaintenanceComplete",
                     params=["maintenance_id"],
