@@ -261,7 +261,7 @@ def notices_for(
                     indicator = timeline.page_view(session).indicator
                 if row.update_id not in events:
                     events[row.update_id] = {
-                        "incident": incident_object(update.incident, page, now)
+                        "incident": incident_object(update.incident, page, now, as_of=update)
                     }
                 event = (
                     _component_event(row, update, page)

@@ -143,22 +143,31 @@ def promise_facts(incident: Incident, now: datetime, honesty: bool = True) -> di
     }
 
 
-def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[str, Any]:
-    """The incident (or scheduled maintenance) object, updates newest first."""
+def incident_object(
+    incident: Incident, page: PageInfo, now: datetime, as_of: Update | None = None
+) -> dict[str, Any]:
+    """The incident (or scheduled maintenance) object, updates newest first. `as_of`: as it
+    stood when that update was posted (a webhook tells of one update, even if sent later)."""
     maintenance = incident.kind is IncidentKind.MAINTENANCE
+    updates = [u for u in incident.updates if as_of is None or u.id <= as_of.id]
+    until = as_of.created_at if as_of is not None else None
+
+    def seen(value: datetime | None) -> datetime | None:
+        return value if value is None or until is None or value <= until else None
+
     data: dict[str, Any] = {
         "id": incident.public_id,
         "name": incident.name,
-        "status": incident.status,
+        "status": as_of.status if as_of is not None else incident.status,
         "impact": "maintenance" if maintenance else incident.impact.value,
         "created_at": _ts(incident.created_at),
-        "updated_at": _ts(incident.updated_at),
+        "updated_at": _ts(until or incident.updated_at),
         "started_at": _ts(incident.started_at),
-        "monitoring_at": _ts(incident.monitoring_at),
-        "resolved_at": _ts(incident.resolved_at),
+        "monitoring_at": _ts(seen(incident.monitoring_at)),
+        "resolved_at": _ts(seen(incident.resolved_at)),
         "shortlink": page.incident_url(incident),
         "page_id": page.id,
-        "incident_updates": [update_object(u, incident) for u in reversed(incident.updates)],
+        "incident_updates": [update_object(u, incident) for u in reversed(updates)],
         "components": [component_object(c, page) for c in incident.components if not c.is_group],
     }
     if maintenance:
