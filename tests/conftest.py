@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from statusboard import clock as clock_module
 from statusboard import migrate
-from statusboard.app import create_app
+from statusboard.app import channels, create_app
 from statusboard.config import PublishingSettings, normalize_database_url, settings_of
 from statusboard.db import database, make_engine
 from statusboard.models import Base, Operator, Role
@@ -95,6 +95,10 @@ def app(database_url: str, tmp_path: Path, app_overrides: dict[str, object]) -> 
     app = create_app(overrides)
     _empty_tables(app)
     yield app
+    for channel in channels(app).values():
+        close = getattr(channel, "close", None)
+        if close is not None:
+            close()
     database(app).engine.dispose()
 
 

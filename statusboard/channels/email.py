@@ -54,6 +54,9 @@ class EmailChannel:
         self.include_link = include_link
         self.timeout = timeout
         self._local = threading.local()
+        # Every thread's open connection, so close() can end them all.
+        self._open: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
         self.domain = sender.rpartition("@")[2] or "statusboard"
 
     def message_id(self, delivery_id: str) -> str:
@@ -116,7 +119,12 @@ class EmailChannel:
                 ) from exc
 
     def close(self) -> None:
-        self._drop()
+        """End every thread's connection (the worker stops, or the app is torn down)."""
+        self._local.connection = None
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            _quit(connection)
 
     def _connection(self) -> smtplib.SMTP:
         connection = getattr(self._local, "connection", None)
@@ -126,21 +134,22 @@ class EmailChannel:
             # algorithm and delayed ACKs stall every message by tens of milliseconds.
             if connection.sock is not None:
                 connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.connection = connection
+            with self._lock:
+                self._open.add(connection)
             if self.starttls:
                 connection.starttls()
             if self.username:
                 connection.login(self.username, self.password or "")
-            self._local.connection = connection
         return connection
 
     def _drop(self) -> None:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
         if connection is not None:
-            try:
-                connection.quit()
-            except (OSError, smtplib.SMTPException):
-                connection.close()
+            with self._lock:
+                self._open.discard(connection)
+            _quit(connection)
 
     def _text(self, notice: Notice) -> str:
         parts = [message_of(notice)]
@@ -175,3 +184,10 @@ class EmailChannel:
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(self._text(notice))
         return message
+
+
+def _quit(connection: smtplib.SMTP) -> None:
+    try:
+        connection.quit()
+    except (OSError, smtplib.SMTPException):
+        connection.close()

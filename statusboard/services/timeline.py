@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from statusboard import clock
 from statusboard.domain.accountability import Tally
@@ -61,7 +62,7 @@ class PageView:
         return PromiseState(incident.next_update_at, incident.eta_at, self.now)
 
 
-def _with_timeline():
+def _with_timeline() -> tuple[_AbstractLoad, ...]:
     return (
         selectinload(Incident.updates)
         .selectinload(Update.component_changes)
@@ -169,16 +170,14 @@ def leaf_statuses(session: Session) -> list[ComponentStatus]:
 
 
 def maintenance_active(session: Session) -> bool:
-    return (
-        session.scalar(
-            select(func.count(Incident.id)).where(
-                Incident.kind == IncidentKind.MAINTENANCE,
-                Incident.status.in_(MAINTENANCE_ACTIVE),
-                Incident.resolved_at.is_(None),
-            )
+    count = session.scalar(
+        select(func.count(Incident.id)).where(
+            Incident.kind == IncidentKind.MAINTENANCE,
+            Incident.status.in_(MAINTENANCE_ACTIVE),
+            Incident.resolved_at.is_(None),
         )
-        > 0
     )
+    return bool(count)
 
 
 def page_indicator(session: Session) -> Indicator:
