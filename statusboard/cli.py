@@ -6,11 +6,12 @@ import secrets
 import sys
 
 import click
-from flask import Flask
 
 from statusboard import migrate
-from statusboard.app import create_app
-from statusboard.config import ConfigError, settings_of
+from statusboard.cli_incidents import incident
+from statusboard.cli_maintenance import maintenance
+from statusboard.cli_options import load_app
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.errors import DomainError
 from statusboard.models import Role
@@ -18,13 +19,6 @@ from statusboard.services import operators
 from statusboard.services.audit import Actor
 
 CLI = Actor(operator=None, via="cli")
-
-
-def _app() -> Flask:
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _read_password(confirm: bool = True) -> str:
@@ -39,6 +33,10 @@ def main() -> None:
     """statusboard: honest incident communication."""
 
 
+main.add_command(incident)
+main.add_command(maintenance)
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -47,7 +45,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version (safe to repeat)."""
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     click.echo("database is up to date", err=True)
 
@@ -63,7 +61,7 @@ def operator() -> None:
 @click.option("--admin", is_flag=True, help="May manage operators and components.")
 def operator_add(email: str, name: str, admin: bool) -> None:
     """Add an operator; the password comes from a prompt or standard input."""
-    app = _app()
+    app = load_app()
     password = _read_password()
     try:
         with database(app).session() as session:
@@ -88,7 +86,7 @@ def operator_password(email: str) -> None:
 
     from statusboard.models import Operator
 
-    app = _app()
+    app = load_app()
     password = _read_password()
     try:
         with database(app).session() as session:
@@ -106,7 +104,7 @@ def operator_password(email: str) -> None:
 @main.command("init")
 def init() -> None:
     """Migrate, and on a database without operators create the first admin."""
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     base = settings_of(app).page.base_url
     with database(app).session() as session:
@@ -141,7 +139,7 @@ def run(no_worker: bool) -> None:
     """Serve the app with gunicorn on STATUSBOARD_HOST:STATUSBOARD_PORT, plus one worker."""
     from statusboard.server import serve
 
-    serve(_app(), with_worker=not no_worker)
+    serve(load_app(), with_worker=not no_worker)
 
 
 @main.command("worker")
@@ -149,7 +147,7 @@ def worker() -> None:
     """Run the scheduler: deliveries, promise checks, maintenance windows."""
     from statusboard.jobs import run_worker
 
-    run_worker(_app())
+    run_worker(load_app())
 
 
 @main.command("export")
@@ -159,7 +157,7 @@ def export_site(directory: str) -> None:
     from statusboard.export import ExportRefused, export
 
     try:
-        result = export(_app(), directory, full=True)
+        result = export(load_app(), directory, full=True)
     except ExportRefused as refused:
         raise click.ClickException(f"export refused: {refused}") from None
     assert result is not None
@@ -175,7 +173,7 @@ def demo() -> None:
     """Fill an empty database with a realistic example page."""
     from statusboard.demo import seed
 
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     try:
         with database(app).session() as session:
@@ -197,7 +195,7 @@ def token_create(email: str, name: str) -> None:
     """Create a token for an operator; only the secret goes to standard output."""
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
     try:
         with database(app).session() as session:
             owner = tokens.find_owner(session, email)
@@ -218,7 +216,7 @@ def token_list(email: str | None) -> None:
     from statusboard.clock import iso
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
     try:
         with database(app).session() as session:
             owner = tokens.find_owner(session, email) if email else None
@@ -239,7 +237,7 @@ def token_revoke(token_id: str) -> None:
     """Revoke a token by its id (see `token list`); it stops working at once."""
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
     try:
         with database(app).session() as session:
             found = tokens.find_token(session, token_id)

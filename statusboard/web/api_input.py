@@ -111,6 +111,27 @@ class Body:
             raise InvalidInput(f"{name} needs a time zone offset, e.g. Z or +01:00", field=name)
         return parsed
 
+    def required_timestamp(self, name: str) -> datetime:
+        value = self.timestamp(name)
+        if value is None or value is MISSING:
+            raise InvalidInput(f"{name} is required", field=name)
+        return value
+
+    def components(self, session: Session, name: str = "components") -> list[Component]:
+        """["<component id>", ...]; empty when not sent."""
+        value = self._value(name, False)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidInput(f'{name} must list component ids, e.g. ["abc123"]', field=name)
+        found = []
+        for public_id in value:
+            try:
+                found.append(find_component(session, public_id))
+            except DomainError:
+                raise InvalidInput(f"no component {public_id}", field=name) from None
+        return found
+
     def component_changes(
         self, session: Session, name: str = "components"
     ) -> dict[Component, ComponentStatus] | None:

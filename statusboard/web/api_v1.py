@@ -14,9 +14,21 @@ from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.errors import Forbidden, NotFound
-from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.domain.statuses import (
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+)
 from statusboard.models import Component, Incident, IncidentKind
-from statusboard.services import components, incidents, statuspage, timeline, tokens
+from statusboard.services import (
+    components,
+    incidents,
+    maintenance,
+    statuspage,
+    timeline,
+    tokens,
+)
 from statusboard.services.audit import Actor
 from statusboard.services.page import current_version
 from statusboard.web import openapi
@@ -67,10 +79,11 @@ def _component_json(component: Component) -> dict[str, Any]:
     return statuspage.component_object(component, _page())
 
 
-def _incident_json(public_id: str) -> dict[str, Any]:
+def _incident_json(public_id: str, kind: IncidentKind = IncidentKind.INCIDENT) -> dict[str, Any]:
     found = timeline.incident_with_timeline(db_session(), public_id)
-    if found is None or found.kind is not IncidentKind.INCIDENT:
-        raise NotFound(f"no incident {public_id}", field="incident")
+    if found is None or found.kind is not kind:
+        name = "incident" if kind is IncidentKind.INCIDENT else "maintenance"
+        raise NotFound(f"no {name} {public_id}", field=name)
     return statuspage.incident_object(found, _page(), clock.now())
 
 
@@ -82,10 +95,7 @@ def _created(data: dict[str, Any], location: str):
 
 
 def _find_incident(public_id: str) -> Incident:
-    incident = incidents.find_incident(db_session(), public_id)
-    if incident.kind is not IncidentKind.INCIDENT:
-        raise NotFound(f"no incident {public_id}", field="incident")
-    return incident
+    return incidents.find_incident(db_session(), public_id, kind=IncidentKind.INCIDENT)
 
 
 @blueprint.get("/components")
@@ -204,6 +214,78 @@ def resolve(public_id: str):
     )
     session.commit()
     return jsonify(_incident_json(public_id))
+
+
+# -- maintenance windows -------------------------------------------------------------------------
+
+
+def _maintenance_json(public_id: str) -> dict[str, Any]:
+    return _incident_json(public_id, IncidentKind.MAINTENANCE)
+
+
+@blueprint.post("/maintenance")
+def schedule_maintenance() -> Response:
+    body = Body({"name", "body", "scheduled_for", "scheduled_until", "components", "notify"})
+    session = db_session()
+    window = maintenance.schedule_maintenance(
+        session,
+        name=body.text("name", required=True) or "",
+        body=body.text("body", required=True) or "",
+        scheduled_for=body.required_timestamp("scheduled_for"),
+        scheduled_until=body.required_timestamp("scheduled_until"),
+        components=body.components(session),
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return _created(_maintenance_json(window.public_id), f"/api/v1/maintenance/{window.public_id}")
+
+
+@blueprint.get("/maintenance")
+def list_maintenance() -> Response:
+    windows = timeline.incident_list(db_session(), kind=IncidentKind.MAINTENANCE)
+    return jsonify(scheduled_maintenances=statuspage.incident_list(windows, _page(), clock.now()))
+
+
+@blueprint.get("/maintenance/<public_id>")
+def read_maintenance(public_id: str) -> Response:
+    return jsonify(_maintenance_json(public_id))
+
+
+@blueprint.post("/maintenance/<public_id>/updates")
+def update_maintenance(public_id: str) -> Response:
+    body = Body({"status", "body", "scheduled_until", "notify"})
+    session = db_session()
+    until = body.timestamp("scheduled_until")
+    maintenance.update_maintenance(
+        session,
+        window=maintenance.find_window(session, public_id),
+        status=body.choice("status", MaintenanceStatus, required=True),
+        body=body.text("body", required=True) or "",
+        scheduled_until=None if until is MISSING else until,
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return _created(_maintenance_json(public_id), f"/api/v1/maintenance/{public_id}")
+
+
+@blueprint.post("/maintenance/<public_id>/complete")
+def complete_maintenance(public_id: str) -> Response:
+    body = Body({"body", "notify"})
+    session = db_session()
+    maintenance.complete_maintenance(
+        session,
+        window=maintenance.find_window(session, public_id),
+        body=body.text("body", required=True) or "",
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return jsonify(_maintenance_json(public_id))
 
 
 @blueprint.get("/openapi.json")
