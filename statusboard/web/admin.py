@@ -3,6 +3,7 @@ components and operators needs an admin. Views parse, call one service, commit, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -60,7 +61,7 @@ def _leaves() -> list[Component]:
     return [c for c in components.ordered_components(db_session()) if not c.is_group]
 
 
-def _minutes() -> dict[str, int]:
+def _minutes() -> Mapping[str, int]:
     return settings_of().publishing.next_update_minutes
 
 

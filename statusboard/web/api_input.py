@@ -11,7 +11,7 @@ import json
 from collections.abc import Collection
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from flask import request
 from sqlalchemy.orm import Session
@@ -67,6 +67,10 @@ class Body:
             return None
         return self.data[name]
 
+    @overload
+    def text(self, name: str, *, required: Literal[True]) -> str: ...
+    @overload
+    def text(self, name: str, *, required: bool = False) -> str | None: ...
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self._value(name, required)
         if value is not None and not isinstance(value, str):
@@ -81,6 +85,10 @@ class Body:
             raise InvalidInput(f"{name} must be true or false", field=name)
         return value
 
+    @overload
+    def choice(self, name: str, enum: type[E], *, required: Literal[True]) -> E: ...
+    @overload
+    def choice(self, name: str, enum: type[E], *, required: bool = False) -> E | None: ...
     def choice(self, name: str, enum: type[E], *, required: bool = False) -> E | None:
         value = self.text(name, required=required)
         if value is None:

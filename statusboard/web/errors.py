@@ -67,6 +67,7 @@ def register_error_handlers(app: Flask) -> None:
         response = make_response(
             _error_response(error.code or 500, code, error.description or error.name)
         )
-        if error.code == 405 and getattr(error, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        allowed = getattr(error, "valid_methods", None)  # MethodNotAllowed carries them
+        if error.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
