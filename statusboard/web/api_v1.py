@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 
 from statusboard import clock
 from statusboard.config import settings_of
@@ -87,7 +88,7 @@ def _incident_json(public_id: str, kind: IncidentKind = IncidentKind.INCIDENT) -
     return statuspage.incident_object(found, _page(), clock.now())
 
 
-def _created(data: dict[str, Any], location: str):
+def _created(data: dict[str, Any], location: str) -> Response:
     response = jsonify(data)
     response.status_code = 201
     response.headers["Location"] = location
@@ -99,7 +100,7 @@ def _find_incident(public_id: str) -> Incident:
 
 
 @blueprint.get("/components")
-def list_components():
+def list_components() -> ResponseReturnValue:
     page = _page()
     return jsonify(
         components=statuspage.component_list(components.ordered_components(db_session()), page)
@@ -107,7 +108,7 @@ def list_components():
 
 
 @blueprint.post("/components")
-def create_component():
+def create_component() -> ResponseReturnValue:
     _require_admin()
     body = Body({"name", "description", "group_id", "group", "status"})
     session = db_session()
@@ -127,7 +128,7 @@ def create_component():
 
 
 @blueprint.patch("/components/<public_id>")
-def update_component(public_id: str):
+def update_component(public_id: str) -> ResponseReturnValue:
     _require_admin()
     body = Body({"name", "description", "status"})
     session = db_session()
@@ -146,7 +147,7 @@ def update_component(public_id: str):
 
 
 @blueprint.post("/incidents")
-def open_incident():
+def open_incident() -> ResponseReturnValue:
     body = Body(
         {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"}
     )
@@ -171,12 +172,12 @@ def open_incident():
 
 
 @blueprint.get("/incidents/<public_id>")
-def read_incident(public_id: str):
+def read_incident(public_id: str) -> ResponseReturnValue:
     return jsonify(_incident_json(public_id))
 
 
 @blueprint.post("/incidents/<public_id>/updates")
-def post_update(public_id: str):
+def post_update(public_id: str) -> ResponseReturnValue:
     body = Body({"status", "body", "eta", "next_update_at", "components", "notify"})
     session = db_session()
     incident = _find_incident(public_id)
@@ -199,7 +200,7 @@ def post_update(public_id: str):
 
 
 @blueprint.post("/incidents/<public_id>/resolve")
-def resolve(public_id: str):
+def resolve(public_id: str) -> ResponseReturnValue:
     body = Body({"body", "components", "notify"})
     session = db_session()
     incident = _find_incident(public_id)
@@ -289,13 +290,13 @@ def complete_maintenance(public_id: str) -> Response:
 
 
 @blueprint.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> ResponseReturnValue:
     response = jsonify(openapi.document(settings_of().page.base_url))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
 @blueprint.get("/docs")
-def docs():
+def docs() -> ResponseReturnValue:
     spec = openapi.document(settings_of().page.base_url)
     return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])

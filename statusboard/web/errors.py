@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -19,7 +20,9 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _error_response(status: int, code: str, message: str, field: str | None = None):
+def _error_response(
+    status: int, code: str, message: str, field: str | None = None
+) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error={"code": code, "message": message, "field": field}), status
     return render_template("error.html", status=status, message=message), status
@@ -27,11 +30,11 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(error: DomainError):
+    def _domain(error: DomainError) -> ResponseReturnValue:
         return _error_response(error.http_status, error.code, error.message, error.field)
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         return _error_response(
             400,
             "csrf",
@@ -41,7 +44,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(OperationalError)
-    def _database_down(error: Exception):
+    def _database_down(error: Exception) -> ResponseReturnValue:
         # Operators see the page below; whoever runs the service needs the reason.
         log.warning(
             "database unavailable for %s %s: %s",
@@ -62,7 +65,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
+    def _http(error: HTTPException) -> ResponseReturnValue:
         code = (error.name or "error").lower().replace(" ", "_")
         response = make_response(
             _error_response(error.code or 500, code, error.description or error.name)

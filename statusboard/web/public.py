@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -48,7 +49,7 @@ def maintenance_calendar(session: Session) -> Body:
 
 
 @blueprint.route("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """Liveness for load balancers: answers without touching the database."""
     return {"status": "ok"}
 
