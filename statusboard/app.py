@@ -13,6 +13,7 @@ from statusboard.config import load_config
 from statusboard.db import register_database
 from statusboard.web import register_blueprints, register_extensions
 from statusboard.web.errors import register_error_handlers
+from statusboard.web.security import register_security
 from statusboard.web.snapshots import register_snapshots
 from statusboard.web.templating import register_templating
 
@@ -29,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_channels(app)  # app.extensions["statusboard.channels"]
     register_extensions(app)  # CSRF, login manager, rate limiter
     register_templating(app)
+    register_security(app)  # headers on every response, request size and character guards
     register_snapshots(app)  # public surfaces rendered once per data version
     register_blueprints(app)
     register_error_handlers(app)

@@ -177,13 +177,24 @@ SETTINGS: list[Setting] = [
         "default next-update promise per impact, e.g. critical=15,...",
     ),
     Setting(
-        "LOGIN_RATE_LIMIT", "10 per minute", _text, "login attempts allowed per client address"
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        _text,
+        "failed logins allowed per client address, counted in the database by every web "
+        "process alike; a correct password is always let in",
     ),
     Setting(
         "RATE_LIMIT_STORAGE",
         "memory://",
         _text,
-        "Flask-Limiter storage URI; use redis://host:6379 with several web processes",
+        "Flask-Limiter storage URI of the subscription limit; use redis://host:6379 with "
+        "several web processes",
+    ),
+    Setting(
+        "MAX_REQUEST_BYTES",
+        256 * 1024,
+        _positive_int,
+        "largest request body accepted (bytes); a larger one is refused with 413 unread",
     ),
     Setting(
         "SNAPSHOT_DIR",

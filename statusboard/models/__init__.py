@@ -5,6 +5,7 @@ from statusboard.models.base import Base
 from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
@@ -19,6 +20,7 @@ __all__ = [
     "ComponentChange",
     "Incident",
     "IncidentKind",
+    "LoginFailure",
     "Operator",
     "PageState",
     "Role",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from statusboard.db import db_session
@@ -374,10 +374,16 @@ def profile():
                 actor=_actor(),
             )
             if form.password.data:
-                operators.set_password(
-                    session, operator=me, password=form.password.data, actor=_actor()
+                operators.change_own_password(
+                    session,
+                    operator=me,
+                    current=form.current_password.data,
+                    new=form.password.data,
+                    actor=_actor(),
                 )
             session.commit()
+            if form.password.data:
+                login_user(me)  # every other session has ended; this one goes on
         except DomainError as error:
             show_form_error(form, error)
         else:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 from flask import request
 from sqlalchemy.orm import Session
 
+from statusboard.domain import text as domain_text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.models import Component
@@ -36,25 +37,47 @@ class Missing(Enum):
 
 
 MISSING = Missing.FIELD
+# Every object the API takes is two levels deep; anything much deeper is an attack on the
+# parser, refused before it costs stack or time.
+MAX_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 class Body:
     """The request's JSON object, read field by field."""
 
-    def __init__(self, allowed: Collection[str]) -> None:
+    def __init__(self, allowed: Collection[str], nullable: Collection[str] = ()) -> None:
+        """`nullable` names the fields that may be sent as null; any other is refused."""
         raw = request.get_data(cache=True)
         try:
             data = json.loads(raw) if raw.strip() else {}
+        except RecursionError:
+            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedBody(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise MalformedBody("the body must be a JSON object")
+        if _depth(data) > MAX_DEPTH:
+            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})")
         for name in data:
             if name not in allowed:
                 raise InvalidInput(
                     f"unknown field {name!r}; expected one of {', '.join(sorted(allowed))}",
                     field=name,
                 )
+            if data[name] is None and name not in nullable:
+                raise InvalidInput(f"{name} cannot be null; leave it out instead", field=name)
         self.data: dict[str, Any] = data
 
     def has(self, name: str) -> bool:
@@ -67,11 +90,21 @@ class Body:
             return None
         return self.data[name]
 
-    def text(self, name: str, *, required: bool = False) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str | None:
+        """The field normalised by the domain's one rule for text (domain/text.py)."""
         value = self._value(name, required)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            return None
+        if not isinstance(value, str):
             raise InvalidInput(f"{name} must be a string", field=name)
-        return value
+        return domain_text.clean(value, field=name, max_length=max_length, one_line=one_line)
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self._value(name, False)
@@ -109,7 +142,10 @@ class Body:
             ) from None
         if parsed.tzinfo is None:
             raise InvalidInput(f"{name} needs a time zone offset, e.g. Z or +01:00", field=name)
-        return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{name} is out of range", field=name) from None
 
     def component_changes(
         self, session: Session, name: str = "components"

@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from statusboard.domain.errors import DomainError
 from statusboard.web.snapshots import DatabaseUnavailable
@@ -60,6 +60,26 @@ def register_error_handlers(app: Flask) -> None:
         )
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return _error_response(
+            413,
+            "request_too_large",
+            f"The request is larger than the {limit // 1024} KB this server accepts. "
+            "Send less (a shorter message), or ask whoever runs statusboard to raise "
+            "STATUSBOARD_MAX_REQUEST_BYTES.",
+        )
+
+    @app.errorhandler(DataError)
+    def _unstorable(error: DataError):
+        # The edges refuse what the database cannot hold (domain/text.py, bounded numbers);
+        # should one slip through, it is still the request's fault, not the server's.
+        log.warning("database refused a value for %s %s: %s", request.method, request.path, error)
+        return _error_response(
+            400, "unstorable_value", "A value in the request cannot be stored; nothing was saved."
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
