@@ -42,16 +42,24 @@ MISSING = Missing.FIELD
 MAX_DEPTH = 32
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
+def _check_shape(data: dict[str, Any]) -> None:
+    """Not too deep, and no string anywhere (keys included) that domain/text.py refuses:
+    such a string would fail in the database even as a lookup key."""
+    stack: list[tuple[str, Any, int]] = [(name, value, 2) for name, value in data.items()]
+    for name in data:
+        domain_text.clean(name, field=name, label="field name")
     while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values())
+        field, item, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})")
+        if isinstance(item, str):
+            domain_text.clean(item, field=field)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                domain_text.clean(key, field=field)
+                stack.append((field, child, level + 1))
         elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+            stack.extend((field, child, level + 1) for child in item)
 
 
 class Body:
@@ -68,8 +76,7 @@ class Body:
             raise MalformedBody(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise MalformedBody("the body must be a JSON object")
-        if _depth(data) > MAX_DEPTH:
-            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})")
+        _check_shape(data)
         for name in data:
             if name not in allowed:
                 raise InvalidInput(

@@ -56,7 +56,9 @@ def healthz():
 
 
 @blueprint.route("/history", defaults={"page": 1})
-@blueprint.route("/history/<int:page>")
+# Page numbers past any real history are refused by the route itself (404), long before a
+# number too large for the database could reach a query.
+@blueprint.route("/history/<int(min=1, max=1000000):page>")
 @snapshot
 def history(page: int):
     incidents, older = timeline.history_page(db_session(), page)
