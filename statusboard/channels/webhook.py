@@ -96,7 +96,8 @@ def check_target(url: str, allow: Iterable[Network] = ()) -> None:
         if any(address in network for network in allowed):
             continue
         raise UnsafeTarget(
-            f"{parts.hostname} resolves to {address}, an address that is not on the public internet (private, loopback, link-local or reserved)"
+            f"{parts.hostname} resolves to {address}, an address that is not on the public "
+            "internet (private, loopback, link-local or reserved)"
         )
 
 
