@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import Fakes, Worker, add_subscribers, app_for, fresh_database, wait_until  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from statusboard.config import settings_of  # noqa: E402
 from statusboard.db import database  # noqa: E402
 from statusboard.domain.statuses import Impact  # noqa: E402
 from statusboard.models import Delivery, DeliveryState  # noqa: E402
@@ -39,6 +40,7 @@ def open_incident(app, name: str) -> tuple[str, float]:
             impact=Impact.MAJOR,
             body=f"{name}: we are investigating.",
             actor=BENCH,
+            publishing_settings=settings_of(app).publishing,
         )
         public_id = incident.public_id
     return public_id, time.time()  # the commit has just returned

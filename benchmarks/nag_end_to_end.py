@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.nag_fakes import ChatReceiver, SmtpServer, free_port  # noqa: E402
+from tests.fakes.smtp import FakeSMTP, free_port  # noqa: E402
+from tests.fakes.social import WebhookReceiver  # noqa: E402
 
 DUE_IN = timedelta(seconds=20)
 LIMIT_SECONDS = 10.0
@@ -58,8 +59,8 @@ def wait_for(condition, timeout: float, step: float = 0.2):
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="statusboard-e2e-"))
     port = free_port()
-    smtp = SmtpServer().__enter__()
-    chat = ChatReceiver().__enter__()
+    smtp = FakeSMTP()
+    chat = WebhookReceiver()
     env = dict(os.environ)
     env.update(
         {
@@ -75,7 +76,7 @@ def main() -> None:
             "STATUSBOARD_SMTP_PORT": str(smtp.port),
             "STATUSBOARD_SMTP_STARTTLS": "false",
             "STATUSBOARD_SMTP_FROM": "status@example.com",
-            "STATUSBOARD_CHAT_WEBHOOK_URL": chat.url,
+            "STATUSBOARD_CHAT_WEBHOOK_URL": chat.url + "/hooks/nags",
             "STATUSBOARD_NAG_ESCALATE_ALL_MINUTES": "1",
             "STATUSBOARD_NAG_ESCALATE_ADMINS_MINUTES": "2",
         }
@@ -109,8 +110,8 @@ def main() -> None:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-            smtp.__exit__()
-            chat.__exit__()
+            smtp.close()
+            chat.close()
     print(f"(logs in {workdir / 'run.log'})")
 
 
@@ -122,11 +123,12 @@ def _up(base: str) -> bool:
         return False
 
 
-def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
+def run(base: str, smtp: FakeSMTP, chat: WebhookReceiver) -> None:
     from sqlalchemy import select
 
     from statusboard import clock
     from statusboard.app import create_app
+    from statusboard.config import settings_of
     from statusboard.db import database
     from statusboard.domain.statuses import Impact, IncidentStatus
     from statusboard.models import Operator, Promise
@@ -147,6 +149,7 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
             body="We are looking.",
             actor=Actor(owner, "e2e"),
             next_update_at=due_at,
+            publishing_settings=settings_of(app).publishing,
         )
         public_id = incident.public_id
     print(f"incident {public_id}: next update promised for {clock.iso(due_at)}", flush=True)
@@ -162,14 +165,14 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
     expect(chat_late <= LIMIT_SECONDS, f"chat within {LIMIT_SECONDS:.0f} s of due")
     mail = got_mail[0]
     expect(
-        mail.subject == "[statusboard] Update due now: Checkout failing",
-        f"email subject: {mail.subject!r}",
+        mail["Subject"] == "[Status] Update due now: Checkout failing",
+        f"email subject: {mail['Subject']!r}",
     )
     expect(
-        f"{base}/admin/incidents/{public_id}/update" in mail.text,
+        f"{base}/admin/incidents/{public_id}/update" in mail.get_content(),
         "email links to the prefilled update form",
     )
-    expect("We are looking." in mail.text, "email quotes what customers see")
+    expect("We are looking." in mail.get_content(), "email quotes what customers see")
     expect("Update due now" in got_chat[0]["text"], "chat message says the update is due")
 
     page = fetch(base + "/")
@@ -207,6 +210,7 @@ def run(base: str, smtp: SmtpServer, chat: ChatReceiver) -> None:
             body="Found the cause; rolling back.",
             actor=Actor(owner, "e2e"),
             next_update_at=clock.now() + timedelta(minutes=15),
+            publishing_settings=settings_of(app).publishing,
         )
     page = fetch(base + "/")
     expect("overdue" not in page, "posting an update clears the overdue line at once")

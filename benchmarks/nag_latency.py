@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.nag_fakes import SmtpServer  # noqa: E402
+from tests.fakes.smtp import FakeSMTP  # noqa: E402
 
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "500"))
 SPREAD = float(os.environ.get("BENCH_SPREAD_SECONDS", "60"))
@@ -67,6 +67,7 @@ def create_incidents() -> dict[int, float]:
 
     from statusboard import clock, migrate
     from statusboard.app import create_app
+    from statusboard.config import settings_of
     from statusboard.db import database
     from statusboard.domain.statuses import Impact
     from statusboard.services import incidents, operators
@@ -101,6 +102,7 @@ def create_incidents() -> dict[int, float]:
                     body="Looking into it.",
                     actor=Actor(owner, "bench"),
                     next_update_at=at,
+                    publishing_settings=settings_of(app).publishing,
                 )
                 due[number] = at.timestamp()
     db.engine.dispose()
@@ -126,7 +128,7 @@ def _check_interval() -> float:
 
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
-    with SmtpServer() as smtp:
+    with FakeSMTP() as smtp:
         env = configure(workdir, smtp.port)
         print(
             f"creating {INCIDENTS} incidents due over {SPREAD:.0f} s "
@@ -150,13 +152,13 @@ def main() -> None:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker is the only child
-        messages = list(smtp.messages)
+        messages = list(zip(smtp.messages, smtp.envelopes, strict=True))
 
     lateness: list[float] = []
     seen: set[int] = set()
     duplicates = 0
-    for message in messages:
-        match = NAME.search(message.subject)
+    for message, envelope in messages:
+        match = NAME.search(str(message["Subject"]))
         if not match:
             continue
         number = int(match.group(1))
@@ -164,7 +166,7 @@ def main() -> None:
             duplicates += 1
             continue
         seen.add(number)
-        lateness.append(message.at - due[number])
+        lateness.append(envelope.at - due[number])
     if not lateness:
         raise SystemExit(f"no nags received; see {workdir / 'worker.log'}")
     result = {

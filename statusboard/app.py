@@ -6,16 +6,20 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
-from statusboard.channels.registry import register_channels
-from statusboard.config import load_config
-from statusboard.db import register_database
+from statusboard.channels.base import Channel
+from statusboard.channels.registry import build_channels
+from statusboard.config import load_config, settings_of
+from statusboard.db import database, register_database
+from statusboard.services.channel_sessions import database_session_store
 from statusboard.web import register_blueprints, register_extensions
 from statusboard.web.errors import register_error_handlers
 from statusboard.web.security import register_security
 from statusboard.web.snapshots import register_snapshots
 from statusboard.web.templating import register_templating
+
+CHANNELS = "statusboard.channels"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -35,3 +39,17 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     return app
+
+
+def register_channels(app: Flask) -> None:
+    """The configured channels, built once; Bluesky keeps its login in the database."""
+    settings = settings_of(app)
+    app.extensions[CHANNELS] = build_channels(
+        settings.channels,
+        page_name=settings.page.name,
+        bluesky_sessions=database_session_store(database(app), "bluesky"),
+    )
+
+
+def channels(app: Flask | None = None) -> dict[str, Channel]:
+    return (app or current_app).extensions[CHANNELS]  # type: ignore[no-any-return]

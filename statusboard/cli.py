@@ -10,7 +10,7 @@ from flask import Flask
 
 from statusboard import migrate
 from statusboard.app import create_app
-from statusboard.config import ConfigError
+from statusboard.config import ConfigError, settings_of
 from statusboard.db import database
 from statusboard.domain.errors import DomainError
 from statusboard.models import Role
@@ -108,7 +108,7 @@ def init() -> None:
     """Migrate, and on a database without operators create the first admin."""
     app = _app()
     migrate.upgrade(database(app).engine)
-    base = app.config["STATUSBOARD_BASE_URL"]
+    base = settings_of(app).page.base_url
     with database(app).session() as session:
         if operators.count_operators(session):
             click.echo(
@@ -116,8 +116,8 @@ def init() -> None:
                 "(reset a password: statusboard operator password EMAIL).\n"
             )
             return
-        email = app.config["STATUSBOARD_ADMIN_EMAIL"] or "admin@example.com"
-        password = app.config["STATUSBOARD_ADMIN_PASSWORD"]
+        email = settings_of(app).admin_email or "admin@example.com"
+        password = settings_of(app).admin_password
         generated = not password
         password = password or secrets.token_urlsafe(12)
         try:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -368,13 +369,20 @@ SETTINGS: list[Setting] = [
         _text,
         "subscription requests allowed per client address",
     ),
+    Setting(
+        "MAINTENANCE_REMINDER_MINUTES",
+        60,
+        _non_negative_int,
+        "remind subscribers this long before a maintenance window starts (0: no reminder)",
+    ),
 ]
 
 
 def read_settings(
     environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Resolve every setting; raise ConfigError naming each bad variable."""
+    """Resolve every setting by name (without the prefix); raise ConfigError naming each bad
+    variable."""
     values: dict[str, Any] = {}
     errors: list[str] = []
     for setting in SETTINGS:
@@ -397,6 +405,295 @@ def read_settings(
     return values
 
 
+# --- the typed tree: each service receives the part it needs --------------------------------
+
+IMPACT_NAMES = ("critical", "major", "minor", "none")
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    name: str
+    base_url: str
+    time_zone: str
+    public_honesty: bool
+    public_accountability: bool
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str
+    port: int
+    workers: int | None
+    threads: int
+    timeout: int
+    keepalive: int
+    access_log: bool
+    secure_cookies: bool
+    login_rate_limit: str
+    max_request_bytes: int
+    rate_limit_storage: str
+    subscribe_rate_limit: str
+    snapshot_dir: str
+    version_reuse_ms: int
+    export_dir: str | None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    username: str | None
+    password: str | None
+    starttls: bool
+
+
+@dataclass(frozen=True)
+class XSettings:
+    api_key: str
+    api_secret: str
+    access_token: str
+    access_token_secret: str
+    api_url: str
+    include_link: bool
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    base_url: str
+    access_token: str
+    max_characters: int
+    include_link: bool
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    handle: str
+    app_password: str
+    base_url: str
+    include_link: bool
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """The operators' chat room (nags go there)."""
+
+    url: str
+    format: str
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Each network is on when all its variables are set (None: off)."""
+
+    x: XSettings | None
+    mastodon: MastodonSettings | None
+    bluesky: BlueskySettings | None
+    smtp: SmtpSettings | None
+    chat: ChatSettings | None
+    email_include_link: bool
+    webhook_allow_private: str
+    timeout: int
+    # Per channel, the variables it still needs (empty: it is on).
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> frozenset[str]:
+        """Names of the channels that can send (webhooks need nothing configured)."""
+        names = {"webhook"}
+        names |= {n for n in ("x", "mastodon", "bluesky", "chat") if getattr(self, n)}
+        if self.smtp is not None:
+            names.add("email")
+        return frozenset(names)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    lease: timedelta
+    concurrency: int
+    webhook_max_failures: int
+
+
+@dataclass(frozen=True)
+class NagSettings:
+    heads_up: Mapping[str, int]  # minutes per impact
+    escalate_all: Mapping[str, int]
+    escalate_admins: Mapping[str, int]
+    repeat: Mapping[str, int]
+    repeat_max: int
+    acknowledge: int
+    escalation_email: str | None
+
+
+@dataclass(frozen=True)
+class PublishingSettings:
+    """What the write path needs: which channels a message is queued for, the default
+    next-update promise per impact, and when subscribers hear of a maintenance again."""
+
+    channels: frozenset[str]
+    next_update_minutes: Mapping[str, int] = field(
+        default_factory=lambda: {"critical": 15, "major": 30, "minor": 60, "none": 120}
+    )
+    maintenance_reminder: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str | None
+    admin_email: str | None
+    admin_password: str | None
+    page: PageSettings
+    web: WebSettings
+    channels: ChannelSettings
+    delivery: DeliverySettings
+    nags: NagSettings
+    publishing: PublishingSettings
+
+
+def _all_set(values: Mapping[str, Any], *names: str) -> bool:
+    return all(values.get(name) for name in names)
+
+
+def _channels(v: Mapping[str, Any]) -> ChannelSettings:
+    def on(name: str) -> bool:
+        return _all_set(v, *CHANNEL_NEEDS[name])
+
+    x = (
+        XSettings(
+            v["X_API_KEY"],
+            v["X_API_SECRET"],
+            v["X_ACCESS_TOKEN"],
+            v["X_ACCESS_TOKEN_SECRET"],
+            v["X_API_URL"],
+            v["X_INCLUDE_LINK"],
+        )
+        if on("x")
+        else None
+    )
+    mastodon = (
+        MastodonSettings(
+            v["MASTODON_BASE_URL"],
+            v["MASTODON_ACCESS_TOKEN"],
+            v["MASTODON_MAX_CHARACTERS"],
+            v["MASTODON_INCLUDE_LINK"],
+        )
+        if on("mastodon")
+        else None
+    )
+    bluesky = (
+        BlueskySettings(
+            v["BLUESKY_HANDLE"],
+            v["BLUESKY_APP_PASSWORD"],
+            v["BLUESKY_BASE_URL"],
+            v["BLUESKY_INCLUDE_LINK"],
+        )
+        if on("bluesky")
+        else None
+    )
+    smtp = (
+        SmtpSettings(
+            host=v["SMTP_HOST"],
+            port=v["SMTP_PORT"],
+            sender=v["SMTP_FROM"],
+            username=v["SMTP_USERNAME"],
+            password=v["SMTP_PASSWORD"],
+            starttls=v["SMTP_STARTTLS"],
+        )
+        if on("email")
+        else None
+    )
+    chat = ChatSettings(v["CHAT_WEBHOOK_URL"], v["CHAT_FORMAT"]) if on("chat") else None
+    return ChannelSettings(
+        x=x,
+        mastodon=mastodon,
+        bluesky=bluesky,
+        smtp=smtp,
+        chat=chat,
+        email_include_link=v["EMAIL_INCLUDE_LINK"],
+        webhook_allow_private=v["WEBHOOK_ALLOW_PRIVATE"],
+        timeout=v["DELIVERY_TIMEOUT_SECONDS"],
+        missing={
+            name: tuple(PREFIX + n for n in needs if not v.get(n))
+            for name, needs in CHANNEL_NEEDS.items()
+        },
+    )
+
+
+# The variables each channel needs before it is on.
+CHANNEL_NEEDS: dict[str, tuple[str, ...]] = {
+    "x": ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
+    "mastodon": ("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"),
+    "bluesky": ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"),
+    "email": ("SMTP_HOST", "SMTP_FROM"),
+    "webhook": (),
+    "chat": ("CHAT_WEBHOOK_URL",),
+}
+
+
+def build_settings(v: Mapping[str, Any]) -> Settings:
+    """The typed tree from resolved values (read_settings)."""
+    channels = _channels(v)
+    return Settings(
+        database_url=v["DATABASE_URL"],
+        secret_key=v["SECRET_KEY"],
+        admin_email=v["ADMIN_EMAIL"],
+        admin_password=v["ADMIN_PASSWORD"],
+        page=PageSettings(
+            name=v["PAGE_NAME"],
+            base_url=v["BASE_URL"],
+            time_zone=v["TIME_ZONE"],
+            public_honesty=v["PUBLIC_HONESTY"],
+            public_accountability=v["PUBLIC_ACCOUNTABILITY"],
+        ),
+        web=WebSettings(
+            host=v["HOST"],
+            port=v["PORT"],
+            workers=v["WEB_WORKERS"],
+            threads=v["WEB_THREADS"],
+            timeout=v["WEB_TIMEOUT"],
+            keepalive=v["WEB_KEEPALIVE"],
+            access_log=v["ACCESS_LOG"],
+            secure_cookies=v["SECURE_COOKIES"],
+            login_rate_limit=v["LOGIN_RATE_LIMIT"],
+            max_request_bytes=v["MAX_REQUEST_BYTES"],
+            rate_limit_storage=v["RATE_LIMIT_STORAGE"],
+            subscribe_rate_limit=v["SUBSCRIBE_RATE_LIMIT"],
+            snapshot_dir=v["SNAPSHOT_DIR"],
+            version_reuse_ms=v["VERSION_REUSE_MS"],
+            export_dir=v["EXPORT_DIR"],
+        ),
+        channels=channels,
+        delivery=DeliverySettings(
+            lease=timedelta(seconds=v["DELIVERY_LEASE_SECONDS"]),
+            concurrency=v["DELIVERY_CONCURRENCY"],
+            webhook_max_failures=v["WEBHOOK_MAX_FAILURES"],
+        ),
+        nags=NagSettings(
+            heads_up=v["NAG_HEADS_UP_MINUTES"],
+            escalate_all=v["NAG_ESCALATE_ALL_MINUTES"],
+            escalate_admins=v["NAG_ESCALATE_ADMINS_MINUTES"],
+            repeat=v["NAG_REPEAT_MINUTES"],
+            repeat_max=v["NAG_REPEAT_MAX_MINUTES"],
+            acknowledge=v["NAG_ACKNOWLEDGE_MINUTES"],
+            escalation_email=v["ESCALATION_EMAIL"],
+        ),
+        publishing=PublishingSettings(
+            channels=channels.enabled - {"chat"},
+            next_update_minutes=v["NEXT_UPDATE_MINUTES"],
+            maintenance_reminder=timedelta(minutes=v["MAINTENANCE_REMINDER_MINUTES"]),
+        ),
+    )
+
+
+def load_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """defaults -> STATUSBOARD_* environment -> overrides (tests), checked once; the frozen
+    tree every part of the app reads its settings from."""
+    return build_settings(read_settings(environ, overrides))
+
+
 def _secret_key() -> str:
     """A random key kept in instance/ so sessions survive restarts of a one-host install."""
     path = INSTANCE_DIR / "secret_key"
@@ -411,11 +708,22 @@ def _secret_key() -> str:
     return key
 
 
-def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+EXTENSION = "statusboard.settings"
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> Settings:
     values = read_settings(os.environ, overrides)
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = _secret_key()
-    app.config.update({f"STATUSBOARD_{k}": v for k, v in values.items()})
+    settings = build_settings(values)
+    # Checked now, not at the first nag: a bad ladder fails start-up naming the variables.
+    from statusboard.domain.nags import NagPolicy
+
+    try:
+        NagPolicy.from_settings(settings.nags)
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration:\n  {exc}") from exc
+    app.extensions[EXTENSION] = settings
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],
         SESSION_COOKIE_HTTPONLY=True,
@@ -429,3 +737,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     )
     # Plain Flask keys (TESTING, WTF_CSRF_ENABLED ...) pass straight through.
     app.config.update({k: v for k, v in (overrides or {}).items() if k not in values})
+    return settings
+
+
+def settings_of(app: Flask | None = None) -> Settings:
+    """The app's settings tree (at the edge: views, commands, jobs)."""
+    from flask import current_app
+
+    return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]

@@ -100,7 +100,9 @@ class Database:
 
 
 def register_database(app: Flask) -> None:
-    app.extensions[EXTENSION] = Database(app.config["STATUSBOARD_DATABASE_URL"])
+    from statusboard.config import settings_of
+
+    app.extensions[EXTENSION] = Database(settings_of(app).database_url)
     app.teardown_appcontext(_close_request_session)
 
 

@@ -12,11 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.config import PublishingSettings
 from statusboard.domain.errors import Conflict
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Component, Incident, Operator
 from statusboard.services import components, incidents, maintenance, page
 from statusboard.services.audit import Actor
+
+# The demo writes history: it goes to the page, never to a network or a subscriber.
+QUIET = PublishingSettings(channels=frozenset())
 
 GROUPS = {
     "Core platform": ["API", "Web app", "Dashboard"],
@@ -132,13 +136,16 @@ def _past_incident(session, actor, start, name, impact, component, status, eta, 
         impact=impact,
         body=steps[0][2],
         actor=actor,
+        publishing_settings=QUIET,
         component_changes={component: status},
         eta=start + timedelta(minutes=eta),
     )
     for minutes, step_status, body in steps[1:]:
         clock.freeze(start + timedelta(minutes=minutes))
         if step_status == "resolved":
-            incidents.resolve(session, incident=incident, body=body, actor=actor)
+            incidents.resolve(
+                session, incident=incident, body=body, actor=actor, publishing_settings=QUIET
+            )
         else:
             incidents.post_update(
                 session,
@@ -146,6 +153,7 @@ def _past_incident(session, actor, start, name, impact, component, status, eta, 
                 status=IncidentStatus(step_status),
                 body=body,
                 actor=actor,
+                publishing_settings=QUIET,
             )
 
 
@@ -160,6 +168,7 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
         name="Elevated API error rates in EU",
         impact=Impact.MAJOR,
         actor=actor,
+        publishing_settings=QUIET,
         body="Some API requests in the EU region fail with **HTTP 503**. We are investigating.",
         component_changes={
             eu: ComponentStatus.PARTIAL_OUTAGE,
@@ -174,6 +183,7 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
         incident=incident,
         status=IncidentStatus.IDENTIFIED,
         actor=actor,
+        publishing_settings=QUIET,
         body="A storage node in Frankfurt is failing over slowly. We are moving traffic to "
         "healthy nodes. This takes longer than we first thought.",
         eta=start + timedelta(minutes=90),
@@ -185,6 +195,7 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
         incident=incident,
         status=IncidentStatus.IDENTIFIED,
         actor=actor,
+        publishing_settings=QUIET,
         body="About 60% of EU traffic is on healthy nodes; error rates are falling. The last "
         "part needs a data consistency check before we switch it, so we moved our "
         "estimate.\n\n- Reads: mostly working\n- Writes: may fail, please retry",
@@ -200,6 +211,7 @@ def _upcoming_maintenance(session, actor, now, by_name) -> None:
         session,
         name="Database upgrade in US East",
         actor=actor,
+        publishing_settings=QUIET,
         body="We are upgrading the primary database cluster in US East. The API stays "
         "available; **writes may be delayed by up to a minute** during the switch-over.",
         scheduled_for=start,

@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.models import Component, Incident
 from statusboard.services.page import current_version
@@ -36,7 +37,7 @@ FULL_EXPORT_EVERY = 600  # seconds
 def export_due(app: Flask) -> ExportResult | None:
     """The worker's job: rewrite the export after each new version (incrementally), and in
     full now and then so deep history pages follow too."""
-    target = app.config["STATUSBOARD_EXPORT_DIR"]
+    target = settings_of(app).web.export_dir
     if not target:
         return None
     directory = Path(target)
@@ -90,7 +91,7 @@ ARGUMENTS: dict[str, tuple[str, Callable[[Session, datetime | None], Iterable[ob
 
 def public_paths(app: Flask, session: Session, since: datetime | None) -> list[str]:
     paths: list[str] = []
-    adapter = app.url_map.bind(app.config["STATUSBOARD_BASE_URL"].split("://", 1)[1])
+    adapter = app.url_map.bind(settings_of(app).page.base_url.split("://", 1)[1])
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
         if not getattr(view, "is_snapshot", False):

@@ -38,36 +38,35 @@ def _export_site(app: Flask) -> object:
 
 
 def _advance_maintenance(app: Flask) -> object:
+    from statusboard.config import settings_of
     from statusboard.db import database
     from statusboard.services.maintenance import advance_windows
 
     with database(app).session(write_lock=True) as session:
-        return advance_windows(session)
+        return advance_windows(session, publishing_settings=settings_of(app).publishing)
+
+
+def _heartbeat(app: Flask) -> object:
+    from statusboard import clock
+    from statusboard.db import database
+    from statusboard.services import health
+
+    with database(app).session(write_lock=True) as session:
+        health.beat(session, worker=f"{socket.gethostname()}:{os.getpid()}", now=clock.now())
+    return None
 
 
 def check_promises(app: Flask) -> object:
-    """Mark broken promises and send the nags due (services.promises.check_promises)."""
+    """Mark broken promises and queue the nags due (services.promises.check_promises)."""
+    from statusboard.config import settings_of
     from statusboard.db import database
     from statusboard.services.nags import NagSetup
     from statusboard.services.promises import check_promises as check
 
-    setup = app.extensions.get("statusboard.nag_setup")
-    if setup is None:
-        setup = app.extensions["statusboard.nag_setup"] = NagSetup.from_settings(app.config)
-        if not setup.channels:
-            log.warning(
-                "no nag channels: set STATUSBOARD_SMTP_HOST and/or "
-                "STATUSBOARD_CHAT_WEBHOOK_URL; until then nags show only in the admin "
-                "banner"
-            )
+    setup = NagSetup.from_settings(settings_of(app))
     report = check(database(app), setup=setup)
     if report.broken or report.nagged:
-        log.info(
-            "promises: %d broken, %d nag(s) due, %d with a failed channel",
-            report.broken,
-            len(report.nagged),
-            len(report.failed),
-        )
+        log.info("promises: %d broken, %d nag(s) queued", report.broken, len(report.nagged))
     return report
 
 
@@ -77,6 +76,7 @@ JOBS: list[Job] = [
     Job("check-promises", check_promises, every=timedelta(seconds=2)),
     Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
     Job("export-site", _export_site, every=timedelta(seconds=2)),
+    Job("heartbeat", _heartbeat, every=timedelta(seconds=10)),  # read by /readyz
 ]
 
 
@@ -111,28 +111,27 @@ def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingSchedu
 def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> None:
     """Send deliveries as soon as they are committed: a short poll (an indexed query) rather
     than the scheduler's interval, so the first attempt follows the commit within a second."""
-    from statusboard.channels.registry import channels
+    from statusboard.app import channels
+    from statusboard.config import settings_of
     from statusboard.db import database
-    from statusboard.services import publishing
+    from statusboard.services import outbox
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
-    config = app.config
-    context = publishing.PublishContext(
-        base_url=config["STATUSBOARD_BASE_URL"],
-        page_name=config["STATUSBOARD_PAGE_NAME"],
-        time_zone=config["STATUSBOARD_TIME_ZONE"],
-        secret_key=config["SECRET_KEY"],
-        lease=timedelta(seconds=config["STATUSBOARD_DELIVERY_LEASE_SECONDS"]),
-        webhook_max_failures=config["STATUSBOARD_WEBHOOK_MAX_FAILURES"],
-    )
+    settings = settings_of(app)
+    context = outbox.OutboxContext.from_settings(settings, app.config["SECRET_KEY"])
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    concurrency = config["STATUSBOARD_DELIVERY_CONCURRENCY"]
+    concurrency = settings.delivery.concurrency
     with app.app_context(), ThreadPoolExecutor(concurrency) as executor:
         registry, db = channels(app), database(app)
         while not stop.is_set():
             try:
-                claimed = publishing.deliver_due(
-                    db, registry, context, worker=worker, limit=concurrency * 16, executor=executor
+                claimed = outbox.deliver_due(
+                    db,
+                    registry,
+                    context,
+                    worker=worker,
+                    limit=concurrency * 16,
+                    executor=executor,
                 )
             except Exception:  # the database went away: wait and try again
                 log.exception("delivery round failed")
@@ -145,6 +144,13 @@ def run_worker(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Jobs run every few seconds: log what they did, not that they ran.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    from statusboard.config import settings_of
+
+    if not settings_of(app).channels.enabled & {"email", "chat"}:
+        log.warning(
+            "no nag channels: set STATUSBOARD_SMTP_HOST and/or STATUSBOARD_CHAT_WEBHOOK_URL; "
+            "until then nags show only in the admin banner"
+        )
     scheduler = build_scheduler(app)
     stopping = threading.Event()
     deliveries = threading.Thread(

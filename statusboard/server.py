@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from statusboard.config import settings_of
 from statusboard.db import database
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,14 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
     benchmarks/surge.py on 2 cores: 4 x 2 answered writes at p95 447 ms where 5 x 4 took
     763 ms, with 10% more reads and a lower p99)."""
     cores = os.cpu_count() or 1
-    config = app.config
+    web = settings_of(app).web
     return {
-        "bind": f"{config['STATUSBOARD_HOST']}:{config['STATUSBOARD_PORT']}",
-        "workers": config["STATUSBOARD_WEB_WORKERS"] or min(2 * cores, 8),
-        "threads": config["STATUSBOARD_WEB_THREADS"],
+        "bind": f"{web.host}:{web.port}",
+        "workers": web.workers or min(2 * cores, 8),
+        "threads": web.threads,
         "worker_class": "gthread",
-        "keepalive": config["STATUSBOARD_WEB_KEEPALIVE"],
-        "timeout": config["STATUSBOARD_WEB_TIMEOUT"],
+        "keepalive": web.keepalive,
+        "timeout": web.timeout,
         "graceful_timeout": 20,
         "backlog": 2048,
         # A listening socket per worker: the kernel spreads connections across them. With
@@ -59,7 +60,7 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
         # keep-alive connections and starting its caches cold, in the middle of the outage.
         "max_requests": 1_000_000,
         "max_requests_jitter": 100_000,
-        "accesslog": "-" if config["STATUSBOARD_ACCESS_LOG"] else None,
+        "accesslog": "-" if web.access_log else None,
         "errorlog": "-",
         "control_socket_disable": True,
     }
@@ -85,7 +86,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 def serve(app: Flask, with_worker: bool = True) -> None:
     options = gunicorn_options(app)
-    host, port = app.config["STATUSBOARD_HOST"], app.config["STATUSBOARD_PORT"]
+    host, port = settings_of(app).web.host, settings_of(app).web.port
     if not port_is_free(host, port):
         raise SystemExit(
             f"statusboard: {host}:{port} is already in use (another "
@@ -93,7 +94,7 @@ def serve(app: Flask, with_worker: bool = True) -> None:
         )
     if with_worker:
         _start_worker()
-    base = app.config["STATUSBOARD_BASE_URL"]
+    base = settings_of(app).page.base_url
     print(
         f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
         f"http://{options['bind']}",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from statusboard import clock as clock_module
 from statusboard import migrate
 from statusboard.app import create_app
-from statusboard.config import normalize_database_url
+from statusboard.config import PublishingSettings, normalize_database_url, settings_of
 from statusboard.db import database, make_engine
 from statusboard.models import Base, Operator, Role
 from statusboard.services import operators
@@ -30,6 +30,8 @@ from statusboard.services.audit import Actor
 pytest_plugins = ["tests.fakes.publishing"]
 
 PASSWORD = "correct horse battery"
+# For helpers whose tests do not look at deliveries: the write path queues none.
+QUIET = PublishingSettings(channels=frozenset())
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
@@ -94,6 +96,12 @@ def app(database_url: str, tmp_path: Path, app_overrides: dict[str, object]) -> 
     _empty_tables(app)
     yield app
     database(app).engine.dispose()
+
+
+@pytest.fixture
+def publishing_settings(app: Flask) -> PublishingSettings:
+    """What the write path is given by the app: its enabled channels and default promises."""
+    return settings_of(app).publishing
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ def test_every_public_route_with_arguments_can_be_exported(app):
 
 
 def test_export_writes_every_public_surface_as_the_app_serves_it(
-    app, client, session, operator, tmp_path
+    app, client, session, operator, tmp_path, publishing_settings
 ):
     incident = incidents.open_incident(
         session,
@@ -22,6 +22,7 @@ def test_export_writes_every_public_surface_as_the_app_serves_it(
         impact=Impact.MAJOR,
         body="Looking.",
         actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     result = export(app, tmp_path)
@@ -39,7 +40,9 @@ def test_incremental_export_skips_an_unchanged_version(app, tmp_path):
     assert export(app, tmp_path, full=False) is None
 
 
-def test_files_are_replaced_atomically_never_seen_half_written(app, session, operator, tmp_path):
+def test_files_are_replaced_atomically_never_seen_half_written(
+    app, session, operator, tmp_path, publishing_settings
+):
     export(app, tmp_path)
     index = tmp_path / "index.html"
     seen: list[bytes] = []
@@ -59,6 +62,7 @@ def test_files_are_replaced_atomically_never_seen_half_written(app, session, ope
                 impact=Impact.MINOR,
                 body="x" * 5000,
                 actor=Actor(operator, "test"),
+                publishing_settings=publishing_settings,
             )
             session.commit()
             export(app, tmp_path, full=False)

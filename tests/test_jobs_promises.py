@@ -6,23 +6,13 @@ from statusboard import jobs
 from statusboard.domain.statuses import Impact
 from statusboard.services import incidents
 from statusboard.services.audit import Actor
-from tests import nag_fakes
 from tests.conftest import START
-
-smtp_server = nag_fakes.smtp_server  # fixture
-chat_receiver = nag_fakes.chat_receiver  # fixture
+from tests.fakes.publishing import deliver, nag_settings
 
 
 @pytest.fixture
-def app_overrides(smtp_server, chat_receiver):
-    return {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": smtp_server.port,
-        "SMTP_STARTTLS": False,
-        "CHAT_WEBHOOK_URL": chat_receiver.url,
-        "CHAT_FORMAT": "discord",
-        "ESCALATION_EMAIL": "boss@example.com",
-    }
+def app_overrides(mailbox, room):
+    return nag_settings(mailbox.port, room) | {"CHAT_FORMAT": "discord"}
 
 
 def test_promise_check_is_in_the_job_table_at_least_every_five_seconds():
@@ -30,8 +20,8 @@ def test_promise_check_is_in_the_job_table_at_least_every_five_seconds():
     assert job.every <= timedelta(seconds=5)
 
 
-def test_the_job_builds_its_channels_from_settings_and_nags(
-    app, session, clock, operator, smtp_server, chat_receiver
+def test_the_job_queues_nags_the_outbox_sends_by_email_and_to_the_room(
+    app, session, clock, operator, mailbox, room, publishing_settings
 ):
     incidents.open_incident(
         session,
@@ -39,11 +29,14 @@ def test_the_job_builds_its_channels_from_settings_and_nags(
         impact=Impact.CRITICAL,
         body="Looking.",
         actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     clock.freeze(START + timedelta(minutes=15, seconds=1))  # critical: 15 min by default
     report = jobs.check_promises(app)
-    assert report.broken == 1 and len(report.nagged) == 1 and report.failed == []
-    [mail] = smtp_server.messages
-    assert mail.subject == "[statusboard] Update due now: Checkout failing"
-    assert "Update due now" in chat_receiver.bodies[0]["content"]
+    assert report.broken == 1 and len(report.nagged) == 1
+    assert mailbox.messages == []  # queued, not sent by the check itself
+    deliver(app)
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "[Example Status] Update due now: Checkout failing"
+    assert "Update due now" in room.bodies[0]["content"]

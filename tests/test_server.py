@@ -1,10 +1,12 @@
+import pytest
+
 from statusboard.server import gunicorn_options
 
 
+@pytest.mark.parametrize(
+    "app_overrides", [{"WEB_WORKERS": 3, "WEB_THREADS": 8, "ACCESS_LOG": False}]
+)
 def test_gunicorn_settings_follow_the_environment(app):
-    app.config.update(
-        STATUSBOARD_WEB_WORKERS=3, STATUSBOARD_WEB_THREADS=8, STATUSBOARD_ACCESS_LOG=False
-    )
     options = gunicorn_options(app)
     assert (options["workers"], options["threads"], options["accesslog"]) == (3, 8, None)
     assert options["worker_class"] == "gthread"

@@ -1,8 +1,10 @@
-"""The one narrow protocol every push channel speaks, and the values it exchanges.
+"""The one narrow protocol every channel speaks, and the values it exchanges.
 
-A channel turns a Notice into one post, email or request and returns a Receipt, or raises a
-ChannelError saying whether a retry can help. Channels never retry, sleep or log-and-swallow:
-the retry policy lives in services/publishing.py.
+A channel turns a message into one post, email or request and returns a Receipt, or raises a
+ChannelError saying whether a retry can help. A message is a Notice (an update, told to the
+public or a subscriber) or a Letter (written to people: a nag, a confirmation, an alert).
+Channels never retry, sleep or log-and-swallow: the retry policy is domain/retry.py, applied by
+the outbox (services/publishing.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Letter:
+    """A message written to people (operators, admins, a new subscriber), ready to send."""
+
+    delivery_id: str  # stable per delivery: Message-IDs
+    to: str  # an email address, or "account" for the operators' chat room
+    subject: str
+    text: str
+    urgent: bool = False  # a nag: marked high priority, no auto-replies wanted
+    ambiguous: bool = False
+
+
+Message = Notice | Letter
+
+
+@dataclass(frozen=True)
 class ThreadRef:
     """Where a follow-up goes: the first post of the incident and the latest one."""
 
@@ -85,11 +102,18 @@ class Channel(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt: ...
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt: ...
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
         """The text this channel would post, its counted length and the limit."""
         ...
+
+
+def public_notice(channel: str, message: Message) -> Notice:
+    """For channels that only tell the public: a letter has no place there."""
+    if not isinstance(message, Notice):
+        raise ChannelError(f"{channel} does not carry letters", retryable=False)
+    return message
 
 
 def http_status_error(

@@ -22,11 +22,13 @@ from atproto_client.request import Request
 
 from statusboard.channels.base import (
     ChannelError,
+    Message,
     Notice,
     Receipt,
     ThreadRef,
     fit_notice,
     http_status_error,
+    public_notice,
 )
 from statusboard.domain.text_fitting import BLUESKY_LIMIT, bluesky_length
 
@@ -87,7 +89,8 @@ class BlueskyChannel:
             link=notice.url if self.include_link else None,
         )
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
+        notice = public_notice(self.name, message)
         text, _, _ = self.preview(notice)
         rkey = record_key(notice)
         try:

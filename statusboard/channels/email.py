@@ -1,22 +1,39 @@
-"""Subscriber email over SMTP (stdlib). One connection per sending thread is reused across
-messages; Message-IDs are stable per delivery so a resend is recognisable, and every message
-carries the manage link and one-click List-Unsubscribe headers."""
+"""Email over SMTP (stdlib): the one SMTP client of statusboard. Subscriber notices, nags,
+confirmations and alerts all go through it.
+
+One connection per sending thread is reused across messages; Message-IDs are stable per
+delivery so a resend is recognisable; subscriber notices carry the manage link and one-click
+List-Unsubscribe headers (RFC 8058)."""
 
 from __future__ import annotations
 
 import smtplib
 import socket
 import threading
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import ClassVar
 
-from statusboard.channels.base import ChannelError, Notice, Receipt, ThreadRef, message_of
+from statusboard.channels.base import (
+    ChannelError,
+    Letter,
+    Message,
+    Notice,
+    Receipt,
+    ThreadRef,
+    message_of,
+)
+
+# Fold headers only past RFC 5322's hard limit: the default policy folds a long subject right
+# after "Subject:" (some clients show a leading space) and RFC 2047-encodes a long
+# List-Unsubscribe URL, which mail clients then ignore.
+POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class EmailChannel:
     name: ClassVar[str] = "email"
-    label: ClassVar[str] = "Email subscribers"
+    label: ClassVar[str] = "Email"
 
     def __init__(
         self,
@@ -46,22 +63,25 @@ class EmailChannel:
         text = self._text(notice)
         return text, len(text), 0
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
-        if not notice.address:
-            raise ChannelError("no address for this delivery", retryable=False)
-        message = self._message(notice, thread)
-        self.send(message)
-        return Receipt(remote_id=message["Message-ID"])
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
+        email = self.letter(message) if isinstance(message, Letter) else None
+        if email is None:
+            assert isinstance(message, Notice)
+            if not message.address:
+                raise ChannelError("no address for this delivery", retryable=False)
+            email = self._message(message, thread)
+        self.send(email)
+        return Receipt(remote_id=email["Message-ID"])
 
-    def send_notice(self, *, to: list[str], subject: str, text: str) -> None:
-        """A plain message to people (admins, a webhook's contact), outside the ledger."""
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = ", ".join(to)
-        message["Subject"] = f"[{self.page_name}] {subject}"
-        message["Date"] = formatdate(usegmt=True)
-        message.set_content(text)
-        self.send(message)
+    def letter(self, letter: Letter) -> EmailMessage:
+        """A message written to a person: a nag, a confirmation, an alert."""
+        email = self._envelope(letter.to, letter.subject, letter.delivery_id)
+        if letter.urgent:
+            # Reminders are urgent but automatic: no out-of-office replies back to us.
+            email["Auto-Submitted"] = "auto-generated"
+            email["X-Priority"] = "1"
+        email.set_content(letter.text)
+        return email
 
     def send(self, message: EmailMessage) -> None:
         for attempt in (1, 2):
@@ -130,14 +150,21 @@ class EmailChannel:
             parts.append(f"Manage or cancel your subscription: {notice.manage_url}")
         return "\n\n".join(parts)
 
+    def _envelope(self, to: str, subject: str, delivery_id: str) -> EmailMessage:
+        email = EmailMessage(policy=POLICY)
+        email["From"] = self.sender
+        email["To"] = to
+        email["Subject"] = f"[{self.page_name}] {subject}"
+        email["Date"] = formatdate(usegmt=True)
+        email["Message-ID"] = self.message_id(delivery_id)
+        return email
+
     def _message(self, notice: Notice, thread: ThreadRef | None) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = notice.address
+        assert notice.address is not None
         status = notice.status.replace("_", " ").capitalize()
-        message["Subject"] = f"[{self.page_name}] {notice.incident_name} — {status}"
-        message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = self.message_id(notice.delivery_id)
+        message = self._envelope(
+            notice.address, f"{notice.incident_name} — {status}", notice.delivery_id
+        )
         if thread is not None:
             message["In-Reply-To"] = thread.parent
             message["References"] = (

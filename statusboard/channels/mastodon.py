@@ -15,11 +15,13 @@ from mastodon.errors import (
 
 from statusboard.channels.base import (
     ChannelError,
+    Message,
     Notice,
     Receipt,
     ThreadRef,
     fit_notice,
     http_status_error,
+    public_notice,
 )
 from statusboard.domain.text_fitting import MASTODON_DEFAULT_LIMIT, mastodon_length
 
@@ -55,7 +57,8 @@ class MastodonChannel:
             link=notice.url if self.include_link else None,
         )
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
+        notice = public_notice(self.name, message)
         text, _, _ = self.preview(notice)
         try:
             status = self.client.status_post(

@@ -19,10 +19,12 @@ import requests
 
 from statusboard.channels.base import (
     ChannelError,
+    Message,
     Notice,
     Receipt,
     ThreadRef,
     http_status_error,
+    public_notice,
 )
 
 SIGNATURE_HEADER = "X-Statusboard-Signature"
@@ -134,7 +136,8 @@ class WebhookChannel:
         body = json.dumps(notice.payload or {})
         return body, len(body), 0
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
+        notice = public_notice(self.name, message)
         if not notice.address or not notice.secret or notice.payload is None:
             raise ChannelError("webhook delivery without URL, secret or payload", retryable=False)
         try:

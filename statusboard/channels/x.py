@@ -17,11 +17,13 @@ from requests.adapters import HTTPAdapter
 
 from statusboard.channels.base import (
     ChannelError,
+    Message,
     Notice,
     Receipt,
     ThreadRef,
     fit_notice,
     http_status_error,
+    public_notice,
 )
 from statusboard.domain.text_fitting import X_LIMIT, x_length
 
@@ -73,7 +75,8 @@ class XChannel:
             notice, limit=X_LIMIT, length=x_length, link=notice.url if self.include_link else None
         )
 
-    def publish(self, notice: Notice, thread: ThreadRef | None) -> Receipt:
+    def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
+        notice = public_notice(self.name, message)
         text, _, _ = self.preview(notice)
         try:
             response = self.client.create_tweet(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Protocol
 
 from statusboard.domain.promises import format_minutes
 
@@ -100,28 +100,42 @@ class NagPolicy:
         return max(ladder.heads_up for ladder in self.ladders.values())
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> NagPolicy:
-        """From the app's config (STATUSBOARD_NAG_* keys); ValueError names the bad pair."""
+    def from_settings(cls, nags: NagMinutes) -> NagPolicy:
+        """From the nag settings (minutes per impact); ValueError names the bad pair."""
 
-        def minutes(name: str, impact: str) -> timedelta:
-            return timedelta(minutes=settings[f"STATUSBOARD_NAG_{name}_MINUTES"][impact])
+        def minutes(values: Mapping[str, int], impact: str) -> timedelta:
+            return timedelta(minutes=values[impact])
 
         ladders: dict[str, Ladder] = {}
         for impact in IMPACTS:
             try:
                 ladders[impact] = Ladder(
-                    heads_up=minutes("HEADS_UP", impact),
-                    escalate_all=minutes("ESCALATE_ALL", impact),
-                    escalate_admins=minutes("ESCALATE_ADMINS", impact),
-                    repeat=minutes("REPEAT", impact),
-                    repeat_max=timedelta(minutes=settings["STATUSBOARD_NAG_REPEAT_MAX_MINUTES"]),
+                    heads_up=minutes(nags.heads_up, impact),
+                    escalate_all=minutes(nags.escalate_all, impact),
+                    escalate_admins=minutes(nags.escalate_admins, impact),
+                    repeat=minutes(nags.repeat, impact),
+                    repeat_max=timedelta(minutes=nags.repeat_max),
                 )
             except ValueError as exc:
                 raise ValueError(f"STATUSBOARD_NAG_* for {impact} impact: {exc}") from exc
-        return cls(
-            ladders=ladders,
-            acknowledge_for=timedelta(minutes=settings["STATUSBOARD_NAG_ACKNOWLEDGE_MINUTES"]),
-        )
+        return cls(ladders=ladders, acknowledge_for=timedelta(minutes=nags.acknowledge))
+
+
+class NagMinutes(Protocol):
+    """The nag settings as minutes (config.NagSettings)."""
+
+    @property
+    def heads_up(self) -> Mapping[str, int]: ...
+    @property
+    def escalate_all(self) -> Mapping[str, int]: ...
+    @property
+    def escalate_admins(self) -> Mapping[str, int]: ...
+    @property
+    def repeat(self) -> Mapping[str, int]: ...
+    @property
+    def repeat_max(self) -> int: ...
+    @property
+    def acknowledge(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -203,7 +217,7 @@ def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
     headline_text = headline(facts.promise_kind, facts.due_at, facts.now)
     number = escalation_number(facts.level)
     tag = f" (escalation {number})" if number else ""
-    subject = f"[statusboard] {headline_text}{tag}: {facts.incident_name}"
+    subject = f"{headline_text}{tag}: {facts.incident_name}"
     seen = facts.public_text.strip() or "(no public text)"
     if len(seen) > 600:
         seen = seen[:597].rstrip() + "..."
@@ -226,18 +240,3 @@ def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
     return NagMessage(
         subject=subject, text="\n".join(lines), recipients=recipients, update_url=facts.update_url
     )
-
-
-class NagChannelError(Exception):
-    """A nag channel could not deliver; `retryable` says whether trying again may help."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-class NagChannel(Protocol):
-    name: ClassVar[str]
-
-    def send(self, message: NagMessage) -> None:
-        """Deliver or raise NagChannelError."""

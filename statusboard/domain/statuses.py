@@ -139,6 +139,15 @@ def rollup(
     return max(candidates, key=_SEVERITY.__getitem__, default=Indicator.NONE)
 
 
+# Statuses after which an incident or maintenance promises nothing more.
+FINISHED_STATUSES = frozenset({"resolved", "postmortem", "completed"})
+
+
+def is_finished_status(status: str) -> bool:
+    """Resolved, postmortem (incidents) or completed (maintenance): the loop closes."""
+    return str(status) in FINISHED_STATUSES
+
+
 def check_incident_transition(current: IncidentStatus, new: IncidentStatus) -> None:
     """Incidents move freely among the open statuses; resolved only goes on to postmortem."""
     if current is IncidentStatus.POSTMORTEM:

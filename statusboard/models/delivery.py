@@ -1,6 +1,9 @@
-"""The delivery ledger (the outbox): one row per (update, channel, target).
+"""The delivery ledger (the outbox): one row per (message, channel, target) for everything
+statusboard sends to anyone, with a purpose: a public notice of an update (or a maintenance
+reminder) to a social account or a subscriber, a nag to an operator, a subscription
+confirmation, an alert to the admins.
 
-Rows are inserted in the same transaction as their update, so nothing accepted is lost; the
+Rows are inserted in the same transaction as what caused them, so nothing accepted is lost; the
 worker claims them (state "sending" with a lease), calls the network outside any transaction
 and records the outcome. A claim whose lease ran out belongs to a worker that died: the next
 worker takes it over.
@@ -43,26 +46,53 @@ FINAL_STATES = frozenset(
     {DeliveryState.SENT, DeliveryState.UNCERTAIN, DeliveryState.FAILED, DeliveryState.CANCELLED}
 )
 DUE_STATES = (DeliveryState.QUEUED, DeliveryState.RETRYING)
+DELIVERED = (DeliveryState.SENT, DeliveryState.UNCERTAIN)
 
-# The target of a social channel: the one configured account.
+# The target of a social channel: the one configured account (and of the operators' room).
 ACCOUNT = "account"
+
+
+class Purpose(StrEnum):
+    NOTICE = "notice"  # an update, to a social account or a subscriber
+    REMINDER = "reminder"  # a maintenance window starts soon, to the same targets
+    NAG = "nag"  # a promise is due or broken, to operators
+    CONFIRMATION = "confirmation"  # double opt-in, to a new subscriber
+    ALERT = "alert"  # something needs an admin (a refused post, a disabled webhook)
+    TEST = "test"  # an admin's test message through one channel
+
+    @property
+    def is_public(self) -> bool:
+        """About an update of an incident or maintenance (built from it when sent)."""
+        return self in (Purpose.NOTICE, Purpose.REMINDER)
 
 
 class Delivery(Base):
     __tablename__ = "delivery"
     __table_args__ = (
-        UniqueConstraint("update_id", "channel", "target", name="uq_delivery_update_channel"),
+        UniqueConstraint(
+            "update_id", "channel", "target", "purpose", name="uq_delivery_update_channel"
+        ),
         Index("ix_delivery_due", "state", "next_attempt_at"),
         Index("ix_delivery_chain", "incident_id", "channel", "target", "update_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
-    update_id: Mapped[int] = mapped_column(ForeignKey("incident_update.id", ondelete="CASCADE"))
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    purpose: Mapped[Purpose] = mapped_column(default=Purpose.NOTICE)
+    # Public notices and reminders: the update they tell of.
+    update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident_update.id", ondelete="CASCADE")
+    )
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    # Nags: the (promise, level) claim they send.
+    nag_id: Mapped[int | None] = mapped_column(ForeignKey("nag.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
-    # "account" for social channels, the subscriber's public id for email and webhooks.
-    target: Mapped[str] = mapped_column(String(64))
+    # "account" for social channels and the operators' room, the subscriber's public id for
+    # notices to subscribers, an email address for nags, confirmations and alerts.
+    target: Mapped[str] = mapped_column(String(320))
+    # Nags, confirmations and alerts are written when queued: their subject and text.
+    subject: Mapped[str | None] = mapped_column(String(500))
+    body: Mapped[str | None] = mapped_column(Text)
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
     )
@@ -84,12 +114,12 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     first_attempt_at: Mapped[datetime | None]
 
-    update: Mapped[Update] = relationship()
-    incident: Mapped[Incident] = relationship()
+    update: Mapped[Update | None] = relationship()
+    incident: Mapped[Incident | None] = relationship()
     subscriber: Mapped[Subscriber | None] = relationship()
 
     def __repr__(self) -> str:
-        return f"<Delivery {self.channel}:{self.target} update={self.update_id} {self.state}>"
+        return f"<Delivery {self.purpose} {self.channel}:{self.target} {self.state}>"
 
 
 class ChannelSession(Base):

@@ -29,6 +29,9 @@ incident_component = Table(
     Base.metadata,
     Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
     Column("component_id", ForeignKey("component.id", ondelete="CASCADE"), primary_key=True),
+    # The status this incident or maintenance claims for the component while it is open (None:
+    # affected, no claim). A component's status is the worst claim of any open one.
+    Column("claimed_status", String(32), nullable=True),
 )
 
 
@@ -66,6 +69,8 @@ class Incident(Base):
     # Maintenance windows only.
     scheduled_for: Mapped[datetime | None]
     scheduled_until: Mapped[datetime | None]
+    # When subscribers were reminded that the window starts soon.
+    reminded_at: Mapped[datetime | None]
 
     owner: Mapped[Operator | None] = relationship()
     components: Mapped[list[Component]] = relationship(

@@ -78,8 +78,8 @@ class Promise(Base):
 
 
 class Nag(Base):
-    """One reminder per (promise, level). The row is inserted (claimed) and committed before
-    anything is sent, so the unique constraint decides which worker sends it."""
+    """One reminder per (promise, level). The row and its deliveries are inserted in one
+    transaction, so the unique constraint decides which worker queues it: it is sent once."""
 
     __tablename__ = "nag"
     __table_args__ = (UniqueConstraint("promise_id", "level", name="uq_nag_promise_level"),)
@@ -89,12 +89,10 @@ class Nag(Base):
     level: Mapped[str] = mapped_column(String(32))  # heads_up, due, escalation_1, ...
     claimed_at: Mapped[datetime] = mapped_column(default=clock.now)
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Filled once the channels were tried: when it went out, and per channel "sent" or why not.
+    # Its deliveries (the outbox) send it: when the first one reached someone, and per channel
+    # "sent" or why not, as the deliveries report it.
     sent_at: Mapped[datetime | None]
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-    # When no channel delivered and a retry may help: how often it was tried, and when next.
-    attempts: Mapped[int] = mapped_column(default=1)
-    retry_at: Mapped[datetime | None]
 
     promise: Mapped[Promise] = relationship(back_populates="nags")

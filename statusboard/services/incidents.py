@@ -1,4 +1,5 @@
-"""Incidents: open, post an update, resolve. Every public message goes through post_update."""
+"""Incidents: open, post an update, resolve — rules over the one write path
+(services/updates.py)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statusboard import clock
-from statusboard.domain import markup
-from statusboard.domain.errors import InvalidInput, NotFound, PromiseInThePast
-from statusboard.domain.promises import (
-    DEFAULT_NEXT_UPDATE_MINUTES,
-    check_eta,
-    check_next_update,
-    default_next_update,
-)
+from statusboard.config import PublishingSettings
+from statusboard.domain.errors import Conflict, InvalidInput, NotFound, PromiseInThePast
+from statusboard.domain.promises import check_eta, check_next_update, default_next_update
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
     IncidentStatus,
     check_incident_transition,
 )
-from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page, promises, publishing
+from statusboard.models import Component, Incident, IncidentKind, Update
+from statusboard.services import publishing, updates
 from statusboard.services.audit import Actor
 
 MAX_NAME = 200
@@ -47,17 +43,6 @@ def find_incident(session: Session, public_id: str) -> Incident:
     return incident
 
 
-def _clean_body(body: str) -> str:
-    body = (body or "").strip()
-    if not body:
-        raise InvalidInput("write what customers should know", field="body")
-    if len(body) > markup.MAX_BODY_LENGTH:
-        raise InvalidInput(
-            f"keep the message under {markup.MAX_BODY_LENGTH} characters", field="body"
-        )
-    return body
-
-
 def open_incident(
     session: Session,
     *,
@@ -65,12 +50,12 @@ def open_incident(
     impact: Impact,
     body: str,
     actor: Actor,
+    publishing_settings: PublishingSettings,
     status: IncidentStatus = IncidentStatus.INVESTIGATING,
     eta: datetime | None = None,
     next_update_at: datetime | None = None,
     component_changes: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
-    minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
     channels: publishing.PublishOptions | None = None,
 ) -> Incident:
     """Declare an incident with its first update, ETA (None = unknown) and next-update promise."""
@@ -101,11 +86,11 @@ def open_incident(
         status=status,
         body=body,
         actor=actor,
+        publishing_settings=publishing_settings,
         eta=eta,
         next_update_at=next_update_at,
         component_changes=component_changes,
         notify=notify,
-        minutes_by_impact=minutes_by_impact,
         action="incident.open",
         channels=channels,
     )
@@ -119,74 +104,55 @@ def post_update(
     status: IncidentStatus,
     body: str,
     actor: Actor,
+    publishing_settings: PublishingSettings,
     eta: datetime | None | Keep = KEEP_ETA,
     next_update_at: datetime | None = None,
     component_changes: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
-    minutes_by_impact: Mapping[str, int] = DEFAULT_NEXT_UPDATE_MINUTES,
     action: str = "incident.update",
     channels: publishing.PublishOptions | None = None,
 ) -> Update:
-    """Append a public update; move incident and component statuses; set the promises;
-    queue its deliveries (`channels`: per-channel send/custom text from the form)."""
-    now = clock.now()
+    """Append a public update; set the promises; the component statuses given are what this
+    incident claims. An update that resolves is a resolve, wherever it comes from."""
     status = IncidentStatus(status)
+    if not status.is_open:
+        return resolve(
+            session,
+            incident=incident,
+            body=body,
+            actor=actor,
+            publishing_settings=publishing_settings,
+            component_changes=component_changes,
+            notify=notify,
+            channels=channels,
+            status=status,
+        )
+    now = clock.now()
     if incident.id is not None:
         check_incident_transition(IncidentStatus(incident.status), status)
-    body = _clean_body(body)
-    resolving = not status.is_open
-    if resolving:
-        eta_at, promise = None, None
-    else:
-        eta_at = _eta_in_force(incident, eta, now)
-        promise = (
-            check_next_update(next_update_at, now)
-            if next_update_at
-            else default_next_update(incident.impact, now, minutes_by_impact)
-        )
-
-    html = markup.render(body)
-    author = actor.operator
-    update = Update(
-        incident=incident,
-        status=status,
-        body=body,
-        html=html,
-        eta_at=eta_at,
-        next_update_at=promise,
-        author=author,
-        signed_by=author.name if author and author.sign_updates else None,
-        deliver_notifications=notify,
-        created_at=now,
-        display_at=now,
+    updates.clean_body(body)  # refuse an empty message before anything else is checked
+    incident.eta_at = _eta_in_force(incident, eta, now)
+    incident.next_update_at = (
+        check_next_update(next_update_at, now)
+        if next_update_at
+        else default_next_update(incident.impact, now, publishing_settings.next_update_minutes)
     )
-    session.add(update)
-    _apply_component_changes(incident, update, component_changes or {}, now)
-
-    incident.status = status
-    incident.eta_at = eta_at
-    incident.next_update_at = promise
-    incident.updated_at = now
     if status is IncidentStatus.MONITORING and incident.monitoring_at is None:
         incident.monitoring_at = now
-    if resolving and incident.resolved_at is None:
-        incident.resolved_at = now
-    session.flush()
-    promises.record_update_promises(session, update=update)
-    publishing.fan_out(session, update=update, options=channels)
-    audit.record(
+    return updates.append_update(
         session,
+        subject=incident,
+        status=status,
+        body=body,
         actor=actor,
+        publishing_settings=publishing_settings,
         action=action,
-        subject_type="incident",
-        subject_id=incident.public_id,
-        update=update.public_id,
-        status=status.value,
-        eta=eta_at.isoformat() if eta_at else None,
-        next_update_at=promise.isoformat() if promise else None,
+        claims=component_changes,
+        notify=notify,
+        channels=channels,
+        eta=incident.eta_at.isoformat() if incident.eta_at else None,
+        next_update_at=incident.next_update_at.isoformat(),
     )
-    page.bump_version(session)
-    return update
 
 
 def resolve(
@@ -195,25 +161,34 @@ def resolve(
     incident: Incident,
     body: str,
     actor: Actor,
+    publishing_settings: PublishingSettings,
     component_changes: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
+    status: IncidentStatus = IncidentStatus.RESOLVED,
 ) -> Update:
-    """Resolve; components the incident touched go back to operational unless told otherwise."""
-    if component_changes is None:
-        component_changes = {
-            c: ComponentStatus.OPERATIONAL for c in incident.components if not c.is_group
-        }
-    return post_update(
+    """Resolve, the same from the form, the API and the CLI: the components the incident
+    touched go back to operational unless another open incident or active maintenance still
+    claims them (then they take the worst status still claimed); statuses given here win."""
+    current = IncidentStatus(incident.status)
+    if not current.is_open and status is IncidentStatus.RESOLVED:
+        raise Conflict("this incident is already resolved; nothing was sent", field="status")
+    if incident.id is not None:
+        check_incident_transition(current, status)
+    incident.eta_at = None
+    incident.next_update_at = None
+    return updates.append_update(
         session,
-        incident=incident,
-        status=IncidentStatus.RESOLVED,
+        subject=incident,
+        status=status,
         body=body,
         actor=actor,
-        component_changes=component_changes,
+        publishing_settings=publishing_settings,
+        action="incident.resolve",
+        finished=True,
+        overrides=component_changes,
         notify=notify,
         channels=channels,
-        action="incident.resolve",
     )
 
 
@@ -228,23 +203,3 @@ def _eta_in_force(
             )
         return current
     return check_eta(eta, now)
-
-
-def _apply_component_changes(
-    incident: Incident, update: Update, changes: Mapping[Component, ComponentStatus], now: datetime
-) -> None:
-    for component, new_status in changes.items():
-        if component.is_group:
-            raise InvalidInput(
-                f"{component.name} is a group; choose its components", field="components"
-            )
-        new_status = ComponentStatus(new_status)
-        if component not in incident.components:
-            incident.components.append(component)
-        if component.status is new_status:
-            continue
-        update.component_changes.append(
-            ComponentChange(component=component, old_status=component.status, new_status=new_status)
-        )
-        component.status = new_status
-        component.updated_at = now

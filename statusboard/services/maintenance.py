@@ -1,8 +1,11 @@
-"""Planned maintenance windows: schedule, update, and the worker's start/complete on time.
+"""Planned maintenance windows: schedule, update, complete, and the worker's reminder, start
+and completion on time — rules over the one write path (services/updates.py), so every step
+reaches the page, the feeds, the social accounts and the subscribers like an incident does.
 
-A window is an Incident row with kind "maintenance". Its start moves the affected components
-to under_maintenance; its completion puts each back to the status it had before the window.
-The end (`scheduled_until`) is a public promise like any other.
+A window is an Incident row with kind "maintenance". While it is in progress it claims
+under_maintenance for its components; once completed, each takes the worst status still
+claimed by an open incident, or operational. The end (`scheduled_until`) is a public promise
+like any other.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
-from statusboard.domain import markup
+from statusboard.config import PublishingSettings
 from statusboard.domain.errors import InvalidInput, PromiseInThePast
 from statusboard.domain.statuses import (
     ComponentStatus,
@@ -22,8 +25,9 @@ from statusboard.domain.statuses import (
     MaintenanceStatus,
     check_maintenance_transition,
 )
-from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
-from statusboard.services import audit, page, promises
+from statusboard.models import Component, Incident, IncidentKind, Update
+from statusboard.models.delivery import Purpose
+from statusboard.services import publishing, updates
 from statusboard.services.audit import SYSTEM, Actor
 
 MAX_WINDOW = timedelta(days=14)
@@ -37,10 +41,12 @@ def schedule_maintenance(
     name: str,
     body: str,
     actor: Actor,
+    publishing_settings: PublishingSettings,
     scheduled_for: datetime,
     scheduled_until: datetime,
     components: Sequence[Component] = (),
     notify: bool = True,
+    channels: publishing.PublishOptions | None = None,
 ) -> Incident:
     name = " ".join((name or "").split())
     if not name:
@@ -76,7 +82,9 @@ def schedule_maintenance(
         MaintenanceStatus.SCHEDULED,
         body,
         actor,
-        notify,
+        publishing_settings,
+        notify=notify,
+        channels=channels,
         action="maintenance.schedule",
     )
     return window
@@ -89,8 +97,10 @@ def update_maintenance(
     status: MaintenanceStatus,
     body: str,
     actor: Actor,
+    publishing_settings: PublishingSettings,
     scheduled_until: datetime | None = None,
     notify: bool = True,
+    channels: publishing.PublishOptions | None = None,
 ) -> Update:
     """An operator's update; may extend the window (a new end is a new promise)."""
     status = MaintenanceStatus(status)
@@ -101,12 +111,46 @@ def update_maintenance(
         if scheduled_until <= (window.scheduled_for or scheduled_until):
             raise InvalidInput("the window must end after it starts", field="scheduled_until")
         window.scheduled_until = scheduled_until
-    return _append(session, window, status, body, actor, notify, action="maintenance.update")
+    return _append(
+        session,
+        window,
+        status,
+        body,
+        actor,
+        publishing_settings,
+        notify=notify,
+        channels=channels,
+        action="maintenance.update",
+    )
 
 
-def advance_windows(session: Session) -> list[Update]:
-    """Start windows whose time has come and complete the ones that reached their end,
-    unless an operator already took the window in hand (then the end is a promise to chase)."""
+def complete_maintenance(
+    session: Session,
+    *,
+    window: Incident,
+    body: str,
+    actor: Actor,
+    publishing_settings: PublishingSettings,
+    notify: bool = True,
+    channels: publishing.PublishOptions | None = None,
+) -> Update:
+    """The work is done: components go back to what is still claimed, or operational."""
+    return update_maintenance(
+        session,
+        window=window,
+        status=MaintenanceStatus.COMPLETED,
+        body=body,
+        actor=actor,
+        publishing_settings=publishing_settings,
+        notify=notify,
+        channels=channels,
+    )
+
+
+def advance_windows(session: Session, *, publishing_settings: PublishingSettings) -> list[Update]:
+    """Remind subscribers of windows about to start, start windows whose time has come and
+    complete the ones that reached their end, unless an operator already took the window in
+    hand (then the end is a promise to chase)."""
     now = clock.now()
     posted: list[Update] = []
     due = session.scalars(
@@ -117,6 +161,8 @@ def advance_windows(session: Session) -> list[Update]:
     ).all()
     for window in due:
         status = MaintenanceStatus(window.status)
+        if status is MaintenanceStatus.SCHEDULED:
+            _remind(session, window, publishing_settings, now)
         if status is MaintenanceStatus.SCHEDULED and window.scheduled_for <= now:
             posted.append(
                 _append(
@@ -125,7 +171,8 @@ def advance_windows(session: Session) -> list[Update]:
                     MaintenanceStatus.IN_PROGRESS,
                     AUTOMATIC_START,
                     SYSTEM,
-                    True,
+                    publishing_settings,
+                    notify=_notifies(window),
                     action="maintenance.start",
                 )
             )
@@ -142,11 +189,40 @@ def advance_windows(session: Session) -> list[Update]:
                     MaintenanceStatus.COMPLETED,
                     AUTOMATIC_END,
                     SYSTEM,
-                    True,
+                    publishing_settings,
+                    notify=_notifies(window),
                     action="maintenance.complete",
                 )
             )
     return posted
+
+
+def _notifies(window: Incident) -> bool:
+    """The worker's own messages follow what the operator chose when scheduling."""
+    return any(u.deliver_notifications for u in window.updates)
+
+
+def _remind(
+    session: Session, window: Incident, publishing_settings: PublishingSettings, now: datetime
+) -> None:
+    """Once, `maintenance_reminder` before the start, everyone who heard of the window hears
+    it again — unless it was scheduled so late that the first notice is the reminder."""
+    lead = publishing_settings.maintenance_reminder
+    if window.reminded_at is not None or not lead or window.scheduled_for - lead > now:
+        return
+    window.reminded_at = now
+    latest = window.latest_update
+    if (
+        latest is None
+        or window.created_at > window.scheduled_for - lead
+        or now >= window.scheduled_for
+    ):
+        return
+    if not _notifies(window):
+        return
+    publishing.fan_out(
+        session, update=latest, enabled=publishing_settings.channels, purpose=Purpose.REMINDER
+    )
 
 
 def _taken_in_hand(window: Incident) -> bool:
@@ -163,69 +239,31 @@ def _append(
     status: MaintenanceStatus,
     body: str,
     actor: Actor,
-    notify: bool,
+    publishing_settings: PublishingSettings,
     *,
+    notify: bool,
     action: str,
+    channels: publishing.PublishOptions | None = None,
 ) -> Update:
-    body = (body or "").strip()
-    if not body:
-        raise InvalidInput("write what customers should know", field="body")
-    now = clock.now()
-    update = Update(
-        incident=window,
+    starting = (
+        status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
+        and window.status == MaintenanceStatus.SCHEDULED
+    )
+    claims = dict.fromkeys(window.components, ComponentStatus.UNDER_MAINTENANCE) if starting else {}
+    return updates.append_update(
+        session,
+        subject=window,
         status=status,
         body=body,
-        html=markup.render(body),
-        author=actor.operator,
-        next_update_at=None,
-        signed_by=actor.operator.name if actor.operator and actor.operator.sign_updates else None,
-        deliver_notifications=notify,
-        created_at=now,
-        display_at=now,
-    )
-    session.add(update)
-    if status is MaintenanceStatus.IN_PROGRESS and window.status != MaintenanceStatus.IN_PROGRESS:
-        for component in window.components:
-            _change(update, component, ComponentStatus.UNDER_MAINTENANCE, now)
-    if status is MaintenanceStatus.COMPLETED:
-        _restore_components(window, update, now)
-        window.resolved_at = now
-    window.status = status
-    window.updated_at = now
-    session.flush()
-    promises.record_update_promises(session, update=update)  # the window's end is a promise
-    audit.record(
-        session,
         actor=actor,
+        publishing_settings=publishing_settings,
         action=action,
-        subject_type="maintenance",
-        subject_id=window.public_id,
-        status=status.value,
+        claims=claims,
+        finished=status is MaintenanceStatus.COMPLETED,
+        notify=notify,
+        channels=channels,
         scheduled_until=window.scheduled_until.isoformat() if window.scheduled_until else None,
     )
-    page.bump_version(session)
-    return update
-
-
-def _restore_components(window: Incident, update: Update, now: datetime) -> None:
-    """Each component goes back to what it was before the window started."""
-    before: dict[int, ComponentStatus] = {}
-    for earlier in window.updates:
-        for change in earlier.component_changes:
-            before.setdefault(change.component_id, change.old_status)
-    for component in window.components:
-        if component.status is ComponentStatus.UNDER_MAINTENANCE:
-            _change(update, component, before.get(component.id, ComponentStatus.OPERATIONAL), now)
-
-
-def _change(update: Update, component: Component, new: ComponentStatus, now: datetime) -> None:
-    if component.status is new:
-        return
-    update.component_changes.append(
-        ComponentChange(component=component, old_status=component.status, new_status=new)
-    )
-    component.status = new
-    component.updated_at = now
 
 
 def upcoming(session: Session, limit: int = 50) -> list[Incident]:

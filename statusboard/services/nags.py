@@ -1,33 +1,30 @@
-"""Nags: plan which (promise, level) reminders are due, claim each once, send, record.
+"""Nags: plan which (promise, level) reminders are due and claim each once; the claim queues
+its deliveries in the outbox, which sends them like everything else.
 
-Used by services.promises.check_promises. A claim is a committed Nag row, unique per
-(promise, level): whichever worker inserts it first sends it; for the others the insert does
-nothing (ON CONFLICT DO NOTHING) and they move on.
+Used by services.promises.check_promises. A claim is a Nag row, unique per (promise, level),
+inserted with its deliveries in one transaction: whichever worker inserts it first queues it;
+for the others the insert does nothing (ON CONFLICT DO NOTHING) and they move on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from statusboard import clock
-from statusboard.channels.chat import ChatNagChannel
-from statusboard.channels.nag_email import EmailNagChannel, SmtpSettings
+from statusboard.config import Settings
 from statusboard.db import Database
 from statusboard.domain import markup
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
     HEADS_UP,
     Audience,
-    NagChannel,
-    NagChannelError,
     NagFacts,
     NagMessage,
     NagPolicy,
@@ -35,10 +32,8 @@ from statusboard.domain.nags import (
     compose,
 )
 from statusboard.models import Incident, Nag, Operator, Promise, PromiseKind, Role
-
-# A nag no channel delivered is tried again (30 s, then 60 s later) while its level is current.
-MAX_ATTEMPTS = 3
-RETRY_AFTER = timedelta(seconds=30)
+from statusboard.models.delivery import ACCOUNT, Purpose
+from statusboard.services import outbox
 
 
 @dataclass(frozen=True)
@@ -46,26 +41,20 @@ class NagSetup:
     """Everything the nag loop needs from settings, built once per worker."""
 
     policy: NagPolicy
-    channels: tuple[NagChannel, ...]
     base_url: str
+    # The channels nags may go through ("email" to each person, "chat" to the room).
+    channels: frozenset[str] = frozenset()
     public_honesty: bool = True
     escalation_email: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> NagSetup:
-        channels: list[NagChannel] = []
-        smtp = SmtpSettings.from_settings(settings)
-        if smtp is not None:
-            channels.append(EmailNagChannel(smtp))
-        chat = ChatNagChannel.from_settings(settings)
-        if chat is not None:
-            channels.append(chat)
+    def from_settings(cls, settings: Settings) -> NagSetup:
         return cls(
-            policy=NagPolicy.from_settings(settings),
-            channels=tuple(channels),
-            base_url=settings["STATUSBOARD_BASE_URL"],
-            public_honesty=settings["STATUSBOARD_PUBLIC_HONESTY"],
-            escalation_email=settings.get("STATUSBOARD_ESCALATION_EMAIL"),
+            policy=NagPolicy.from_settings(settings.nags),
+            base_url=settings.page.base_url,
+            channels=settings.channels.enabled & {"email", "chat"},
+            public_honesty=settings.page.public_honesty,
+            escalation_email=settings.nags.escalation_email,
         )
 
 
@@ -78,8 +67,6 @@ class PlannedNag:
     promise_id: int
     level: str
     message: NagMessage
-    # Set when this is another try of a nag no channel delivered: (nag id, attempts so far).
-    retry: tuple[int, int] | None = None
 
 
 def _recipients(
@@ -157,26 +144,20 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     ).all()
     if not candidates:
         return []
-    claimed = {
-        (row.promise_id, row.level): row
-        for row in session.execute(
-            select(Nag.promise_id, Nag.level, Nag.id, Nag.attempts, Nag.retry_at).where(
-                Nag.promise_id.in_([c.id for c in candidates])
-            )
-        )
-    }
-    due: dict[int, tuple[str, tuple[int, int] | None]] = {}
+    claimed = set(
+        session.execute(
+            select(Nag.promise_id, Nag.level).where(Nag.promise_id.in_([c.id for c in candidates]))
+        ).tuples()
+    )
+    due: dict[int, str] = {}
     for candidate in candidates:
         level = setup.policy.ladder(candidate.impact).level_at(
             due_at=candidate.due_at, made_at=candidate.made_at, now=now
         )
         if level is None or (candidate.kind is PromiseKind.MAINTENANCE_START and level != HEADS_UP):
             continue
-        earlier = claimed.get((candidate.id, level))
-        if earlier is None:
-            due[candidate.id] = (level, None)
-        elif earlier.retry_at is not None and earlier.retry_at <= now:
-            due[candidate.id] = (level, (earlier.id, earlier.attempts))
+        if (candidate.id, level) not in claimed:
+            due[candidate.id] = level
     if not due:
         return []
     # Only now load what the messages need, for the promises that get one.
@@ -195,20 +176,20 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
     return [
         PlannedNag(
             promise_id=promise.id,
-            level=due[promise.id][0],
-            message=_message(promise, due[promise.id][0], operators, setup, now),
-            retry=due[promise.id][1],
+            level=due[promise.id],
+            message=_message(promise, due[promise.id], operators, setup, now),
         )
         for promise in promises
     ]
 
 
 def claim(
-    database: Database, *, plans: Sequence[PlannedNag], now: datetime
+    database: Database, *, plans: Sequence[PlannedNag], setup: NagSetup, now: datetime
 ) -> list[tuple[PlannedNag, int]]:
-    """Insert and commit the Nag rows in one transaction, skipping any (promise, level) that
-    another worker inserted first; returns the plans this worker now owns, with nag ids.
-    Rows go in (promise, level) order so concurrent claims on PostgreSQL never deadlock."""
+    """Insert the Nag rows and queue their deliveries in one transaction, skipping any
+    (promise, level) that another worker inserted first; returns the plans this worker queued,
+    with nag ids. Rows go in (promise, level) order so concurrent claims on PostgreSQL never
+    deadlock."""
     if not plans:
         return []
     with database.session(write_lock=True) as session:
@@ -222,113 +203,56 @@ def claim(
             )
         )
         fresh = sorted(
-            (p for p in plans if p.retry is None and p.promise_id in live),
-            key=lambda p: (p.promise_id, p.level),
+            (p for p in plans if p.promise_id in live), key=lambda p: (p.promise_id, p.level)
         )
-        owned: list[tuple[PlannedNag, int]] = []
-        if fresh:
-            insert = _insert_for(database.dialect)
-            rows = session.execute(
-                insert(Nag)
-                .values(
-                    [
-                        {
-                            "promise_id": p.promise_id,
-                            "level": p.level,
-                            "claimed_at": now,
-                            "recipients": list(p.message.recipients),
-                            "outcome": {},
-                            "attempts": 1,
-                        }
-                        for p in fresh
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["promise_id", "level"])
-                .returning(Nag.id, Nag.promise_id, Nag.level)
-            ).all()
-            ids = {(row.promise_id, row.level): row.id for row in rows}
-            owned += [
-                (p, ids[(p.promise_id, p.level)]) for p in fresh if (p.promise_id, p.level) in ids
-            ]
-    for plan in plans:
-        if plan.retry is not None and plan.promise_id in live:
-            nag_id = _claim_retry(database, plan.retry)
-            if nag_id is not None:
-                owned.append((plan, nag_id))
+        if not fresh:
+            return []
+        insert = _insert_for(database.dialect)
+        rows = session.execute(
+            insert(Nag)
+            .values(
+                [
+                    {
+                        "promise_id": p.promise_id,
+                        "level": p.level,
+                        "claimed_at": now,
+                        "recipients": list(p.message.recipients),
+                        "outcome": {},
+                    }
+                    for p in fresh
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["promise_id", "level"])
+            .returning(Nag.id, Nag.promise_id, Nag.level)
+        ).all()
+        ids = {(row.promise_id, row.level): row.id for row in rows}
+        owned = [(p, ids[(p.promise_id, p.level)]) for p in fresh if (p.promise_id, p.level) in ids]
+        for plan, nag_id in owned:
+            queue(session, plan.message, nag_id=nag_id, channels=setup.channels)
     return owned
+
+
+def queue(session: Session, message: NagMessage, *, nag_id: int, channels: frozenset[str]) -> int:
+    """One email per person and one post in the operators' room, through the outbox."""
+    letters = []
+    if "email" in channels:
+        letters += [("email", address) for address in message.recipients]
+    if "chat" in channels:
+        letters.append(("chat", ACCOUNT))
+    for channel, to in letters:
+        outbox.queue_letter(
+            session,
+            purpose=Purpose.NAG,
+            channel=channel,
+            to=to,
+            subject=message.subject,
+            text=message.text,
+            nag_id=nag_id,
+        )
+    return len(letters)
 
 
 def _insert_for(dialect: str) -> Any:
     if dialect == "postgresql":
         return postgresql_insert
     return sqlite_insert
-
-
-def _claim_retry(database: Database, retry: tuple[int, int]) -> int | None:
-    """Another try of an undelivered nag: whoever moves its attempt count first sends it."""
-    nag_id, attempts = retry
-    with database.session(write_lock=True) as session:
-        result = session.execute(
-            update(Nag)
-            .where(
-                Nag.id == nag_id,
-                Nag.attempts == attempts,
-                Nag.sent_at.is_(None),
-                Nag.retry_at.is_not(None),
-            )
-            .values(attempts=attempts + 1, retry_at=None)
-            .execution_options(synchronize_session=False)
-        )
-    return nag_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-@dataclass
-class SendOutcome:
-    per_channel: dict[str, str] = field(default_factory=dict)  # channel -> "sent" or error
-    retryable: bool = False  # no channel delivered, and trying again may help
-
-    @property
-    def delivered(self) -> bool:
-        return "sent" in self.per_channel.values()
-
-    @property
-    def errors(self) -> list[str]:
-        return [f"{name}: {text}" for name, text in self.per_channel.items() if text != "sent"]
-
-
-def send(channels: Sequence[NagChannel], message: NagMessage) -> SendOutcome:
-    """Try every channel; one failing does not stop the others."""
-    outcome = SendOutcome()
-    for channel in channels:
-        try:
-            channel.send(message)
-        except NagChannelError as exc:
-            outcome.per_channel[channel.name] = str(exc)
-            outcome.retryable = outcome.retryable or exc.retryable
-        else:
-            outcome.per_channel[channel.name] = "sent"
-    outcome.retryable = outcome.retryable and not outcome.delivered
-    return outcome
-
-
-def record_outcomes(database: Database, outcomes: Sequence[tuple[int, SendOutcome]]) -> None:
-    """One transaction for a run's outcomes; a nag no channel delivered may get a retry."""
-    if not outcomes:
-        return
-    now = clock.now()
-    with database.session(write_lock=True) as session:
-        nags = {
-            nag.id: nag
-            for nag in session.scalars(
-                select(Nag).where(Nag.id.in_([nag_id for nag_id, _ in outcomes]))
-            )
-        }
-        for nag_id, outcome in outcomes:
-            nag = nags.get(nag_id)
-            if nag is None:  # the incident was deleted meanwhile
-                continue
-            nag.sent_at = now if outcome.delivered else None
-            nag.outcome = dict(outcome.per_channel)
-            nag.error = "; ".join(outcome.errors) or None
-            if outcome.retryable and nag.attempts < MAX_ATTEMPTS:
-                nag.retry_at = now + RETRY_AFTER * nag.attempts

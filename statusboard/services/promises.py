@@ -14,6 +14,7 @@ from statusboard import clock
 from statusboard.db import Database
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.nags import NagPolicy
+from statusboard.domain.statuses import FINISHED_STATUSES
 from statusboard.models import (
     Incident,
     IncidentKind,
@@ -24,10 +25,6 @@ from statusboard.models import (
 )
 from statusboard.services import audit, nags, page
 from statusboard.services.audit import Actor
-from statusboard.services.nags import NagSetup
-
-# Statuses after which an incident or maintenance promises nothing more.
-FINISHED_STATUSES = frozenset({"resolved", "postmortem", "completed"})
 
 
 def is_finished(incident: Incident) -> bool:
@@ -236,20 +233,18 @@ def promise_history(session: Session, incident: Incident) -> list[Promise]:
 @dataclass
 class CheckReport:
     broken: int = 0
-    # (promise id, level) of each nag this run claimed, and of those a channel failed for.
+    # (promise id, level) of each nag this run claimed and queued.
     nagged: list[tuple[int, str]] = field(default_factory=list)
-    failed: list[tuple[int, str]] = field(default_factory=list)
 
 
 def check_promises(
-    database: Database, *, setup: NagSetup, now: datetime | None = None
+    database: Database, *, setup: nags.NagSetup, now: datetime | None = None
 ) -> CheckReport:
-    """The worker's job: mark broken promises, then claim, send and record each due nag.
+    """The worker's job: mark broken promises, then claim each due nag and queue it.
 
-    The claims are committed before anything is sent (the unique (promise, level) row decides
-    which worker sends), channels are called outside any transaction, and the outcomes are
-    recorded afterwards, so any number of workers may run this at once. A worker that dies
-    between sending and recording leaves a claimed nag without outcome: never sent twice.
+    A claim and its deliveries are committed together (the unique (promise, level) row
+    decides which worker queues it), so any number of workers may run this at once; the
+    outbox sends the deliveries, retries them, and records on the nag when it went out.
     """
     now = now or clock.now()
     report = CheckReport()
@@ -257,12 +252,6 @@ def check_promises(
         report.broken = mark_broken(session, now=now)
     with database.session() as session:
         planned = nags.plan(session, setup=setup, now=now)
-    outcomes = []
-    for plan, nag_id in nags.claim(database, plans=planned, now=now):
-        outcome = nags.send(setup.channels, plan.message)
-        outcomes.append((nag_id, outcome))
+    for plan, _nag_id in nags.claim(database, plans=planned, setup=setup, now=now):
         report.nagged.append((plan.promise_id, plan.level))
-        if outcome.errors:
-            report.failed.append((plan.promise_id, plan.level))
-    nags.record_outcomes(database, outcomes)
     return report

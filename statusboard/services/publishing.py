@@ -1,47 +1,41 @@
-"""Synchronized publishing: fan_out queues deliveries with the update (the outbox), deliver_due
-claims and sends them, and the retry policy decides what a failure means — in one place.
+"""Synchronized publishing: fan_out queues the public notices of an update with the update
+(the outbox), and notices_for builds what each one says when the worker sends it
+(services/outbox.py sends every delivery, whatever its purpose).
 
 Rules kept here:
-- one delivery per (update, channel, target), inserted in the update's transaction;
+- one delivery per (update, channel, target, purpose), inserted in the update's transaction;
 - deliveries of one incident to one target go out in order: a delivery waits while an earlier
   one of the same chain is unfinished, and replies to the latest delivered post (a thread);
-- every target that got any notice about an incident gets its resolution (close the loop);
-- the network is called outside any transaction; a claim is a lease, so a dead worker's claims
-  are taken over, marked ambiguous, and retried with each network's idempotency.
+- every target that got any notice about an incident gets its resolution (close the loop).
 """
 
 from __future__ import annotations
 
-import logging
-import random
-from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, or_, select
-from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
-from statusboard.channels.base import Channel, ChannelError, Notice, Receipt, ThreadRef
-from statusboard.channels.registry import SESSION_INFO_KEY, SOCIAL
-from statusboard.db import Database
+from statusboard.channels.base import Notice, ThreadRef
 from statusboard.domain import markup
 from statusboard.domain.errors import Conflict
-from statusboard.domain.statuses import IncidentStatus
+from statusboard.domain.statuses import is_finished_status
 from statusboard.models import (
     Delivery,
     DeliveryState,
     Incident,
-    Operator,
-    Role,
+    IncidentKind,
     Subscriber,
     SubscriberKind,
     Update,
 )
 from statusboard.models.base import new_public_id
-from statusboard.models.delivery import ACCOUNT, DUE_STATES, FINAL_STATES
+from statusboard.models.delivery import ACCOUNT, DELIVERED, FINAL_STATES, Purpose
 from statusboard.models.subscriber import subscriber_component
 from statusboard.services import subscribers, timeline
 from statusboard.services.statuspage import (
@@ -52,12 +46,7 @@ from statusboard.services.statuspage import (
     webhook_envelope,
 )
 
-log = logging.getLogger("statusboard.publishing")
-
-MAX_ATTEMPTS = 8
-BASE_DELAY = timedelta(seconds=5)
-MAX_DELAY = timedelta(minutes=30)
-DELIVERED = (DeliveryState.SENT, DeliveryState.UNCERTAIN)
+SOCIAL = ("x", "mastodon", "bluesky")
 
 
 # --- what the operator chose for one update ------------------------------------------------
@@ -75,16 +64,23 @@ PublishOptions = Mapping[str, ChannelChoice]
 # --- the write path ------------------------------------------------------------------------
 
 
-def fan_out(session: Session, *, update: Update, options: PublishOptions | None = None) -> int:
-    """Queue one delivery per configured channel and matching confirmed subscriber, and —
-    for a resolution — one per target that heard anything about the incident. Returns how
-    many were queued. Rows are inserted in bulk: an update may reach many thousands."""
+def fan_out(
+    session: Session,
+    *,
+    update: Update,
+    enabled: frozenset[str],
+    options: PublishOptions | None = None,
+    purpose: Purpose = Purpose.NOTICE,
+) -> int:
+    """Queue one delivery per enabled channel and matching confirmed subscriber, and — for
+    a resolution — one per target that heard anything about the incident. A reminder goes to
+    the same targets again. Returns how many were queued. Rows are inserted in bulk: an update
+    may reach many thousands."""
     options = options or {}
-    configured: frozenset[str] = session.info.get(SESSION_INFO_KEY, frozenset())
     incident = update.incident
     now = clock.now()
-    wanted: dict[tuple[str, str], dict] = {}
-    # Targets still owed an earlier update of this incident: the new one waits its turn.
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    # Targets still owed an earlier message of this incident: the new one waits its turn.
     behind = set(
         session.execute(
             select(Delivery.channel, Delivery.target).where(
@@ -96,11 +92,12 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
     )
 
     def add(channel: str, target: str, subscriber_id: int | None = None) -> None:
-        if (channel, target) in wanted or channel not in configured:
+        if (channel, target) in wanted or channel not in enabled:
             return
         choice = options.get(channel, ChannelChoice())
         wanted[(channel, target)] = {
             "public_id": new_public_id(),
+            "purpose": purpose,
             "update_id": update.id,
             "incident_id": incident.id,
             "channel": channel,
@@ -123,11 +120,11 @@ def fan_out(session: Session, *, update: Update, options: PublishOptions | None 
             session, incident, options
         ):
             add(kind.value, public_id, subscriber_id)
-            if kind is SubscriberKind.WEBHOOK:
+            if kind is SubscriberKind.WEBHOOK and purpose is Purpose.NOTICE:
                 for component_id, component_public_id in changes:
                     if not filter_ or component_id in filter_:
                         add(kind.value, f"{public_id}/{component_public_id}", subscriber_id)
-    if not IncidentStatus(update.status).is_open:
+    if purpose is Purpose.NOTICE and is_finished_status(update.status):
         for channel, target, subscriber_id in _heard_of(session, incident):
             add(channel, target, subscriber_id)
     rows = list(wanted.values())
@@ -186,198 +183,40 @@ def _heard_of(session: Session, incident: Incident) -> list[tuple[str, str, int 
     return [(channel, target, subscriber_id) for channel, target, subscriber_id in rows]
 
 
-# --- the retry policy (the only one) --------------------------------------------------------
-
-
-def next_step(
-    error: ChannelError, *, attempts: int, now: datetime, rand: Callable[[], float] = random.random
-) -> datetime | None:
-    """When to try again after a failed attempt, or None to give up now.
-
-    Auth and validation errors (401/403/422 and other final answers) give up at once;
-    network errors, timeouts, 429 and 5xx back off exponentially with jitter, waiting at least
-    until a rate-limit reset the network announced; after MAX_ATTEMPTS we give up."""
-    if not error.retryable or attempts >= MAX_ATTEMPTS:
-        return None
-    backoff = min(BASE_DELAY * (2 ** (attempts - 1)), MAX_DELAY)
-    jittered = backoff.total_seconds() * (0.5 + rand())  # jitter: 0.5x to 1.5x
-    at = now + timedelta(milliseconds=int(jittered * 1000))  # the clock's precision
-    if error.retry_at is not None and error.retry_at > at:
-        at = error.retry_at + timedelta(seconds=1)
-    return at
-
-
-def needs_operators(error: ChannelError) -> bool:
-    """Failures a retry cannot fix and a person must: credentials, permissions, content."""
-    return not error.retryable and error.status in (401, 403, 422)
-
-
-# --- the worker path ------------------------------------------------------------------------
+# --- what a public notice says, built when it is sent ------------------------------------
 
 
 @dataclass(frozen=True)
-class PublishContext:
-    """What sending needs to know about the deployment (from settings, at the edge)."""
+class NoticeContext:
+    """What notices need to know about the deployment (from settings, at the edge)."""
 
     base_url: str
     page_name: str
     time_zone: str
     secret_key: str
-    lease: timedelta = timedelta(seconds=60)
-    webhook_max_failures: int = 5
 
 
-@dataclass(frozen=True)
-class Job:
-    delivery_id: int
-    channel: str
-    notice: Notice
-    thread: ThreadRef | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    job: Job
-    receipt: Receipt | None = None
-    error: ChannelError | None = None
-
-
-def deliver_due(
-    db: Database,
-    channels: Mapping[str, Channel],
-    context: PublishContext,
-    *,
-    worker: str,
-    limit: int = 200,
-    executor: Executor | None = None,
-) -> int:
-    """Claim due deliveries, send them outside any transaction, record what happened.
-    Returns how many were claimed (0: nothing due)."""
-    with db.session() as session:
-        release_waiting(session)
-    # Claims and outcomes read then write ledger rows. PostgreSQL locks rows (SKIP LOCKED in
-    # the claim query); SQLite takes its write lock up front (BEGIN IMMEDIATE), so two
-    # workers never read the same due rows and a read snapshot never has to be upgraded to
-    # a write (which WAL refuses at once with "database is locked").
-    with db.session(write_lock=True) as session:
-        rows = claim(session, channels, context, worker=worker, limit=limit)
-    if not rows:
-        return 0
-    with db.session() as session:  # built outside the claim: SQLite's write lock is brief
-        jobs = _jobs(session, rows, context)
-    send = _sender(channels)
-    outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
-    with db.session(write_lock=True) as session:
-        alerts = record(session, outcomes, context, worker=worker)
-    _send_alerts(db, channels, alerts)
-    return len(jobs)
-
-
-def _sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
-    def send(job: Job) -> Outcome:
-        try:
-            return Outcome(job, receipt=channels[job.channel].publish(job.notice, job.thread))
-        except ChannelError as error:
-            return Outcome(job, error=error)
-        except Exception as exc:  # a bug or an unexpected library error: record, retry later
-            log.exception("delivery %s raised", job.notice.delivery_id)
-            return Outcome(
-                job,
-                error=ChannelError(f"unexpected error: {exc!r}", retryable=True, ambiguous=True),
-            )
-
-    return send
-
-
-def release_waiting(session: Session) -> int:
-    """Make due every waiting delivery whose earlier ones (same incident, same target) are all
-    finished. Runs before each claim, so a chain moves on within one round of the loop."""
-    earlier = aliased(Delivery)
-    blocked = exists().where(
-        earlier.incident_id == Delivery.incident_id,
-        earlier.channel == Delivery.channel,
-        earlier.target == Delivery.target,
-        earlier.update_id < Delivery.update_id,
-        earlier.state.not_in(list(FINAL_STATES)),
-    )
-    result = session.execute(
-        sql_update(Delivery)
-        .where(Delivery.state == DeliveryState.WAITING, ~blocked)
-        .values(state=DeliveryState.QUEUED, next_attempt_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount  # type: ignore[attr-defined]
-
-
-def _claimable(
-    session: Session, condition, order, channels: Mapping[str, Channel], limit: int
-) -> list[Delivery]:
-    query = (
-        select(Delivery)
-        .where(condition, Delivery.channel.in_(list(channels)))
-        .order_by(*order)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Delivery)
-    return list(session.scalars(query))
-
-
-def claim(
-    session: Session,
-    channels: Mapping[str, Channel],
-    context: PublishContext,
-    *,
-    worker: str,
-    limit: int,
-) -> list[Delivery]:
-    """Take up to `limit` due deliveries for this worker (skip-locked / immediate). Commits
-    nothing: the caller's transaction makes the claim durable."""
-    now = clock.now()
-    # Two index-friendly queries (ix_delivery_due): claims of dead workers, then due rows.
-    rows = _claimable(
-        session,
-        and_(Delivery.state == DeliveryState.SENDING, Delivery.claimed_until < now),
-        [Delivery.claimed_until],
-        channels,
-        limit,
-    )
-    rows += _claimable(
-        session,
-        and_(Delivery.state.in_(DUE_STATES), Delivery.next_attempt_at <= now),
-        [Delivery.next_attempt_at, Delivery.id],
-        channels,
-        limit - len(rows),
-    )
-    if not rows:
-        return []
-    for row in rows:
-        if row.state is DeliveryState.SENDING:  # its worker died mid-attempt
-            row.ambiguous = True
-        row.state = DeliveryState.SENDING
-        row.claimed_by = worker
-        row.claimed_until = now + context.lease
-        row.attempts += 1
-        if row.first_attempt_at is None:
-            row.first_attempt_at = now
-    session.flush()
-    return rows
-
-
-def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> list[Job]:
+def notices_for(
+    session: Session, rows: list[Delivery], context: NoticeContext
+) -> dict[int, tuple[Notice, ThreadRef | None]]:
+    """For each claimed public delivery (notice or reminder), the Notice to send and where it
+    threads."""
+    public = [r for r in rows if r.update_id is not None]
+    if not public:
+        return {}
     # Held in dicts: the session's identity map alone would let them be collected.
     updates = {
         u.id: u
         for u in session.scalars(
             select(Update)
-            .where(Update.id.in_({r.update_id for r in rows}))
+            .where(Update.id.in_({r.update_id for r in public}))
             .options(
                 selectinload(Update.component_changes),
                 selectinload(Update.incident).selectinload(Incident.updates),
             )
         )
     }
-    subscriber_ids = {r.subscriber_id for r in rows if r.subscriber_id}
+    subscriber_ids = {r.subscriber_id for r in public if r.subscriber_id}
     by_id = (
         {
             s.id: s
@@ -386,7 +225,7 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
         if subscriber_ids
         else {}
     )
-    threads = _threads(session, rows)
+    thread_refs = threads(session, public)
     now = clock.now()
     page = PageInfo(
         name=context.page_name,
@@ -394,16 +233,16 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
         time_zone=context.time_zone,
         updated_at=now,
     )
-    notices = {uid: _notice(update, page) for uid, update in updates.items()}
-    events: dict[int, dict] = {}
+    events: dict[int, dict[str, Any]] = {}
     indicator = None
-    jobs = []
-    for row in rows:
+    result: dict[int, tuple[Notice, ThreadRef | None]] = {}
+    for row in public:
+        assert row.update_id is not None
         update = updates[row.update_id]
         notice = replace(
-            notices[row.update_id],
+            notice_of(update, page, reminder=row.purpose is Purpose.REMINDER, now=now),
             delivery_id=row.public_id,
-            custom_text=row.custom_text,
+            custom_text=None if row.purpose is Purpose.REMINDER else row.custom_text,
             ambiguous=row.ambiguous,
         )
         subscriber = by_id.get(row.subscriber_id) if row.subscriber_id else None
@@ -422,7 +261,7 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
                     indicator = timeline.page_view(session).indicator
                 if row.update_id not in events:
                     events[row.update_id] = {
-                        "incident": incident_object(update.incident, page, now)
+                        "incident": incident_object(update.incident, page, now, as_of=update)
                     }
                 event = (
                     _component_event(row, update, page)
@@ -434,8 +273,8 @@ def _jobs(session: Session, rows: list[Delivery], context: PublishContext) -> li
                     | event
                 )
                 notice = replace(notice, payload=body)
-        jobs.append(Job(row.id, row.channel, notice, threads.get(row.id)))
-    return jobs
+        result[row.id] = (notice, thread_refs.get(row.id))
+    return result
 
 
 def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
@@ -447,25 +286,57 @@ def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
     }
 
 
-def _notice(update: Update, page: PageInfo) -> Notice:
+def notice_of(
+    update: Update, page: PageInfo, *, reminder: bool = False, now: datetime | None = None
+) -> Notice:
+    """What any channel may say about an update (a maintenance says when it happens; a
+    reminder says it starts soon)."""
     incident = update.incident
+    text = markup.plain_text(update.html)
+    name = incident.name
+    if incident.kind is IncidentKind.MAINTENANCE and incident.scheduled_for is not None:
+        when = window_text(incident, page.time_zone)
+        if reminder:
+            name = f"Reminder: {incident.name}"
+            soon = _starts_in(incident.scheduled_for - (now or clock.now()))
+            when = f"Starts {soon}. {when}"
+        if update.status == "scheduled":
+            text = f"{when}\n{text}"
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
-        incident_name=incident.name,
+        incident_name=name,
         update_id=update.public_id,
         status=update.status,
-        text=markup.plain_text(update.html),
+        text=text,
         html=update.html,
         url=page.incident_url(incident),
         created_at=update.created_at,
-        resolves=not IncidentStatus(update.status).is_open,
+        resolves=is_finished_status(update.status),
     )
 
 
-def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
+def window_text(window: Incident, zone_name: str) -> str:
+    """ "Scheduled for 5 Dec 14:00 – 16:00 UTC", in the page's time zone."""
+    assert window.scheduled_for is not None and window.scheduled_until is not None
+    zone = ZoneInfo(zone_name)
+    start = window.scheduled_for.astimezone(zone)
+    end = window.scheduled_until.astimezone(zone)
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end.day} {end:%b %H:%M}"
+    return f"Scheduled for {start.day} {start:%b %H:%M} – {end_text} {start:%Z}."
+
+
+def _starts_in(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"in {hours} hour{'s' if hours > 1 else ''}"
+    return f"in {minutes} min"
+
+
+def threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
     """For each claimed delivery, the first and latest delivered post of its chain."""
-    threaded = [r for r in rows if r.channel != "webhook"]
+    threaded = [r for r in rows if r.channel != "webhook" and r.incident_id is not None]
     if not threaded:
         return {}
     found = session.execute(
@@ -473,7 +344,7 @@ def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
             Delivery.incident_id,
             Delivery.channel,
             Delivery.target,
-            Delivery.update_id,
+            Delivery.id,
             func.coalesce(Delivery.remote_ref, Delivery.remote_id),
         )
         .where(
@@ -483,148 +354,23 @@ def _threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
             Delivery.state == DeliveryState.SENT,
             func.coalesce(Delivery.remote_ref, Delivery.remote_id).is_not(None),
         )
-        .order_by(Delivery.update_id)
+        .order_by(Delivery.id)
     )
+    # A chain's posts in the order they were queued (a reminder follows the notice it
+    # repeats, though both tell of one update).
     chains: dict[tuple[int, str, str], list[tuple[int, str]]] = {}
-    for incident_id, channel, target, update_id, ref in found:
-        chains.setdefault((incident_id, channel, target), []).append((update_id, ref))
+    for incident_id, channel, target, delivery_id, ref in found:
+        chains.setdefault((incident_id, channel, target), []).append((delivery_id, ref))
     result = {}
     for row in threaded:
         earlier = [
             ref
-            for update_id, ref in chains.get((row.incident_id, row.channel, row.target), [])
-            if update_id < row.update_id
+            for delivery_id, ref in chains.get((row.incident_id, row.channel, row.target), [])
+            if delivery_id < row.id
         ]
         if earlier:
             result[row.id] = ThreadRef(root=earlier[0], parent=earlier[-1])
     return result
-
-
-@dataclass(frozen=True)
-class Alert:
-    to: tuple[str, ...] | None  # None: the admins
-    subject: str
-    text: str
-
-
-def record(
-    session: Session, outcomes: list[Outcome], context: PublishContext, *, worker: str
-) -> list[Alert]:
-    """Write each outcome onto its delivery (if this worker still holds the claim)."""
-    now = clock.now()
-    ids = [o.job.delivery_id for o in outcomes]
-    rows = {
-        d.id: d
-        for d in session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.id.in_(ids),
-                Delivery.claimed_by == worker,
-                Delivery.state == DeliveryState.SENDING,
-            )
-            .options(selectinload(Delivery.subscriber))
-        )
-    }
-    alerts: list[Alert] = []
-    for outcome in outcomes:
-        row = rows.get(outcome.job.delivery_id)
-        if row is None:
-            continue  # the lease ran out and another worker took over
-        row.claimed_until = None
-        if outcome.receipt is not None:
-            _delivered(row, outcome.receipt, now, alerts)
-        else:
-            assert outcome.error is not None
-            _failed_attempt(row, outcome.error, now, context, alerts)
-    return alerts
-
-
-def _delivered(row: Delivery, receipt: Receipt, now: datetime, alerts: list[Alert]) -> None:
-    row.state = DeliveryState.UNCERTAIN if receipt.uncertain else DeliveryState.SENT
-    row.remote_id, row.remote_url = receipt.remote_id, receipt.url
-    row.remote_ref = receipt.ref
-    row.sent_at, row.last_error = now, None
-    if row.subscriber is not None:
-        row.subscriber.failures_in_a_row = 0
-    if receipt.uncertain:
-        alerts.append(
-            Alert(
-                None,
-                f"{row.channel}: a post may exist without a known id",
-                f"Delivery {row.public_id} on {row.channel} was refused as a "
-                "duplicate after an attempt whose outcome was unknown; it is "
-                "recorded as delivered with no remote id. Check the account.",
-            )
-        )
-
-
-def _failed_attempt(
-    row: Delivery, error: ChannelError, now: datetime, context: PublishContext, alerts: list[Alert]
-) -> None:
-    row.last_error = str(error)[:2000]
-    row.ambiguous = row.ambiguous or error.ambiguous
-    retry_at = next_step(error, attempts=row.attempts, now=now)
-    if retry_at is not None:
-        row.state, row.next_attempt_at = DeliveryState.RETRYING, retry_at
-        return
-    row.state = DeliveryState.FAILED
-    if needs_operators(error):
-        alerts.append(
-            Alert(
-                None,
-                f"{row.channel} refused a post: {error.status}",
-                f"Delivery {row.public_id} failed at once and will not be "
-                f"retried:\n\n{error}\n\nCheck the {row.channel} settings.",
-            )
-        )
-    subscriber = row.subscriber
-    if subscriber is not None and subscriber.kind is SubscriberKind.WEBHOOK:
-        subscriber.failures_in_a_row += 1
-        if (
-            subscriber.failures_in_a_row >= context.webhook_max_failures
-            and subscriber.disabled_at is None
-        ):
-            subscriber.disabled_at = now
-            if subscriber.contact_email:
-                alerts.append(
-                    Alert(
-                        (subscriber.contact_email,),
-                        "webhook disabled",
-                        f"Deliveries to {subscriber.address} failed "
-                        f"{subscriber.failures_in_a_row} times in a row, so we "
-                        f"stopped sending. Last error: {error}\n\nSubscribe "
-                        f"again at {context.base_url}/subscribe.",
-                    )
-                )
-
-
-def _send_alerts(db: Database, channels: Mapping[str, Channel], alerts: list[Alert]) -> None:
-    if not alerts:
-        return
-    email = channels.get("email")
-    admins: tuple[str, ...] = ()
-    if any(alert.to is None for alert in alerts):
-        with db.session() as session:
-            admins = tuple(
-                session.scalars(
-                    select(Operator.email).where(
-                        Operator.role == Role.ADMIN, Operator.active.is_(True)
-                    )
-                )
-            )
-    for alert in alerts:
-        to = alert.to or admins
-        if email is None or not to:
-            log.error("alert (no email channel to send it): %s — %s", alert.subject, alert.text)
-            continue
-        try:
-            email.send_notice(
-                to=list(to),
-                subject=alert.subject,  # type: ignore[attr-defined]
-                text=alert.text,
-            )
-        except ChannelError as exc:
-            log.error("could not send alert %r: %s", alert.subject, exc)
 
 
 # --- operators ------------------------------------------------------------------------------
@@ -643,7 +389,7 @@ def deliveries_of(session: Session, update: Update) -> list[Delivery]:
     return list(
         session.scalars(
             select(Delivery)
-            .where(Delivery.update_id == update.id)
+            .where(Delivery.update_id == update.id, Delivery.purpose == Purpose.NOTICE)
             .options(selectinload(Delivery.subscriber))
             .order_by(Delivery.channel, Delivery.id)
         )
@@ -672,7 +418,14 @@ def undelivered_resolutions(session: Session) -> list[tuple[Incident, int]]:
     )
     rows = session.execute(
         select(Incident, func.count(Delivery.id))
-        .join(Delivery, and_(Delivery.incident_id == Incident.id, Delivery.update_id == last))
+        .join(
+            Delivery,
+            and_(
+                Delivery.incident_id == Incident.id,
+                Delivery.update_id == last,
+                Delivery.purpose == Purpose.NOTICE,
+            ),
+        )
         .where(
             Incident.resolved_at.is_not(None),
             Delivery.state.not_in([*DELIVERED, DeliveryState.CANCELLED]),

@@ -8,12 +8,13 @@ statusboard's own facts go under the single namespaced key "statusboard".
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from statusboard.clock import iso
+from statusboard.config import PageSettings
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
@@ -43,12 +44,13 @@ class PageInfo:
         return f"{self.base_url}/incidents/{incident.public_id}"
 
 
-def page_info(config: Mapping[str, Any], updated_at: datetime | None) -> PageInfo:
+def page_info(page: PageSettings, updated_at: datetime | None) -> PageInfo:
     """The page as the app's settings describe it (config is Flask's app.config)."""
     return PageInfo(
-        name=config["STATUSBOARD_PAGE_NAME"],
-        base_url=config["STATUSBOARD_BASE_URL"],
-        time_zone=config["STATUSBOARD_TIME_ZONE"],
+        name=page.name,
+        base_url=page.base_url,
+        time_zone=page.time_zone,
+        honesty=page.public_honesty,
         updated_at=updated_at,
     )
 
@@ -141,22 +143,31 @@ def promise_facts(incident: Incident, now: datetime, honesty: bool = True) -> di
     }
 
 
-def incident_object(incident: Incident, page: PageInfo, now: datetime) -> dict[str, Any]:
-    """The incident (or scheduled maintenance) object, updates newest first."""
+def incident_object(
+    incident: Incident, page: PageInfo, now: datetime, as_of: Update | None = None
+) -> dict[str, Any]:
+    """The incident (or scheduled maintenance) object, updates newest first. `as_of`: as it
+    stood when that update was posted (a webhook tells of one update, even if sent later)."""
     maintenance = incident.kind is IncidentKind.MAINTENANCE
+    updates = [u for u in incident.updates if as_of is None or u.id <= as_of.id]
+    until = as_of.created_at if as_of is not None else None
+
+    def seen(value: datetime | None) -> datetime | None:
+        return value if value is None or until is None or value <= until else None
+
     data: dict[str, Any] = {
         "id": incident.public_id,
         "name": incident.name,
-        "status": incident.status,
+        "status": as_of.status if as_of is not None else incident.status,
         "impact": "maintenance" if maintenance else incident.impact.value,
         "created_at": _ts(incident.created_at),
-        "updated_at": _ts(incident.updated_at),
+        "updated_at": _ts(until or incident.updated_at),
         "started_at": _ts(incident.started_at),
-        "monitoring_at": _ts(incident.monitoring_at),
-        "resolved_at": _ts(incident.resolved_at),
+        "monitoring_at": _ts(seen(incident.monitoring_at)),
+        "resolved_at": _ts(seen(incident.resolved_at)),
         "shortlink": page.incident_url(incident),
         "page_id": page.id,
-        "incident_updates": [update_object(u, incident) for u in reversed(incident.updates)],
+        "incident_updates": [update_object(u, incident) for u in reversed(updates)],
         "components": [component_object(c, page) for c in incident.components if not c.is_group],
     }
     if maintenance:

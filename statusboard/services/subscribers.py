@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.channels.webhook import Network, UnsafeTarget, check_target
+from statusboard.config import PageSettings
 from statusboard.domain.errors import InvalidInput, NotFound
 from statusboard.models import Component, Delivery, DeliveryState, Subscriber, SubscriberKind
-from statusboard.models.delivery import FINAL_STATES
+from statusboard.models.delivery import FINAL_STATES, Purpose
+from statusboard.services import outbox
 
 CONFIRM_MAX_AGE = timedelta(hours=48)
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -51,6 +53,39 @@ def unsubscribe_url(base_url: str, secret_key: str, subscriber: Subscriber) -> s
 
 def confirm_url(base_url: str, secret_key: str, subscriber: Subscriber) -> str:
     return f"{base_url}/subscribe/confirm/{confirm_token(secret_key, subscriber)}"
+
+
+def queue_confirmation(
+    session: Session,
+    subscriber: Subscriber,
+    *,
+    to: str,
+    page: PageSettings,
+    secret_key: str,
+    enabled: frozenset[str],
+) -> bool:
+    """Queue the double opt-in email in the caller's transaction; the worker sends it, so an
+    SMTP outage delays it and loses nothing. False when email is off."""
+    if "email" not in enabled:
+        return False
+    link = confirm_url(page.base_url, secret_key, subscriber)
+    what = (
+        "status updates by email"
+        if subscriber.kind is SubscriberKind.EMAIL
+        else f"webhook notifications to {subscriber.address}"
+    )
+    session.flush()
+    outbox.queue_letter(
+        session,
+        purpose=Purpose.CONFIRMATION,
+        channel="email",
+        to=to,
+        subject="Confirm your subscription",
+        text=f"Someone, hopefully you, asked for {what} from {page.name}.\n\n"
+        f"Confirm within 48 hours: {link}\n\nIf it was not you, ignore this message.",
+        subscriber_id=subscriber.id,
+    )
+    return True
 
 
 def clean_email(value: str) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
@@ -42,7 +43,7 @@ def _actor() -> Actor:
 
 
 def _zone() -> str:
-    return current_app.config["STATUSBOARD_TIME_ZONE"]
+    return settings_of().page.time_zone
 
 
 def show_form_error(form: FlaskForm, error: DomainError) -> None:
@@ -60,7 +61,7 @@ def _leaves() -> list[Component]:
 
 
 def _minutes() -> dict[str, int]:
-    return current_app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"]
+    return settings_of().publishing.next_update_minutes
 
 
 # -- dashboard and incidents -------------------------------------------------------------------
@@ -93,7 +94,7 @@ def declare():
                 next_update_at=form.next_update_value(_zone()),
                 component_changes=forms.component_changes(request.form, leaves),
                 notify=form.notify.data,
-                minutes_by_impact=_minutes(),
+                publishing_settings=settings_of().publishing,
                 channels=_channel_choices(form.name.data, form.status.data, form.body.data, None),
             )
             session.commit()
@@ -158,35 +159,22 @@ def post_update(public_id: str):
                 if form.eta_mode.data == "unknown" or form.eta.data
                 else incidents.KEEP_ETA
             )
-            changes = forms.component_changes(request.form, leaves)
-            if form.status.data == IncidentStatus.RESOLVED:
-                incidents.resolve(
-                    session,
-                    incident=incident,
-                    body=form.body.data,
-                    actor=_actor(),
-                    notify=form.notify.data,
-                    component_changes=_resolution_changes(incident, changes),
-                    channels=_channel_choices(
-                        incident.name, form.status.data, form.body.data, incident.public_id
-                    ),
-                )
-            else:
-                incidents.post_update(
-                    session,
-                    incident=incident,
-                    status=IncidentStatus(form.status.data),
-                    body=form.body.data,
-                    actor=_actor(),
-                    eta=eta,
-                    next_update_at=form.next_update_value(_zone()),
-                    component_changes=changes,
-                    notify=form.notify.data,
-                    minutes_by_impact=_minutes(),
-                    channels=_channel_choices(
-                        incident.name, form.status.data, form.body.data, incident.public_id
-                    ),
-                )
+            resolving = form.status.data == IncidentStatus.RESOLVED
+            incidents.post_update(
+                session,
+                incident=incident,
+                status=IncidentStatus(form.status.data),
+                body=form.body.data,
+                actor=_actor(),
+                eta=eta,
+                next_update_at=None if resolving else form.next_update_value(_zone()),
+                component_changes=forms.component_changes(request.form, leaves),
+                notify=form.notify.data,
+                publishing_settings=settings_of().publishing,
+                channels=_channel_choices(
+                    incident.name, form.status.data, form.body.data, incident.public_id
+                ),
+            )
             session.commit()
         except DomainError as error:
             show_form_error(form, error)
@@ -213,15 +201,6 @@ def _channel_choices(name: str, status: str, body: str, incident_id: str | None)
     return channel_options_from_form(request.form, notice=notice)
 
 
-def _resolution_changes(
-    incident, changes: dict[Component, ComponentStatus]
-) -> dict[Component, ComponentStatus]:
-    """Resolving puts affected components back to operational unless the form said otherwise."""
-    restored = {c: ComponentStatus.OPERATIONAL for c in incident.components if not c.is_group}
-    restored.update(changes)
-    return restored
-
-
 @blueprint.route("/incidents/<public_id>/resolve", methods=["GET", "POST"])
 def resolve(public_id: str):
     session = db_session()
@@ -235,6 +214,7 @@ def resolve(public_id: str):
                 body=form.body.data,
                 actor=_actor(),
                 notify=form.notify.data,
+                publishing_settings=settings_of().publishing,
             )
             session.commit()
         except DomainError as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
 from statusboard.domain.errors import DomainError, InvalidInput
@@ -76,7 +77,7 @@ class WindowUpdateForm(FlaskForm):
 
 
 def _zone(form) -> str:
-    return operator_zone(form.time_zone.data, current_app.config["STATUSBOARD_TIME_ZONE"])
+    return operator_zone(form.time_zone.data, settings_of().page.time_zone)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -99,6 +100,7 @@ def schedule():
                 scheduled_until=local_datetime(form.scheduled_until.data, _zone(form)),
                 components=[c for c in leaves if c.public_id in chosen],
                 notify=form.notify.data,
+                publishing_settings=settings_of().publishing,
             )
             session.commit()
         except DomainError as error:
@@ -137,6 +139,7 @@ def update(public_id: str):
                 actor=Actor(current_user._get_current_object(), "web"),
                 scheduled_until=until,
                 notify=form.notify.data,
+                publishing_settings=settings_of().publishing,
             )
             session.commit()
         except DomainError as error:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from statusboard import clock
-from statusboard.config import ConfigError
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.nags import NagPolicy, headline
 from statusboard.models import Nag, Promise
@@ -25,17 +24,8 @@ blueprint = Blueprint("admin_nags", __name__)
 RECENT_NAGS = 50
 
 
-@blueprint.record_once
-def _check_settings(state: BlueprintSetupState) -> None:
-    """Fail at start-up, not mid-outage, when the ladder's intervals contradict each other."""
-    try:
-        NagPolicy.from_settings(state.app.config)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
 def _policy() -> NagPolicy:
-    return NagPolicy.from_settings(current_app.config)
+    return NagPolicy.from_settings(settings_of().nags)
 
 
 blueprint.before_request(require_operator)
@@ -43,7 +33,7 @@ blueprint.before_request(require_operator)
 
 def banner_items() -> list[dict[str, Any]]:
     now = clock.now()
-    base_url = current_app.config["STATUSBOARD_BASE_URL"]
+    base_url = settings_of().page.base_url
     return [
         {
             "incident": item.incident,

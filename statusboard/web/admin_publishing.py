@@ -11,7 +11,6 @@ from dataclasses import replace
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -24,13 +23,16 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from statusboard import clock
-from statusboard.channels.base import Channel, ChannelError, Notice
-from statusboard.channels.registry import SOCIAL, channels, settings_of, statuses
+from statusboard.app import channels
+from statusboard.channels.base import Channel, Notice
+from statusboard.channels.registry import SOCIAL, statuses
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
 from statusboard.models import Delivery, Incident, Subscriber, Update
-from statusboard.services import incidents, publishing
+from statusboard.models.delivery import ACCOUNT, Purpose
+from statusboard.services import incidents, outbox, publishing
 from statusboard.services.publishing import ChannelChoice, PublishOptions
 from statusboard.web.auth import require_operator
 
@@ -82,7 +84,7 @@ def _with(notice: Notice, custom: str | None) -> Notice:
 
 
 def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) -> Notice:
-    base_url = current_app.config["STATUSBOARD_BASE_URL"]
+    base_url = settings_of().page.base_url
     return Notice(
         delivery_id="preview",
         incident_id=incident_id or "preview",
@@ -112,7 +114,13 @@ def channels_page():
     )
     return render_template(
         "admin/publishing.html",
-        statuses=statuses(settings_of(current_app)),
+        statuses=statuses(settings_of().channels),
+        tests=session.scalars(
+            select(Delivery)
+            .where(Delivery.purpose == Purpose.TEST)
+            .order_by(Delivery.id.desc())
+            .limit(10)
+        ).all(),
         problems=publishing.undelivered_resolutions(session),
         subscriber_counts={str(k): v for k, v in counts.items()},
     )
@@ -120,30 +128,26 @@ def channels_page():
 
 @blueprint.post("/test/<name>")
 def test_post(name: str):
+    """Queue a test message through one channel; the worker sends it, like everything else."""
     channel = channels().get(name)
     if channel is None:
         abort(404, "That channel is not configured.")
-    try:
-        if name == "email":
-            channel.send_notice(
-                to=[current_user.email],
-                subject="Test message",  # type: ignore
-                text="statusboard can send email from this page.",
-            )
-        else:
-            notice = draft_notice(
-                name="Test post",
-                status="investigating",
-                body=f"A test from statusboard ({secrets.token_hex(3)}).",
-                incident_id=None,
-            )
-            receipt = channel.publish(_with(notice, None), None)
-            flash(f"{channel.label}: sent {receipt.url or receipt.remote_id or ''}", "success")
-            return redirect(url_for("admin_publishing.channels_page"))
-    except ChannelError as error:
-        flash(f"{channel.label}: {error}", "error")
-        return redirect(url_for("admin_publishing.channels_page"))
-    flash(f"{channel.label}: sent", "success")
+    session = db_session()
+    to = current_user.email if name == "email" else ACCOUNT
+    outbox.queue_letter(
+        session,
+        purpose=Purpose.TEST,
+        channel=name,
+        to=to,
+        subject="Test message" if name == "email" else "Test post",
+        text=f"A test from statusboard ({secrets.token_hex(3)}).",
+    )
+    session.commit()
+    flash(
+        f"{channel.label}: test queued; it goes out within seconds. Its outcome is listed "
+        "under Recent test messages.",
+        "success",
+    )
     return redirect(url_for("admin_publishing.channels_page"))
 
 
@@ -181,6 +185,8 @@ def retry(public_id: str):
     publishing.retry_now(session, delivery=delivery)
     session.commit()
     flash("Queued again: the worker will send it within a second or two.", "success")
+    if delivery.update is None:
+        return redirect(url_for("admin_publishing.channels_page"))
     return redirect(
         url_for("admin_publishing.update_deliveries", public_id=delivery.update.public_id)
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
 from statusboard.domain.errors import Forbidden, NotFound
@@ -60,7 +61,7 @@ def _require_admin() -> None:
 
 
 def _page() -> statuspage.PageInfo:
-    return statuspage.page_info(current_app.config, current_version(db_session())[1])
+    return statuspage.page_info(settings_of().page, current_version(db_session())[1])
 
 
 def _component_json(component: Component) -> dict[str, Any]:
@@ -79,10 +80,6 @@ def _created(data: dict[str, Any], location: str):
     response.status_code = 201
     response.headers["Location"] = location
     return response
-
-
-def _minutes_by_impact() -> dict[str, int]:
-    return current_app.config["STATUSBOARD_NEXT_UPDATE_MINUTES"]
 
 
 def _find_incident(public_id: str) -> Incident:
@@ -169,7 +166,7 @@ def open_incident():
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(),
+        publishing_settings=settings_of().publishing,
         actor=_actor(),
     )
     session.commit()
@@ -200,7 +197,7 @@ def post_update(public_id: str):
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
-        minutes_by_impact=_minutes_by_impact(),
+        publishing_settings=settings_of().publishing,
         actor=_actor(),
     )
     session.commit()
@@ -219,6 +216,7 @@ def resolve(public_id: str):
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
         actor=_actor(),
+        publishing_settings=settings_of().publishing,
     )
     session.commit()
     return jsonify(_incident_json(public_id))
@@ -226,12 +224,12 @@ def resolve(public_id: str):
 
 @blueprint.get("/openapi.json")
 def openapi_document():
-    response = jsonify(openapi.document(current_app.config["STATUSBOARD_BASE_URL"]))
+    response = jsonify(openapi.document(settings_of().page.base_url))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
 @blueprint.get("/docs")
 def docs():
-    spec = openapi.document(current_app.config["STATUSBOARD_BASE_URL"])
+    spec = openapi.document(settings_of().page.base_url)
     return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.models import IncidentKind
 from statusboard.services import statuspage, timeline
@@ -35,7 +36,7 @@ def _cors(response: Response) -> Response:
 
 def _document(**parts: Any) -> Response:
     session = db_session()
-    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    page = statuspage.page_info(settings_of().page, current_version(session)[1])
     document: dict[str, Any] = {"page": statuspage.page_object(page)}
     now = clock.now()
     for key, build in parts.items():

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,6 +20,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.services import audit, login_limit, operators
 from statusboard.services.audit import Actor
@@ -56,7 +56,7 @@ def require_operator() -> None:
 
 
 def _limit() -> login_limit.Limit:
-    return login_limit.Limit.parse(current_app.config["STATUSBOARD_LOGIN_RATE_LIMIT"])
+    return login_limit.Limit.parse(settings_of().web.login_rate_limit)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from statusboard.config import settings_of
 from statusboard.domain.errors import DomainError
 from statusboard.web.snapshots import DatabaseUnavailable
 
@@ -19,9 +20,18 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _error_response(status: int, code: str, message: str, field: str | None = None):
+def _error_response(
+    status: int, code: str, message: str, field: str | None = None, *, database: bool = True
+):
     if _wants_json():
         return jsonify(error={"code": code, "message": message, "field": field}), status
+    if not database:
+        # Without the context processors: Flask-Login's loads the operator from the database,
+        # which is what is missing. The page needs nothing but its settings.
+        page = current_app.jinja_env.get_template("error.html").render(
+            status=status, message=message, page_name=settings_of().page.name
+        )
+        return page, status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -56,6 +66,7 @@ def register_error_handlers(app: Flask) -> None:
                 "database_unavailable",
                 "The database cannot be reached right now, so nothing was read or saved. "
                 "Try again in a minute; the public status page keeps showing its last state.",
+                database=False,
             )
         )
         response.headers["Retry-After"] = "30"

@@ -6,9 +6,10 @@ timeline queries as the page. Responses carry ETag and Last-Modified and answer 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 
 from statusboard import clock
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.models import Component, Incident
 from statusboard.services import feeds, statuspage, timeline
@@ -43,7 +44,7 @@ def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss",
 
 
 def _page() -> PageInfo:
-    return statuspage.page_info(current_app.config, current_version(db_session())[1])
+    return statuspage.page_info(settings_of().page, current_version(db_session())[1])
 
 
 def _respond(feed: Feed, fmt: str):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, jsonify, render_template
 
 from statusboard import clock
-from statusboard.db import db_session
+from statusboard.config import settings_of
+from statusboard.db import database, db_session
 from statusboard.domain.honesty import PromiseState
-from statusboard.services import calendar, maintenance, statuspage, timeline
+from statusboard.services import calendar, health, maintenance, statuspage, timeline
 from statusboard.services.page import current_version
 from statusboard.web.snapshots import snapshot
 
@@ -18,7 +19,7 @@ blueprint = Blueprint("public", __name__)
 @snapshot
 def index():
     view = timeline.page_view(
-        db_session(), public_accountability=current_app.config["STATUSBOARD_PUBLIC_ACCOUNTABILITY"]
+        db_session(), public_accountability=settings_of().page.public_accountability
     )
     return render_template("public/index.html", view=view)
 
@@ -43,7 +44,7 @@ def incident(public_id: str):
 def maintenance_calendar():
     session = db_session()
     windows = maintenance.active(session) + maintenance.upcoming(session)
-    page = statuspage.page_info(current_app.config, current_version(session)[1])
+    page = statuspage.page_info(settings_of().page, current_version(session)[1])
     return Response(
         calendar.maintenance_calendar(windows, page), content_type="text/calendar; charset=utf-8"
     )
@@ -53,6 +54,22 @@ def maintenance_calendar():
 def healthz():
     """Liveness for load balancers: answers without touching the database."""
     return {"status": "ok"}
+
+
+@blueprint.route("/readyz")
+def readyz():
+    """Readiness: 200 when everything the service needs is there, else 503; each check named."""
+    settings = settings_of()
+    checks = health.readiness(database(), settings.channels.smtp, clock.now())
+    ready = all(check.ok for check in checks)
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": {check.name: {"ok": check.ok, "detail": check.detail} for check in checks},
+    }
+    response = jsonify(body)
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.route("/history", defaults={"page": 1})

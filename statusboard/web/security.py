@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest
 
+from statusboard.config import settings_of
 from statusboard.domain.text import has_forbidden
 
 # Endpoints other sites may frame (the embeddable status widget, when there is one).
@@ -42,8 +43,9 @@ def _refuse_control_characters() -> None:
 
 
 def register_security(app: Flask) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = app.config["STATUSBOARD_MAX_REQUEST_BYTES"]
-    https = app.config["STATUSBOARD_BASE_URL"].startswith("https://")
+    settings = settings_of(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings.web.max_request_bytes
+    https = settings.page.base_url.startswith("https://")
     app.before_request(_refuse_control_characters)
 
     @app.after_request

@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from werkzeug.http import http_date, parse_etags
 
+from statusboard.config import settings_of
 from statusboard.db import database, make_engine
 from statusboard.services.page import NEW_VERSIONS
 
@@ -588,10 +589,10 @@ class _PublicAwareSessions(SecureCookieSessionInterface):
 
 def register_snapshots(app: Flask) -> None:
     # One store per database, so versions of two databases never mix.
-    database_key = hashlib.sha256(app.config["STATUSBOARD_DATABASE_URL"].encode()).hexdigest()
-    store = Path(app.config["STATUSBOARD_SNAPSHOT_DIR"]) / database_key[:12]
+    database_key = hashlib.sha256(settings_of(app).database_url.encode()).hexdigest()
+    store = Path(settings_of(app).web.snapshot_dir) / database_key[:12]
     versions = VersionReader(
-        database(app).engine, reuse_for=app.config["STATUSBOARD_VERSION_REUSE_MS"] / 1000
+        database(app).engine, reuse_for=settings_of(app).web.version_reuse_ms / 1000
     )
     cache = app.extensions[EXTENSION] = SnapshotCache(store, versions)
     app.session_interface = _PublicAwareSessions()

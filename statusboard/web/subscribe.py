@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from statusboard.channels.base import ChannelError
-from statusboard.channels.registry import channels
 from statusboard.channels.webhook import parse_allow_list
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.errors import InvalidInput
-from statusboard.models import Component, Subscriber, SubscriberKind
+from statusboard.models import Component, Subscriber
 from statusboard.services import components as component_service
 from statusboard.services import subscribers
 from statusboard.web.extensions import csrf, limiter
@@ -27,7 +26,7 @@ SAME_ANSWER = (
 
 
 def _rate_limit() -> str:
-    return current_app.config["STATUSBOARD_SUBSCRIBE_RATE_LIMIT"]
+    return settings_of().web.subscribe_rate_limit
 
 
 def _chosen_components() -> list[Component]:
@@ -39,7 +38,7 @@ def _form(**context):
     return render_template(
         "public/subscribe.html",
         components=component_service.ordered_components(db_session()),
-        email_available="email" in channels(),
+        email_available="email" in settings_of().publishing.channels,
         **context,
     )
 
@@ -60,9 +59,9 @@ def request_email():
     except InvalidInput as error:
         session.rollback()
         return _form(error=error.message, email=request.form.get("email", "")), 422
-    session.commit()
     if subscriber is not None:
-        _send_confirmation(subscriber, subscriber.address)
+        _queue_confirmation(subscriber, subscriber.address)
+    session.commit()
     return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
 
 
@@ -70,7 +69,7 @@ def request_email():
 @limiter.limit(_rate_limit)
 def request_webhook():
     session = db_session()
-    allow = parse_allow_list(current_app.config["STATUSBOARD_WEBHOOK_ALLOW_PRIVATE"])
+    allow = parse_allow_list(settings_of().channels.webhook_allow_private)
     try:
         subscriber = subscribers.request_webhook(
             session,
@@ -82,34 +81,23 @@ def request_webhook():
     except InvalidInput as error:
         session.rollback()
         return _form(webhook_error=error.message, url=request.form.get("url", "")), 422
-    session.commit()
     if not subscriber.active and subscriber.contact_email:
-        _send_confirmation(subscriber, subscriber.contact_email)
+        _queue_confirmation(subscriber, subscriber.contact_email)
+    session.commit()
     return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
 
 
-def _send_confirmation(subscriber: Subscriber, to: str) -> None:
-    email = channels().get("email")
-    if email is None:
+def _queue_confirmation(subscriber: Subscriber, to: str) -> None:
+    settings = settings_of()
+    if not subscribers.queue_confirmation(
+        db_session(),
+        subscriber,
+        to=to,
+        page=settings.page,
+        secret_key=current_app.config["SECRET_KEY"],
+        enabled=settings.publishing.channels,
+    ):
         current_app.logger.error("subscription asked but no SMTP is configured")
-        return
-    config = current_app.config
-    link = subscribers.confirm_url(config["STATUSBOARD_BASE_URL"], config["SECRET_KEY"], subscriber)
-    what = (
-        "status updates by email"
-        if subscriber.kind is SubscriberKind.EMAIL
-        else f"webhook notifications to {subscriber.address}"
-    )
-    try:
-        email.send_notice(
-            to=[to],
-            subject="Confirm your subscription",  # type: ignore
-            text=f"Someone, hopefully you, asked for {what} from "
-            f"{config['STATUSBOARD_PAGE_NAME']}.\n\nConfirm within 48 "
-            f"hours: {link}\n\nIf it was not you, ignore this message.",
-        )
-    except ChannelError as error:
-        current_app.logger.error("confirmation email failed: %s", error)
 
 
 @blueprint.get("/confirm/<token>")

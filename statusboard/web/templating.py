@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup, escape
 
 from statusboard.clock import iso
+from statusboard.config import settings_of
 from statusboard.domain.promises import format_minutes
 from statusboard.domain.statuses import (
     OPEN_INCIDENT_STATUSES,
@@ -34,7 +35,7 @@ def time_tag(value: datetime | None, style: str = "datetime") -> Markup:
 
 
 def page_zone_time(value: datetime) -> str:
-    zone = ZoneInfo(current_app.config["STATUSBOARD_TIME_ZONE"])
+    zone = ZoneInfo(settings_of().page.time_zone)
     return value.astimezone(zone).strftime("%H:%M %Z")
 
 
@@ -55,13 +56,13 @@ def register_templating(app: Flask) -> None:
         eta_revisions=eta_revisions,
     )
     # A global, not a context variable, so imported macros (promise_lines) see it too.
-    app.jinja_env.globals["public_honesty"] = app.config["STATUSBOARD_PUBLIC_HONESTY"]
+    app.jinja_env.globals["public_honesty"] = settings_of(app).page.public_honesty
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def _page() -> dict[str, object]:
         return {
-            "page_name": app.config["STATUSBOARD_PAGE_NAME"],
-            "base_url": app.config["STATUSBOARD_BASE_URL"],
+            "page_name": settings_of(app).page.name,
+            "base_url": settings_of(app).page.base_url,
         }

@@ -1,12 +1,14 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from statusboard.channels.base import ChannelError, Notice, ThreadRef
+from statusboard.channels.base import ChannelError, Letter, Notice, ThreadRef
 from statusboard.channels.email import EmailChannel
+from tests.fakes.smtp import FakeSMTP, password_authenticator
 
 
-def _channel(smtp):
+def _channel(smtp, **options):
     return EmailChannel(
         host="127.0.0.1",
         port=smtp.port,
@@ -14,6 +16,7 @@ def _channel(smtp):
         starttls=False,
         page_name="Example Status",
         timeout=2,
+        **options,
     )
 
 
@@ -73,3 +76,53 @@ def test_an_unreachable_server_is_retried():
     with pytest.raises(ChannelError) as caught:
         channel.publish(_notice(), None)
     assert caught.value.retryable
+
+
+def test_a_letter_is_an_urgent_plain_message_to_one_person(mailbox):
+    channel = _channel(mailbox)
+    letter = Letter(
+        delivery_id="n1",
+        to="olive@example.com",
+        subject="Update overdue by 7 min: Elevated errors",
+        text="Update overdue by 7 min.\n\nPost an update: https://x/admin/...",
+        urgent=True,
+    )
+    receipt = channel.publish(letter, None)
+    channel.close()
+    [message] = mailbox.messages
+    [envelope] = mailbox.envelopes
+    assert envelope.sender == "status@example.com"
+    assert envelope.recipients == ["olive@example.com"]
+    assert message["Subject"] == "[Example Status] Update overdue by 7 min: Elevated errors"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"] == receipt.remote_id == "<n1@example.com>"
+    assert "Post an update: https://x/admin/" in message.get_content()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_it_logs_in_when_a_username_is_set_and_a_refused_login_is_final():
+    with FakeSMTP(
+        authenticator=password_authenticator("nagger", "s3cret"),
+        auth_require_tls=False,
+        auth_required=True,
+    ) as server:
+        letter = Letter(delivery_id="n2", to="ops@example.com", subject="s", text="t")
+        good = _channel(server, username="nagger", password="s3cret")
+        good.publish(letter, None)
+        good.close()
+        with pytest.raises(ChannelError) as refused:
+            _channel(server, username="nagger", password="wrong").publish(letter, None)
+        assert len(server.messages) == 1
+    assert refused.value.retryable is False
+    assert refused.value.status == 535
+
+
+def test_a_long_unsubscribe_address_stays_one_plain_header(mailbox):
+    long_url = "https://status.example.com/subscribe/unsubscribe/" + "t" * 120
+    channel = _channel(mailbox)
+    channel.publish(replace(_notice(), unsubscribe_url=long_url), None)
+    channel.close()
+    raw = mailbox.raw[0].decode()
+    # As a mail client reads it: one unfolded, unencoded <https://…> (RFC 8058).
+    [line] = [x for x in raw.splitlines() if x.startswith("List-Unsubscribe:")]
+    assert line == f"List-Unsubscribe: <{long_url}>"

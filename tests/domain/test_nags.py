@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from statusboard.config import read_settings
+from statusboard.config import load_settings
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
     DUE,
@@ -84,14 +84,14 @@ def test_admins_escalation_must_come_after_the_all_operators_one():
 
 
 def test_policy_reads_intervals_per_impact_from_settings():
-    values = read_settings(
+    settings = load_settings(
         {
             "STATUSBOARD_NAG_HEADS_UP_MINUTES": "critical=2,major=5,minor=10,none=15",
             "STATUSBOARD_NAG_ESCALATE_ALL_MINUTES": "5",
             "STATUSBOARD_NAG_ACKNOWLEDGE_MINUTES": "20",
         }
     )
-    policy = NagPolicy.from_settings({f"STATUSBOARD_{k}": v for k, v in values.items()})
+    policy = NagPolicy.from_settings(settings.nags)
     assert policy.ladder("critical").heads_up == timedelta(minutes=2)
     assert policy.ladder("none").heads_up == timedelta(minutes=15)
     assert policy.ladder("major").escalate_all == timedelta(minutes=5)
@@ -101,11 +101,11 @@ def test_policy_reads_intervals_per_impact_from_settings():
 
 
 def test_contradictory_intervals_name_the_impact():
-    values = read_settings(
+    settings = load_settings(
         {"STATUSBOARD_NAG_ESCALATE_ALL_MINUTES": "critical=40,major=10,minor=10,none=10"}
     )
     with pytest.raises(ValueError, match="critical impact"):
-        NagPolicy.from_settings({f"STATUSBOARD_{k}": v for k, v in values.items()})
+        NagPolicy.from_settings(settings.nags)
 
 
 def facts(**changes) -> NagFacts:
@@ -132,9 +132,7 @@ def facts(**changes) -> NagFacts:
 
 def test_nag_says_which_incident_what_was_promised_how_late_and_what_customers_see():
     message = compose(facts(), ("olive@example.com",))
-    assert message.subject == (
-        "[statusboard] Update overdue by 12 min (escalation 1): Elevated API errors"
-    )
+    assert message.subject == ("Update overdue by 12 min (escalation 1): Elevated API errors")
     assert message.recipients == ("olive@example.com",)
     text = message.text
     assert "Incident: Elevated API errors (major impact, identified)" in text
@@ -149,7 +147,7 @@ def test_nag_says_which_incident_what_was_promised_how_late_and_what_customers_s
 def test_passed_eta_asks_for_a_revised_eta_or_resolution():
     message = compose(facts(promise_kind="eta", level=DUE, now=DUE_AT + timedelta(minutes=3)), ())
     assert message.subject == (
-        "[statusboard] ETA passed 3 min ago: give a revised ETA or resolve: Elevated API errors"
+        "ETA passed 3 min ago: give a revised ETA or resolve: Elevated API errors"
     )
     assert "Customers were told to expect a resolution by 14:30 UTC" in message.text
 

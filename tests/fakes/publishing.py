@@ -4,15 +4,15 @@ them, and a helper that runs the worker's delivery round in-process."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from statusboard.channels.registry import channels
+from statusboard.app import channels
+from statusboard.config import settings_of
 from statusboard.db import database
-from statusboard.services import publishing
+from statusboard.services import outbox
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.social import FakeBluesky, FakeMastodon, FakeX, WebhookReceiver
 
@@ -54,10 +54,31 @@ def smtp() -> Iterator[FakeSMTP]:
 
 @pytest.fixture
 def mailbox(smtp: FakeSMTP) -> FakeSMTP:
-    smtp.messages.clear()
-    smtp.handler.refuse.clear()
-    smtp.handler.peers.clear()
+    smtp.clear()
     return smtp
+
+
+@pytest.fixture
+def room() -> Iterator[WebhookReceiver]:
+    """The operators' chat room (its incoming webhook)."""
+    fake = WebhookReceiver()
+    yield fake
+    fake.close()
+
+
+def nag_settings(smtp_port: int, room: WebhookReceiver | None = None) -> dict[str, object]:
+    """Nags by email to the SMTP server on `smtp_port` and, when given, to the chat `room`."""
+    settings: dict[str, object] = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_port,
+        "SMTP_FROM": "status@example.com",
+        "SMTP_STARTTLS": False,
+        "ESCALATION_EMAIL": "boss@example.com",
+        "DELIVERY_TIMEOUT_SECONDS": 2,
+    }
+    if room is not None:
+        settings["CHAT_WEBHOOK_URL"] = room.url + "/hooks/nags"
+    return settings
 
 
 def network_settings(
@@ -88,15 +109,8 @@ def publishing_overrides(fake_x, fake_mastodon, fake_bluesky, mailbox) -> dict[s
     return network_settings(fake_x, fake_mastodon, fake_bluesky, mailbox)
 
 
-def context_of(app: Flask) -> publishing.PublishContext:
-    return publishing.PublishContext(
-        base_url=app.config["STATUSBOARD_BASE_URL"],
-        page_name=app.config["STATUSBOARD_PAGE_NAME"],
-        time_zone=app.config["STATUSBOARD_TIME_ZONE"],
-        secret_key=app.config["SECRET_KEY"],
-        lease=timedelta(seconds=60),
-        webhook_max_failures=app.config["STATUSBOARD_WEBHOOK_MAX_FAILURES"],
-    )
+def context_of(app: Flask) -> outbox.OutboxContext:
+    return outbox.OutboxContext.from_settings(settings_of(app), app.config["SECRET_KEY"])
 
 
 def deliver(
@@ -108,9 +122,7 @@ def deliver(
         session.commit()
     total = 0
     for _ in range(rounds):
-        claimed = publishing.deliver_due(
-            database(app), channels(app), context_of(app), worker=worker
-        )
+        claimed = outbox.deliver_due(database(app), channels(app), context_of(app), worker=worker)
         if not claimed:
             break
         total += claimed

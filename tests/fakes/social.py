@@ -209,3 +209,8 @@ class WebhookReceiver(FakeServer):
     @property
     def deliveries(self) -> list[Seen]:
         return [r for r in self.requests if r.method == "POST"]
+
+    @property
+    def bodies(self) -> list[Any]:
+        """The JSON of every POST, in order."""
+        return [r.json() for r in self.deliveries]

@@ -6,7 +6,7 @@ from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.services import accountability, components, incidents, maintenance, promises
 from statusboard.services.audit import Actor
-from tests.conftest import START
+from tests.conftest import QUIET, START
 
 MIN = timedelta(minutes=1)
 
@@ -44,7 +44,9 @@ class Story:
         next_update=30,
         eta=None,
         name="Errors on the API",
+        publishing_settings=QUIET,
     ):
+        self.publishing_settings = publishing_settings
         self.session, self.clock, self.actor = session, clock, actor
         self.start = start
         self.go(0)
@@ -57,6 +59,7 @@ class Story:
             next_update_at=at(start + next_update),
             eta=at(start + eta) if eta is not None else None,
             component_changes={component: ComponentStatus.PARTIAL_OUTAGE},
+            publishing_settings=publishing_settings,
         )
         session.commit()
 
@@ -75,13 +78,20 @@ class Story:
             actor=self.actor,
             next_update_at=at(self.start + next_update),
             **eta,
+            publishing_settings=self.publishing_settings,
         )
         self.session.commit()
         return self
 
     def resolve(self, minutes):
         self.go(minutes)
-        incidents.resolve(self.session, incident=self.incident, body="Fixed.", actor=self.actor)
+        incidents.resolve(
+            self.session,
+            incident=self.incident,
+            body="Fixed.",
+            actor=self.actor,
+            publishing_settings=self.publishing_settings,
+        )
         self.session.commit()
         return self
 
@@ -199,7 +209,9 @@ def test_figures_are_kept_per_component_and_window(session, clock, actor, api, w
     assert quarter.weeks[7].promises.broken == 1  # 40 days back: the eighth of 13 weeks
 
 
-def test_maintenance_counts_only_through_its_promised_end(session, clock, actor, api):
+def test_maintenance_counts_only_through_its_promised_end(
+    session, clock, actor, api, publishing_settings
+):
     window = maintenance.schedule_maintenance(
         session,
         name="Database upgrade",
@@ -208,12 +220,13 @@ def test_maintenance_counts_only_through_its_promised_end(session, clock, actor,
         scheduled_for=at(10),
         scheduled_until=at(70),
         components=[api],
+        publishing_settings=publishing_settings,
     )
     session.commit()
     clock.freeze(at(10))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     clock.freeze(at(70))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     session.commit()
     clock.freeze(at(80))
 

@@ -21,7 +21,7 @@ def api(session, actor):
 
 
 def test_open_incident_records_first_update_with_default_promise_by_impact(
-    session, clock, actor, api
+    session, clock, actor, api, publishing_settings
 ):
     incident = incidents.open_incident(
         session,
@@ -30,6 +30,7 @@ def test_open_incident_records_first_update_with_default_promise_by_impact(
         body="We are looking.",
         actor=actor,
         component_changes={api: ComponentStatus.MAJOR_OUTAGE},
+        publishing_settings=publishing_settings,
     )
     session.commit()
     assert incident.status == IncidentStatus.INVESTIGATING
@@ -45,10 +46,16 @@ def test_open_incident_records_first_update_with_default_promise_by_impact(
     assert incident.owner.email == "ops@example.com"
 
 
-def test_update_keeps_eta_and_moves_promise(session, clock, actor):
+def test_update_keeps_eta_and_moves_promise(session, clock, actor, publishing_settings):
     eta = START + timedelta(hours=2)
     incident = incidents.open_incident(
-        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=actor, eta=eta
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=actor,
+        eta=eta,
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=10))
     promise = START + timedelta(minutes=40)
@@ -59,13 +66,16 @@ def test_update_keeps_eta_and_moves_promise(session, clock, actor):
         body="Found it.",
         actor=actor,
         next_update_at=promise,
+        publishing_settings=publishing_settings,
     )
     assert incident.eta_at == eta
     assert incident.next_update_at == promise
     assert [u.status for u in incident.updates] == ["investigating", "identified"]
 
 
-def test_resolve_restores_components_and_clears_promises(session, clock, actor, api):
+def test_resolve_restores_components_and_clears_promises(
+    session, clock, actor, api, publishing_settings
+):
     incident = incidents.open_incident(
         session,
         name="Down",
@@ -73,8 +83,15 @@ def test_resolve_restores_components_and_clears_promises(session, clock, actor, 
         body="Down.",
         actor=actor,
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
     )
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     assert incident.status == IncidentStatus.RESOLVED
     assert incident.resolved_at == START
     assert incident.next_update_at is None and incident.eta_at is None
@@ -91,17 +108,21 @@ def test_resolve_restores_components_and_clears_promises(session, clock, actor, 
         ({"status": IncidentStatus.RESOLVED}, InvalidInput),
     ],
 )
-def test_bad_input_is_refused_and_saves_nothing(session, clock, actor, kwargs, error):
+def test_bad_input_is_refused_and_saves_nothing(
+    session, clock, actor, kwargs, error, publishing_settings
+):
     arguments = {"name": "Outage", "impact": Impact.MAJOR, "body": "Down.", "actor": actor}
     arguments.update(kwargs)
     with pytest.raises(error):
-        incidents.open_incident(session, **arguments)
+        incidents.open_incident(session, **arguments, publishing_settings=publishing_settings)
     session.rollback()
     assert session.query(Incident).count() == 0
     assert session.query(AuditEvent).filter_by(action="incident.open").count() == 0
 
 
-def test_passed_eta_must_be_revised_before_another_update(session, clock, actor):
+def test_passed_eta_must_be_revised_before_another_update(
+    session, clock, actor, publishing_settings
+):
     incident = incidents.open_incident(
         session,
         name="Slow",
@@ -109,6 +130,7 @@ def test_passed_eta_must_be_revised_before_another_update(session, clock, actor)
         body="Slow.",
         actor=actor,
         eta=START + timedelta(minutes=30),
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=31))
     with pytest.raises(PromiseInThePast):
@@ -118,6 +140,7 @@ def test_passed_eta_must_be_revised_before_another_update(session, clock, actor)
             status=IncidentStatus.IDENTIFIED,
             body="Still on it.",
             actor=actor,
+            publishing_settings=publishing_settings,
         )
     update = incidents.post_update(
         session,
@@ -126,15 +149,27 @@ def test_passed_eta_must_be_revised_before_another_update(session, clock, actor)
         body="Still on it.",
         actor=actor,
         eta=None,
+        publishing_settings=publishing_settings,
     )
     assert update.eta_at is None
 
 
-def test_resolved_incident_cannot_reopen(session, clock, actor):
+def test_resolved_incident_cannot_reopen(session, clock, actor, publishing_settings):
     incident = incidents.open_incident(
-        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=actor
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
-    incidents.resolve(session, incident=incident, body="Done.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Done.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     with pytest.raises(InvalidTransition):
         incidents.post_update(
             session,
@@ -142,4 +177,5 @@ def test_resolved_incident_cannot_reopen(session, clock, actor):
             status=IncidentStatus.INVESTIGATING,
             body="Back.",
             actor=actor,
+            publishing_settings=publishing_settings,
         )

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import select
 
 from statusboard.domain.errors import InvalidInput, InvalidTransition, PromiseInThePast
-from statusboard.domain.statuses import ComponentStatus, MaintenanceStatus
+from statusboard.domain.statuses import ComponentStatus, Impact, MaintenanceStatus
 from statusboard.models import Incident
-from statusboard.services import components, maintenance
+from statusboard.services import components, incidents, maintenance
 from statusboard.services.audit import Actor
-from tests.conftest import START
+from tests.conftest import QUIET, START
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def database_component(session, actor):
     return db
 
 
-def schedule(session, actor, parts=(), start=30, end=90):
+def schedule(session, actor, parts=(), start=30, end=90, publishing_settings=QUIET):
     return maintenance.schedule_maintenance(
         session,
         name="Database upgrade",
@@ -34,32 +34,47 @@ def schedule(session, actor, parts=(), start=30, end=90):
         scheduled_for=START + timedelta(minutes=start),
         scheduled_until=START + timedelta(minutes=end),
         components=list(parts),
+        publishing_settings=publishing_settings,
     )
 
 
-def test_window_starts_and_completes_on_time_restoring_earlier_component_status(
-    session, clock, actor, database_component
+def test_window_starts_and_completes_on_time_leaving_what_an_open_incident_still_claims(
+    session, clock, actor, database_component, publishing_settings
 ):
-    window = schedule(session, actor, [database_component])
+    cache = components.create_component(session, name="Cache", actor=actor)
+    incidents.open_incident(
+        session,
+        name="Slow queries",
+        impact=Impact.MINOR,
+        body="Queries are slow.",
+        actor=actor,
+        component_changes={database_component: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
+    )
+    window = schedule(session, actor, [database_component, cache])
     session.commit()
-    assert maintenance.advance_windows(session) == []
+    assert maintenance.advance_windows(session, publishing_settings=publishing_settings) == []
     clock.advance(timedelta(minutes=30))
-    [started] = maintenance.advance_windows(session)
+    [started] = maintenance.advance_windows(session, publishing_settings=publishing_settings)
     assert window.status == MaintenanceStatus.IN_PROGRESS
-    assert database_component.status is ComponentStatus.UNDER_MAINTENANCE
+    assert cache.status is ComponentStatus.UNDER_MAINTENANCE
+    assert database_component.status is ComponentStatus.PARTIAL_OUTAGE  # the worst claim
     assert started.author is None
     clock.advance(timedelta(minutes=60))
-    [completed] = maintenance.advance_windows(session)
+    [completed] = maintenance.advance_windows(session, publishing_settings=publishing_settings)
     assert window.status == MaintenanceStatus.COMPLETED
     assert window.resolved_at == START + timedelta(minutes=90)
-    assert database_component.status is ComponentStatus.DEGRADED_PERFORMANCE
-    assert maintenance.advance_windows(session) == []
+    assert cache.status is ComponentStatus.OPERATIONAL
+    assert database_component.status is ComponentStatus.PARTIAL_OUTAGE  # still the incident's
+    assert maintenance.advance_windows(session, publishing_settings=publishing_settings) == []
 
 
-def test_window_an_operator_took_in_hand_is_not_completed_behind_their_back(session, clock, actor):
+def test_window_an_operator_took_in_hand_is_not_completed_behind_their_back(
+    session, clock, actor, publishing_settings
+):
     window = schedule(session, actor)
     clock.advance(timedelta(minutes=30))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     clock.advance(timedelta(minutes=10))
     maintenance.update_maintenance(
         session,
@@ -67,16 +82,19 @@ def test_window_an_operator_took_in_hand_is_not_completed_behind_their_back(sess
         status=MaintenanceStatus.IN_PROGRESS,
         body="Halfway through.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=60))
-    assert maintenance.advance_windows(session) == []
+    assert maintenance.advance_windows(session, publishing_settings=publishing_settings) == []
     assert window.status == MaintenanceStatus.IN_PROGRESS
 
 
-def test_late_window_can_be_extended_and_completed_by_an_operator(session, clock, actor):
+def test_late_window_can_be_extended_and_completed_by_an_operator(
+    session, clock, actor, publishing_settings
+):
     window = schedule(session, actor)
     clock.advance(timedelta(minutes=30))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     new_end = START + timedelta(minutes=150)
     maintenance.update_maintenance(
         session,
@@ -85,14 +103,25 @@ def test_late_window_can_be_extended_and_completed_by_an_operator(session, clock
         body="Verifying; needs an hour more.",
         actor=actor,
         scheduled_until=new_end,
+        publishing_settings=publishing_settings,
     )
     assert window.scheduled_until == new_end
     maintenance.update_maintenance(
-        session, window=window, status=MaintenanceStatus.COMPLETED, body="Done.", actor=actor
+        session,
+        window=window,
+        status=MaintenanceStatus.COMPLETED,
+        body="Done.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     with pytest.raises(InvalidTransition):
         maintenance.update_maintenance(
-            session, window=window, status=MaintenanceStatus.IN_PROGRESS, body="x", actor=actor
+            session,
+            window=window,
+            status=MaintenanceStatus.IN_PROGRESS,
+            body="x",
+            actor=actor,
+            publishing_settings=publishing_settings,
         )
 
 
@@ -107,7 +136,9 @@ def test_bad_windows_are_refused_and_save_nothing(session, clock, actor, start, 
     assert session.scalar(select(Incident)) is None
 
 
-def test_page_api_and_calendar_show_the_window(client, session, clock, actor, database_component):
+def test_page_api_and_calendar_show_the_window(
+    client, session, clock, actor, database_component, publishing_settings
+):
     window = schedule(session, actor, [database_component])
     session.commit()
     page = client.get("/").get_data(as_text=True)
@@ -121,7 +152,7 @@ def test_page_api_and_calendar_show_the_window(client, session, clock, actor, da
     assert "BEGIN:VEVENT" in body and "DTSTART:20261124T123000Z" in body
     assert f"UID:{window.public_id}@status.example.com" in body
     clock.advance(timedelta(minutes=31))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     session.commit()
     active = client.get("/api/v2/scheduled-maintenances/active.json").get_json()
     assert [m["status"] for m in active["scheduled_maintenances"]] == ["in_progress"]
@@ -159,7 +190,9 @@ def test_operator_schedules_a_window_from_the_admin_form(
     assert bad.status_code == 400 and "must start in the future" in bad.get_data(as_text=True)
 
 
-def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(session, clock, actor):
+def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(
+    session, clock, actor, publishing_settings
+):
     from statusboard.models import Promise
 
     on_time = schedule(session, actor)
@@ -170,21 +203,30 @@ def test_window_end_is_a_promise_kept_on_time_or_broken_when_it_overruns(session
         actor=actor,
         scheduled_for=START + timedelta(minutes=30),
         scheduled_until=START + timedelta(hours=1),
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=30))
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     maintenance.update_maintenance(
         session,
         window=late,
         status=MaintenanceStatus.IN_PROGRESS,
         body="Taking longer.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=60))
-    maintenance.advance_windows(session)  # completes the first; the second is in hand
+    maintenance.advance_windows(
+        session, publishing_settings=publishing_settings
+    )  # completes the first; the second is in hand
     clock.advance(timedelta(minutes=15))
     maintenance.update_maintenance(
-        session, window=late, status=MaintenanceStatus.COMPLETED, body="Done, late.", actor=actor
+        session,
+        window=late,
+        status=MaintenanceStatus.COMPLETED,
+        body="Done, late.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     ends = {
         p.incident_id: p.status.value

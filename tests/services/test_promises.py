@@ -4,11 +4,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from statusboard.channels.chat import ChatNagChannel
-from statusboard.channels.nag_email import EmailNagChannel, SmtpSettings
+from statusboard.config import settings_of
 from statusboard.db import Database, database
 from statusboard.domain.errors import InvalidInput
-from statusboard.domain.nags import NagPolicy
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.models import (
     AuditEvent,
@@ -24,12 +22,9 @@ from statusboard.models import (
 from statusboard.services import incidents, page, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import NagSetup
-from tests import nag_fakes
-from tests.conftest import START
-from tests.nag_fakes import ChatReceiver, free_port
-
-chat_receiver = nag_fakes.chat_receiver  # fixture
-smtp_server = nag_fakes.smtp_server  # fixture
+from tests.conftest import QUIET, START
+from tests.fakes.publishing import deliver, nag_settings
+from tests.fakes.smtp import FakeSMTP, free_port
 
 MIN = timedelta(minutes=1)
 
@@ -58,34 +53,41 @@ def actor(team):
     return Actor(team["owner"], "test")
 
 
-def setup_for(app, smtp, chat_url):
-    channels = [
-        EmailNagChannel(
-            SmtpSettings(
-                host="127.0.0.1", port=smtp.port, starttls=False, sender="status@example.com"
-            )
-        )
-    ]
-    if chat_url:
-        channels.append(ChatNagChannel(chat_url))
-    return NagSetup(
-        policy=NagPolicy.from_settings(app.config),
-        channels=tuple(channels),
-        base_url="https://status.example.com",
-        escalation_email="boss@example.com",
-    )
+@pytest.fixture
+def down_port():
+    return free_port()
 
 
 @pytest.fixture
-def setup(app, smtp_server, chat_receiver):
-    return setup_for(app, smtp_server, chat_receiver.url)
+def app_overrides(request, mailbox, room, down_port):
+    if request.node.get_closest_marker("smtp_down"):  # nothing listens there (yet)
+        return nag_settings(down_port)
+    return nag_settings(mailbox.port, room)
+
+
+@pytest.fixture
+def setup(app):
+    return NagSetup.from_settings(settings_of(app))
+
+
+@pytest.fixture
+def smtp_server(mailbox):
+    return mailbox
+
+
+@pytest.fixture
+def chat_receiver(room):
+    return room
 
 
 def check(app, setup):
-    return promises.check_promises(database(app), setup=setup)
+    """The worker's promise check, then its delivery rounds (the outbox sends the nags)."""
+    report = promises.check_promises(database(app), setup=setup)
+    deliver(app)
+    return report
 
 
-def open_major(session, actor, **kwargs):
+def open_major(session, actor, publishing_settings=QUIET, **kwargs):
     arguments = dict(
         name="Elevated API errors",
         impact=Impact.MAJOR,
@@ -94,13 +96,21 @@ def open_major(session, actor, **kwargs):
         next_update_at=START + 30 * MIN,
     )
     arguments.update(kwargs)
-    incident = incidents.open_incident(session, **arguments)
+    incident = incidents.open_incident(
+        session, **arguments, publishing_settings=publishing_settings
+    )
     session.commit()
     return incident
 
 
 def received(smtp_server, start=0):
-    return [(m.subject, sorted(m.recipients)) for m in smtp_server.messages[start:]]
+    """(subject, everyone it went to) per nag, in order: one email per person."""
+    by_subject: dict[str, list[str]] = {}
+    for message, envelope in zip(
+        smtp_server.messages[start:], smtp_server.envelopes[start:], strict=True
+    ):
+        by_subject.setdefault(str(message["Subject"]), []).extend(envelope.recipients)
+    return [(subject, sorted(people)) for subject, people in by_subject.items()]
 
 
 # -- promises as data ---------------------------------------------------------------------
@@ -116,11 +126,18 @@ def test_update_records_its_next_update_and_eta_promises(session, clock, actor):
     assert all(p.made_by is incident.updates[0] for p in rows)
 
 
-def test_update_in_time_keeps_the_promise_and_a_same_eta_stands(session, clock, actor):
+def test_update_in_time_keeps_the_promise_and_a_same_eta_stands(
+    session, clock, actor, publishing_settings
+):
     incident = open_major(session, actor, eta=START + 120 * MIN)
     clock.advance(20 * MIN)
     update = incidents.post_update(
-        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found it.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     first, eta, second = promises.promise_history(session, incident)
     assert (first.status, first.closed_at, first.closed_by) == (
@@ -132,7 +149,9 @@ def test_update_in_time_keeps_the_promise_and_a_same_eta_stands(session, clock, 
     assert (second.kind, second.due_at) == (PromiseKind.NEXT_UPDATE, START + 50 * MIN)
 
 
-def test_late_update_closes_the_promise_as_broken_at_its_due_time(session, clock, actor):
+def test_late_update_closes_the_promise_as_broken_at_its_due_time(
+    session, clock, actor, publishing_settings
+):
     incident = open_major(session, actor)
     clock.advance(37 * MIN)
     incidents.post_update(
@@ -141,6 +160,7 @@ def test_late_update_closes_the_promise_as_broken_at_its_due_time(session, clock
         status=IncidentStatus.IDENTIFIED,
         body="Sorry for the wait.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     first = promises.promise_history(session, incident)[0]
     assert (first.status, first.broken_at, first.closed_at) == (
@@ -150,7 +170,9 @@ def test_late_update_closes_the_promise_as_broken_at_its_due_time(session, clock
     )
 
 
-def test_revised_eta_supersedes_in_time_and_is_broken_when_late(session, clock, actor):
+def test_revised_eta_supersedes_in_time_and_is_broken_when_late(
+    session, clock, actor, publishing_settings
+):
     incident = open_major(session, actor, eta=START + 20 * MIN)
     clock.advance(10 * MIN)
     incidents.post_update(
@@ -160,6 +182,7 @@ def test_revised_eta_supersedes_in_time_and_is_broken_when_late(session, clock, 
         body="Later.",
         actor=actor,
         eta=START + 40 * MIN,
+        publishing_settings=publishing_settings,
     )
     clock.advance(35 * MIN)
     incidents.post_update(
@@ -169,6 +192,7 @@ def test_revised_eta_supersedes_in_time_and_is_broken_when_late(session, clock, 
         body="Unknown now.",
         actor=actor,
         eta=None,
+        publishing_settings=publishing_settings,
     )
     etas = [p for p in promises.promise_history(session, incident) if p.kind is PromiseKind.ETA]
     assert [(p.due_at, p.status) for p in etas] == [
@@ -178,10 +202,16 @@ def test_revised_eta_supersedes_in_time_and_is_broken_when_late(session, clock, 
     assert promises.active_promises(session, incident)[0].kind is PromiseKind.NEXT_UPDATE
 
 
-def test_resolution_answers_every_promise(session, clock, actor):
+def test_resolution_answers_every_promise(session, clock, actor, publishing_settings):
     incident = open_major(session, actor, eta=START + 60 * MIN)
     clock.advance(10 * MIN)
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     assert promises.active_promises(session, incident) == []
     assert {p.status for p in promises.promise_history(session, incident)} == {PromiseStatus.KEPT}
 
@@ -218,8 +248,8 @@ def test_maintenance_end_is_a_promise_moved_broken_and_kept(
     assert (end.kind, end.due_at) == (PromiseKind.MAINTENANCE_END, START + 60 * MIN)
     clock.advance(62 * MIN)
     check(app, setup)
-    assert smtp_server.messages[-1].subject == (
-        "[statusboard] Maintenance running 2 min past its end: post an update or complete it: "
+    assert smtp_server.messages[-1]["Subject"] == (
+        "[Example Status] Maintenance running 2 min past its end: post an update or complete it: "
         "Database upgrade"
     )
     window.scheduled_until = START + 90 * MIN
@@ -255,7 +285,7 @@ def test_ladder_sends_heads_up_due_and_each_escalation_once_to_a_widening_audien
     owner, on_call = ["owner@example.com"], ["oncall@example.com", "owner@example.com"]
     everyone = ["offcall@example.com", "oncall@example.com", "owner@example.com"]
     boss = sorted(everyone + ["admin@example.com", "boss@example.com"])
-    subject = "[statusboard] {}: Elevated API errors"
+    subject = "[Example Status] {}: Elevated API errors"
     assert received(smtp_server) == [
         (subject.format("Next update due in 5 min"), owner),
         (subject.format("Update due now"), on_call),
@@ -270,7 +300,7 @@ def test_ladder_sends_heads_up_due_and_each_escalation_once_to_a_widening_audien
 
 
 def test_an_update_stops_the_ladder_and_the_next_promise_starts_its_own(
-    app, session, clock, actor, setup, smtp_server
+    app, session, clock, actor, setup, smtp_server, publishing_settings
 ):
     incident = open_major(session, actor)
     clock.freeze(START + 31 * MIN)
@@ -282,30 +312,39 @@ def test_an_update_stops_the_ladder_and_the_next_promise_starts_its_own(
         body="Rolling back.",
         actor=actor,
         next_update_at=START + 61 * MIN,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     clock.freeze(START + 45 * MIN)  # the old promise would be at escalation 1 by now
     check(app, setup)
     assert [s for s, _ in received(smtp_server)] == [
-        "[statusboard] Update overdue by 1 min: Elevated API errors"
+        "[Example Status] Update overdue by 1 min: Elevated API errors"
     ]
     clock.freeze(START + 62 * MIN)
     check(app, setup)
     assert received(smtp_server, 1)[0][0] == (
-        "[statusboard] Update overdue by 1 min: Elevated API errors"
+        "[Example Status] Update overdue by 1 min: Elevated API errors"
     )
 
 
-def test_resolving_stops_the_ladder(app, session, clock, actor, setup, smtp_server):
+def test_resolving_stops_the_ladder(
+    app, session, clock, actor, setup, smtp_server, publishing_settings
+):
     incident = open_major(session, actor, eta=START + 45 * MIN)
     clock.freeze(START + 31 * MIN)
     check(app, setup)
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     for minutes in (41, 46, 70, 200):
         clock.freeze(START + minutes * MIN)
         check(app, setup)
-    assert len(smtp_server.messages) == 1
+    assert len(received(smtp_server)) == 1
 
 
 def test_passed_eta_asks_for_a_revised_eta_or_resolution(
@@ -314,14 +353,15 @@ def test_passed_eta_asks_for_a_revised_eta_or_resolution(
     open_major(session, actor, eta=START + 20 * MIN, next_update_at=START + 60 * MIN)
     clock.freeze(START + 21 * MIN)
     check(app, setup)
-    [message] = smtp_server.messages
-    assert message.subject == (
-        "[statusboard] ETA passed 1 min ago: give a revised ETA or resolve: Elevated API errors"
+    message = smtp_server.messages[0]
+    assert len(smtp_server.messages) == 2  # the owner and the on-call operator
+    assert message["Subject"] == (
+        "[Example Status] ETA passed 1 min ago: give a revised ETA or resolve: Elevated API errors"
     )
     assert (
         "The page also says: The expected resolution time (12:20 UTC) has passed; "
         "a revised estimate is coming"
-    ) in message.text
+    ) in message.get_content()
 
 
 def test_acknowledging_pauses_the_nags_for_a_bounded_time_and_is_audited(
@@ -340,11 +380,11 @@ def test_acknowledging_pauses_the_nags_for_a_bounded_time_and_is_audited(
     assert page.current_version(session)[0] == version  # nothing public changed
     clock.freeze(START + 45 * MIN)
     check(app, setup)
-    assert len(smtp_server.messages) == 1
+    assert len(received(smtp_server)) == 1
     clock.freeze(START + 46 * MIN)
     check(app, setup)
-    assert smtp_server.messages[-1].subject.startswith(
-        "[statusboard] Update overdue by 16 min (escalation 1)"
+    assert smtp_server.messages[-1]["Subject"].startswith(
+        "[Example Status] Update overdue by 16 min (escalation 1)"
     )
 
 
@@ -361,25 +401,23 @@ def test_a_worker_that_was_down_sends_only_the_current_level(
     clock.freeze(START + 65 * MIN)
     check(app, setup)
     assert [s for s, _ in received(smtp_server)] == [
-        "[statusboard] Update overdue by 35 min (escalation 2): Elevated API errors"
+        "[Example Status] Update overdue by 35 min (escalation 2): Elevated API errors"
     ]
 
 
 def test_a_failing_channel_is_recorded_and_the_others_still_deliver(
-    app, session, clock, actor, smtp_server
+    app, session, clock, actor, setup, smtp_server, room
 ):
-    with ChatReceiver(status=500) as broken_chat:
-        setup = setup_for(app, smtp_server, broken_chat.url)
-        open_major(session, actor)
-        clock.freeze(START + 31 * MIN)
-        report = check(app, setup)
-        check(app, setup)
-    assert report.nagged == report.failed and len(report.failed) == 1
-    assert len(smtp_server.messages) == 1 and len(broken_chat.bodies) == 1
+    room.fail_next(404, {"error": "no_such_hook"})  # final: no retry helps
+    open_major(session, actor)
+    clock.freeze(START + 31 * MIN)
+    check(app, setup)
+    check(app, setup)
+    assert len(received(smtp_server)) == 1 and len(room.deliveries) == 1
     nag = session.scalar(select(Nag))
     assert nag.sent_at == START + 31 * MIN
-    assert nag.outcome["email"] == "sent"
-    assert "chat webhook answered 500" in nag.error
+    assert nag.outcome == {"email": "sent", "chat": nag.outcome["chat"]}
+    assert "chat webhook answered 404" in nag.error
 
 
 # -- many workers --------------------------------------------------------------------------
@@ -390,13 +428,13 @@ def test_three_workers_checking_at_once_send_each_nag_exactly_once(
 ):
     for number in range(4):
         open_major(session, actor, name=f"Incident {number}")
-    workers = [Database(app.config["STATUSBOARD_DATABASE_URL"]) for _ in range(3)]
+    workers = [Database(settings_of(app).database_url) for _ in range(3)]
     errors: list[BaseException] = []
 
     def run(worker: Database, barrier: threading.Barrier) -> None:
         try:
             barrier.wait()
-            promises.check_promises(worker, setup=setup)
+            promises.check_promises(worker, setup=setup)  # claims and queues
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -413,61 +451,61 @@ def test_three_workers_checking_at_once_send_each_nag_exactly_once(
         for worker in workers:
             worker.engine.dispose()
     assert errors == []
-    assert len(smtp_server.messages) == 4 * 5
+    deliver(app)
+    assert len(received(smtp_server)) == 4 * 5  # each (incident, level) once
     assert len(chat_receiver.bodies) == 4 * 5
-    subjects = [m.subject for m in smtp_server.messages]
-    assert len(set(subjects)) == len(subjects)
+    per_person = [
+        (str(m["Subject"]), tuple(e.recipients))
+        for m, e in zip(smtp_server.messages, smtp_server.envelopes, strict=True)
+    ]
+    assert len(set(per_person)) == len(per_person)  # nobody got one twice
     assert session.scalar(select(func.count(Nag.id))) == 20
 
 
-def test_a_nag_no_channel_delivered_is_tried_again_later(app, session, clock, actor, smtp_server):
-    down = NagSetup(
-        policy=NagPolicy.from_settings(app.config),
-        base_url="https://s",
-        channels=(
-            EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False)),
-        ),
-    )
+@pytest.mark.smtp_down
+def test_a_nag_waits_out_an_smtp_outage_and_goes_out_once_smtp_is_back(
+    app, session, clock, actor, down_port
+):
     open_major(session, actor)
     clock.freeze(START + 30 * MIN + timedelta(seconds=1))
-    check(app, down)
-    clock.advance(timedelta(seconds=29))
-    assert check(app, down).nagged == []  # not yet: the retry waits 30 s
-    clock.advance(timedelta(seconds=1))
-    assert len(check(app, down).nagged) == 1  # second attempt, fails again
-    clock.advance(timedelta(seconds=60))
-    assert len(check(app, setup_for(app, smtp_server, None)).nagged) == 1  # third, delivered
-    clock.advance(timedelta(seconds=120))
-    assert check(app, down).nagged == []
-    [nag] = session.scalars(select(Nag)).all()
-    assert (nag.level, nag.attempts, nag.retry_at, nag.error) == ("due", 3, None, None)
-    assert nag.sent_at == START + 31 * MIN + timedelta(seconds=31)
-    assert [m.subject for m in smtp_server.messages] == [
-        "[statusboard] Update overdue by 1 min: Elevated API errors"
-    ]
+    setup = NagSetup.from_settings(settings_of(app))
+    assert len(check(app, setup).nagged) == 1  # queued; the first attempts fail
+    nag = session.scalar(select(Nag))
+    assert nag.sent_at is None  # nobody has been reminded yet: the page must not say so
+    with FakeSMTP(port=down_port) as smtp:
+        clock.advance(timedelta(seconds=30))  # past the first retry
+        deliver(app)
+        assert check(app, setup).nagged == []  # the level was claimed once
+        assert [m["Subject"] for m in smtp.messages] == [
+            "[Example Status] Update due now: Elevated API errors"
+        ] * 2  # the owner and the on-call operator
+    session.commit()  # end the read transaction and forget what it loaded
+    session.expire_all()
+    nag = session.scalar(select(Nag))
+    assert nag.sent_at == START + 30 * MIN + timedelta(seconds=31)
+    assert nag.outcome == {"email": "sent"}
 
 
-def test_retries_stop_after_three_attempts(app, session, clock, actor):
-    down = NagSetup(
-        policy=NagPolicy.from_settings(app.config),
-        base_url="https://s",
-        channels=(
-            EmailNagChannel(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False)),
-        ),
-    )
+@pytest.mark.smtp_down
+def test_an_undeliverable_nag_stops_after_the_nag_retry_limit(app, session, clock, actor):
+    from statusboard.domain.retry import LIMITS
+    from statusboard.models import Delivery
+
     open_major(session, actor)
     clock.freeze(START + 31 * MIN)
-    attempts = 0
-    for _ in range(6):
-        attempts += len(check(app, down).nagged)
-        clock.advance(timedelta(seconds=61))
-    assert attempts == 3
-    nag = session.scalar(select(Nag))
-    assert nag.retry_at is None and nag.sent_at is None and "unreachable" in nag.error
+    setup = NagSetup.from_settings(settings_of(app))
+    check(app, setup)
+    for _ in range(10):
+        clock.advance(timedelta(minutes=3))
+        deliver(app)
+    rows = session.scalars(select(Delivery).where(Delivery.nag_id.is_not(None))).all()
+    assert {(r.state.value, r.attempts) for r in rows} == {("failed", LIMITS["nag"].attempts)}
+    assert "unreachable" in rows[0].last_error
+    assert session.scalar(select(Nag)).sent_at is None
 
 
 def test_maintenance_start_gets_a_heads_up_only_and_is_kept_when_it_starts(
-    app, session, clock, actor, setup, smtp_server
+    app, session, clock, actor, setup, smtp_server, publishing_settings
 ):
     from statusboard.services import maintenance
 
@@ -478,17 +516,18 @@ def test_maintenance_start_gets_a_heads_up_only_and_is_kept_when_it_starts(
         actor=actor,
         scheduled_for=START + 60 * MIN,
         scheduled_until=START + 120 * MIN,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     clock.advance(56 * MIN)
     check(app, setup)
     assert received(smtp_server) == [
-        ("[statusboard] Maintenance starts in 4 min: Database upgrade", ["owner@example.com"])
+        ("[Example Status] Maintenance starts in 4 min: Database upgrade", ["owner@example.com"])
     ]
     clock.advance(5 * MIN)  # one minute past the start, before the worker started it
     check(app, setup)
     assert len(smtp_server.messages) == 1  # no "due" or escalation for a start
-    maintenance.advance_windows(session)
+    maintenance.advance_windows(session, publishing_settings=publishing_settings)
     session.commit()
     start = [
         p

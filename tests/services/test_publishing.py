@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from statusboard.channels.base import ChannelError
+from statusboard.domain.retry import LIMITS
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
 from statusboard.services import components, incidents, publishing, subscribers
@@ -58,7 +58,7 @@ def publishing_overrides_allow():
     return parse_allow_list("127.0.0.1")
 
 
-def _open(session, actor, api, **kwargs):
+def _open(session, actor, api, publishing_settings, **kwargs):
     incident = incidents.open_incident(
         session,
         name="API errors",
@@ -67,6 +67,7 @@ def _open(session, actor, api, **kwargs):
         actor=actor,
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
         **kwargs,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     return incident
@@ -78,7 +79,7 @@ def _states(session):
 
 
 def test_posting_an_update_queues_one_delivery_per_channel_and_subscriber_in_its_transaction(
-    app, session, clock, actor, api, receiver
+    app, session, clock, actor, api, receiver, publishing_settings
 ):
     _subscribe_email(session, "a@example.com")
     _subscribe_email(session, "b@example.com")
@@ -90,6 +91,7 @@ def test_posting_an_update_queues_one_delivery_per_channel_and_subscriber_in_its
         body="Looking.",
         actor=actor,
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
     )
     # Visible before commit: the same transaction as the update; gone with it on rollback.
     queued = sorted(d.channel for d in session.scalars(select(Delivery)))
@@ -100,11 +102,21 @@ def test_posting_an_update_queues_one_delivery_per_channel_and_subscriber_in_its
 
 
 def test_one_update_reaches_every_network_and_subscriber_once(
-    app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky, mailbox
+    app,
+    session,
+    clock,
+    actor,
+    api,
+    receiver,
+    fake_x,
+    fake_mastodon,
+    fake_bluesky,
+    mailbox,
+    publishing_settings,
 ):
     _subscribe_email(session, "a@example.com")
     _subscribe_webhook(session, receiver.url + "/hook")
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     assert {state for _, state in _states(session)} == {"sent"}
     assert len(fake_x.tweets) == 1 and len(fake_mastodon.statuses) == 1
@@ -125,9 +137,18 @@ def test_one_update_reaches_every_network_and_subscriber_once(
 
 
 def test_updates_of_one_incident_form_a_thread_on_every_network(
-    app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky, mailbox
+    app,
+    session,
+    clock,
+    actor,
+    api,
+    fake_x,
+    fake_mastodon,
+    fake_bluesky,
+    mailbox,
+    publishing_settings,
 ):
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     deliver(app, session)
     clock.advance(timedelta(minutes=5))
     incidents.post_update(
@@ -136,11 +157,18 @@ def test_updates_of_one_incident_form_a_thread_on_every_network(
         status=IncidentStatus.IDENTIFIED,
         body="Found a bad deploy.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     deliver(app, session)
     clock.advance(timedelta(minutes=5))
-    incidents.resolve(session, incident=incident, body="Rolled back; all good.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Rolled back; all good.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     deliver(app, session)
     tweets = fake_x.tweets
@@ -157,12 +185,17 @@ def test_updates_of_one_incident_form_a_thread_on_every_network(
 
 
 def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
-    app, session, clock, actor, api, fake_mastodon
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
 ):
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     fake_mastodon.fail_next(503, {"error": "Service Unavailable"})
     incidents.post_update(
-        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found it.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     deliver(app, session)
@@ -178,13 +211,16 @@ def test_later_updates_wait_for_earlier_ones_of_the_same_incident_and_channel(
     assert fake_mastodon.statuses[1]["in_reply_to_id"] == fake_mastodon.statuses[0]["id"]
 
 
-def test_rate_limit_waits_until_the_announced_reset(app, session, clock, actor, api, fake_x):
+def test_rate_limit_waits_until_the_announced_reset(
+    app, session, clock, actor, api, fake_x, publishing_settings
+):
     reset = int((START + timedelta(minutes=15)).timestamp())
     fake_x.fail_next(429, X_TOO_MANY, {"x-rate-limit-reset": str(reset)})
     _open(
         session,
         actor,
         api,
+        publishing_settings,
     )
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
@@ -199,10 +235,10 @@ def test_rate_limit_waits_until_the_announced_reset(app, session, clock, actor, 
 
 
 def test_validation_error_fails_at_once_and_emails_the_admins(
-    app, session, clock, actor, api, admin, fake_mastodon, mailbox
+    app, session, clock, actor, api, admin, fake_mastodon, mailbox, publishing_settings
 ):
     fake_mastodon.fail_next(422, MASTODON_422)
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     assert row.state is DeliveryState.FAILED and row.attempts == 1
@@ -212,48 +248,28 @@ def test_validation_error_fails_at_once_and_emails_the_admins(
 
 
 def test_timeouts_and_server_errors_retry_with_backoff_until_the_attempts_run_out(
-    app, session, clock, actor, api, fake_mastodon
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
 ):
-    for _ in range(publishing.MAX_ATTEMPTS):
+    for _ in range(LIMITS["notice"].attempts):
         fake_mastodon.fail_next(500, {"error": "Internal Server Error"})
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     waits = []
-    for _ in range(publishing.MAX_ATTEMPTS):
+    for _ in range(LIMITS["notice"].attempts):
         deliver(app, session)
         row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
         if row.state is DeliveryState.RETRYING:
             waits.append(row.next_attempt_at - clock.now())
             clock.freeze(row.next_attempt_at)
-    assert row.state is DeliveryState.FAILED and row.attempts == publishing.MAX_ATTEMPTS
+    assert row.state is DeliveryState.FAILED and row.attempts == LIMITS["notice"].attempts
     assert waits == sorted(waits) or all(w > timedelta(0) for w in waits)
     assert waits[-1] > waits[0] * 4
 
 
-def test_retry_policy_backs_off_with_jitter_and_gives_up_on_final_answers():
-    now = START
-    retryable = ChannelError("503", retryable=True)
-    low = publishing.next_step(retryable, attempts=3, now=now, rand=lambda: 0.0)
-    high = publishing.next_step(retryable, attempts=3, now=now, rand=lambda: 0.999)
-    assert low == now + timedelta(seconds=10) and high > now + timedelta(seconds=29)
-    assert (
-        publishing.next_step(ChannelError("401", retryable=False, status=401), attempts=1, now=now)
-        is None
-    )
-    assert publishing.next_step(retryable, attempts=publishing.MAX_ATTEMPTS, now=now) is None
-    later = now + timedelta(hours=1)
-    assert (
-        publishing.next_step(
-            ChannelError("429", retryable=True, retry_at=later), attempts=1, now=now
-        )
-        > later
-    )
-
-
 def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
-    app, session, clock, actor, api, fake_mastodon
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
 ):
     fake_mastodon.fail_next(200, {}, delay=2.5)  # longer than the 2 s timeout: outcome unknown
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     assert row.state is DeliveryState.RETRYING and row.ambiguous
@@ -266,9 +282,9 @@ def test_mastodon_retry_after_an_ambiguous_attempt_does_not_post_twice(
 
 
 def test_x_duplicate_after_an_ambiguous_attempt_counts_as_delivered_and_alerts(
-    app, session, clock, actor, api, admin, fake_x, mailbox
+    app, session, clock, actor, api, admin, fake_x, mailbox, publishing_settings
 ):
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
     # The first attempt reached X but the worker died before recording it.
     text = app.extensions["statusboard.channels"]["x"].preview(_notice_for(app, session, row))[0]
@@ -286,15 +302,14 @@ def test_x_duplicate_after_an_ambiguous_attempt_counts_as_delivered_and_alerts(
 def _notice_for(app, session, row):
     from tests.fakes.publishing import context_of
 
-    jobs = publishing._jobs(session, [row], context_of(app))
-    return jobs[0].notice
+    return publishing.notices_for(session, [row], context_of(app).notices)[row.id][0]
 
 
 def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
-    app, session, clock, actor, api, fake_bluesky
+    app, session, clock, actor, api, fake_bluesky, publishing_settings
 ):
     fake_bluesky.fail_next(200, {}, delay=2.5)  # stored? no: times out before the server acts
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
     assert row.state is DeliveryState.RETRYING and row.ambiguous
@@ -313,13 +328,18 @@ def test_bluesky_retry_finds_the_record_of_an_attempt_that_arrived(
 
 
 def test_bluesky_session_is_reused_instead_of_logging_in_again(
-    app, session, clock, actor, api, fake_bluesky
+    app, session, clock, actor, api, fake_bluesky, publishing_settings
 ):
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     deliver(app, session)
     app.extensions["statusboard.channels"]["bluesky"]._client = None  # as after a restart
     incidents.post_update(
-        session, incident=incident, status=IncidentStatus.IDENTIFIED, body="Found it.", actor=actor
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found it.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     deliver(app, session)
@@ -327,10 +347,20 @@ def test_bluesky_session_is_reused_instead_of_logging_in_again(
 
 
 def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notifications_off(
-    app, session, clock, actor, api, receiver, fake_x, fake_mastodon, fake_bluesky, mailbox
+    app,
+    session,
+    clock,
+    actor,
+    api,
+    receiver,
+    fake_x,
+    fake_mastodon,
+    fake_bluesky,
+    mailbox,
+    publishing_settings,
 ):
     _subscribe_email(session, "a@example.com")
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     deliver(app, session)
     late = _subscribe_email(session, "late@example.com")
     incidents.post_update(
@@ -340,6 +370,7 @@ def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notific
         body="Quiet update.",
         actor=actor,
         notify=False,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     incidents.resolve(
@@ -348,6 +379,7 @@ def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notific
         body="Fixed.",
         actor=actor,
         notify=False,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     deliver(app, session)
@@ -363,12 +395,13 @@ def test_resolution_reaches_everyone_who_heard_of_the_incident_even_with_notific
 
 
 def test_unticked_channel_and_custom_text_are_honoured(
-    app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky
+    app, session, clock, actor, api, fake_x, fake_mastodon, fake_bluesky, publishing_settings
 ):
     _open(
         session,
         actor,
         api,
+        publishing_settings,
         channels={
             "x": ChannelChoice(send=False),
             "mastodon": ChannelChoice(custom_text="Short note."),
@@ -380,24 +413,38 @@ def test_unticked_channel_and_custom_text_are_honoured(
 
 
 def test_failed_resolution_shows_as_a_problem_to_operators(
-    app, session, clock, actor, api, fake_mastodon
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
 ):
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     deliver(app, session)
     fake_mastodon.fail_next(401, {"error": "The access token is invalid"})
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     deliver(app, session)
     [(problem, count)] = publishing.undelivered_resolutions(session)
     assert problem.id == incident.id and count == 1
 
 
-def test_unsubscribed_targets_get_nothing_more(app, session, clock, actor, api, mailbox):
+def test_unsubscribed_targets_get_nothing_more(
+    app, session, clock, actor, api, mailbox, publishing_settings
+):
     subscriber = _subscribe_email(session, "a@example.com")
-    incident = _open(session, actor, api)
+    incident = _open(session, actor, api, publishing_settings)
     subscribers.unsubscribe(session, subscriber=subscriber)
     session.commit()
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     deliver(app, session)
     assert mailbox.messages == []
@@ -406,20 +453,22 @@ def test_unsubscribed_targets_get_nothing_more(app, session, clock, actor, api, 
     } == {DeliveryState.CANCELLED}
 
 
-def test_component_filter_limits_what_a_subscriber_gets(app, session, clock, actor, api, mailbox):
+def test_component_filter_limits_what_a_subscriber_gets(
+    app, session, clock, actor, api, mailbox, publishing_settings
+):
     web = components.create_component(session, name="Web", actor=actor)
     session.commit()
     _subscribe_email(session, "web-only@example.com", [web])
     _subscribe_email(session, "all@example.com")
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     assert [m["To"] for m in mailbox.messages] == ["all@example.com"]
 
 
 def test_a_dead_workers_claim_is_taken_over_after_its_lease(
-    app, session, clock, actor, api, fake_mastodon
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
 ):
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     row.state, row.claimed_by = DeliveryState.SENDING, "dead-worker"
     row.claimed_until, row.attempts = START + timedelta(seconds=60), 1
@@ -433,20 +482,35 @@ def test_a_dead_workers_claim_is_taken_over_after_its_lease(
 
 
 def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
-    app, session, clock, actor, api, receiver, mailbox
+    app, session, clock, actor, api, receiver, mailbox, publishing_settings
 ):
     hook = _subscribe_webhook(session, receiver.url + "/hook")
     for _ in range(6):
         receiver.fail_next(410, {"error": "gone"})
-    incident = _open(session, actor, api)  # an incident event and a component event
+    incident = _open(
+        session, actor, api, publishing_settings
+    )  # an incident event and a component event
     deliver(app, session)
     for status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING):
         clock.advance(timedelta(minutes=1))
-        incidents.post_update(session, incident=incident, status=status, body="Step.", actor=actor)
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=status,
+            body="Step.",
+            actor=actor,
+            publishing_settings=publishing_settings,
+        )
         session.commit()
         deliver(app, session)
     assert hook.disabled_at is None and hook.failures_in_a_row == 4
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     deliver(app, session)
     session.refresh(hook)
@@ -459,22 +523,24 @@ def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
     )
 
 
-def test_mastodon_rate_limit_is_retried(app, session, clock, actor, api, fake_mastodon):
+def test_mastodon_rate_limit_is_retried(
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
+):
     fake_mastodon.fail_next(429, MASTODON_429)
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "mastodon"))
     assert row.state is DeliveryState.RETRYING
 
 
 def test_bluesky_rate_limit_waits_for_its_reset_header(
-    app, session, clock, actor, api, fake_bluesky
+    app, session, clock, actor, api, fake_bluesky, publishing_settings
 ):
     from tests.fakes.social import BLUESKY_429
 
     reset = int((START + timedelta(minutes=5)).timestamp())
     fake_bluesky.fail_next(429, BLUESKY_429, {"ratelimit-reset": str(reset)})
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "bluesky"))
     assert row.state is DeliveryState.RETRYING and "RateLimitExceeded" in row.last_error
@@ -482,12 +548,12 @@ def test_bluesky_rate_limit_waits_for_its_reset_header(
 
 
 def test_x_rejecting_the_credentials_fails_at_once(
-    app, session, clock, actor, api, admin, fake_x, mailbox
+    app, session, clock, actor, api, admin, fake_x, mailbox, publishing_settings
 ):
     from tests.fakes.social import X_UNAUTHORIZED
 
     fake_x.fail_next(401, X_UNAUTHORIZED)
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     deliver(app, session)
     row = session.scalar(select(Delivery).where(Delivery.channel == "x"))
     assert row.state is DeliveryState.FAILED and row.attempts == 1
@@ -495,13 +561,13 @@ def test_x_rejecting_the_credentials_fails_at_once(
 
 
 def test_concurrent_workers_never_send_the_same_delivery_twice(
-    app, session, clock, actor, api, receiver, fake_mastodon
+    app, session, clock, actor, api, receiver, fake_mastodon, publishing_settings
 ):
     import threading
 
     for n in range(40):
         _subscribe_webhook(session, f"{receiver.url}/hook/{n}")
-    _open(session, actor, api)
+    _open(session, actor, api, publishing_settings)
     expected = session.scalar(select(func.count()).select_from(Delivery))
     workers = [
         threading.Thread(target=deliver, args=(app,), kwargs={"worker": f"w{n}"}) for n in range(3)

@@ -6,7 +6,7 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from statusboard.app import create_app
-from statusboard.config import ConfigError
+from statusboard.config import ConfigError, settings_of
 from statusboard.db import database
 from statusboard.domain.nags import IMPACTS
 from statusboard.domain.statuses import Impact
@@ -19,7 +19,7 @@ MIN = timedelta(minutes=1)
 
 
 @pytest.fixture
-def overdue(session, clock, operator):
+def overdue(session, clock, operator, publishing_settings):
     """An incident whose next update (due 12:30) is 7 minutes late and whose ETA passed."""
     incident = incidents.open_incident(
         session,
@@ -29,6 +29,7 @@ def overdue(session, clock, operator):
         actor=Actor(operator, "test"),
         next_update_at=START + 30 * MIN,
         eta=START + 20 * MIN,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     clock.freeze(START + 37 * MIN)
@@ -53,9 +54,16 @@ def test_banner_partial_offers_post_update_and_on_it_for_each_due_promise(app, o
     assert "On it" in html
 
 
-def test_banner_is_empty_when_every_promise_is_on_track(app, session, clock, operator):
+def test_banner_is_empty_when_every_promise_is_on_track(
+    app, session, clock, operator, publishing_settings
+):
     incidents.open_incident(
-        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=Actor(operator, "test")
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     with app.test_request_context("/admin/"):
@@ -84,10 +92,15 @@ def test_on_it_pauses_reminders_is_audited_and_changes_nothing_public(
 
 
 def test_acknowledging_with_nothing_due_is_refused_clearly(
-    operator_client, session, clock, operator
+    operator_client, session, clock, operator, publishing_settings
 ):
     incident = incidents.open_incident(
-        session, name="Slow", impact=Impact.MINOR, body="Slow.", actor=Actor(operator, "test")
+        session,
+        name="Slow",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     response = operator_client.post(f"/admin/nags/{incident.public_id}/acknowledge")
@@ -162,7 +175,7 @@ class TestHonestyKeptInternal:
             base_url="https://s",
             time_zone="UTC",
             updated_at=None,
-            honesty=app.config["STATUSBOARD_PUBLIC_HONESTY"],
+            honesty=settings_of(app).page.public_honesty,
         )
         facts = statuspage.incident_object(overdue, info, START + 37 * MIN)["statusboard"]
         assert facts["next_update_overdue"] is None and facts["eta_passed"] is None

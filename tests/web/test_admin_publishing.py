@@ -17,22 +17,30 @@ def app_overrides(publishing_overrides):
     return publishing_overrides
 
 
-def test_channels_page_names_missing_variables_of_unconfigured_channels(
-    admin_client, app, monkeypatch
-):
+def test_channels_page_names_missing_variables_of_unconfigured_channels(admin_client):
     page = admin_client.get("/admin/publishing/")
     assert page.status_code == 200
     assert b"STATUSBOARD_X_API_KEY" not in page.data  # configured in this app
-    app.config["STATUSBOARD_X_API_KEY"] = None
-    page = admin_client.get("/admin/publishing/")
-    assert b"not configured" in page.data and b"STATUSBOARD_X_API_KEY" in page.data
+    assert b"not configured" in page.data and b"STATUSBOARD_CHAT_WEBHOOK_URL" in page.data
 
 
-def test_send_test_post_reaches_the_network(admin_client, fake_mastodon):
+def test_send_test_post_is_queued_then_reaches_the_network(app, admin_client, fake_mastodon):
     response = admin_client.post("/admin/publishing/test/mastodon")
     assert response.status_code == 302
+    assert fake_mastodon.statuses == []  # the request only queued it
+    deliver(app)
     assert len(fake_mastodon.statuses) == 1
     assert "A test from statusboard" in fake_mastodon.statuses[0]["content"]
+    page = admin_client.get("/admin/publishing/").get_data(as_text=True)
+    assert "Recent test messages" in page and "sent" in page
+
+
+def test_test_email_goes_to_the_admin_through_the_outbox(app, admin, admin_client, mailbox):
+    admin_client.post("/admin/publishing/test/email")
+    assert mailbox.messages == []
+    deliver(app)
+    [message] = mailbox.messages
+    assert message["To"] == admin.email and message["Subject"].endswith("Test message")
 
 
 def test_preview_returns_each_channels_text_and_counted_length(admin_client):
@@ -53,11 +61,24 @@ def test_preview_returns_each_channels_text_and_counted_length(admin_client):
 
 
 def test_update_page_lists_deliveries_and_retry_requeues_a_failed_one(
-    app, admin_client, session, admin, clock, fake_mastodon, fake_x, fake_bluesky
+    app,
+    admin_client,
+    session,
+    admin,
+    clock,
+    fake_mastodon,
+    fake_x,
+    fake_bluesky,
+    publishing_settings,
 ):
     fake_mastodon.fail_next(401, {"error": "The access token is invalid"})
     incident = incidents.open_incident(
-        session, name="API errors", impact=Impact.MINOR, body="Looking.", actor=Actor(admin, "test")
+        session,
+        name="API errors",
+        impact=Impact.MINOR,
+        body="Looking.",
+        actor=Actor(admin, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     deliver(app, session)

@@ -12,7 +12,7 @@ MIN = timedelta(minutes=1)
 
 
 @pytest.fixture
-def history(session, clock, operator):
+def history(session, clock, operator, publishing_settings):
     """On the API: an incident with three next-update promises kept and one broken, resolved
     after 70 min. On the web app: nothing."""
     actor = Actor(operator, "test")
@@ -26,6 +26,7 @@ def history(session, clock, operator):
         actor=actor,
         next_update_at=START + 30 * MIN,
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
     )
     for minutes, next_update in ((10, 40), (50, 80), (60, 90)):
         clock.freeze(START + minutes * MIN)
@@ -36,9 +37,16 @@ def history(session, clock, operator):
             body=f"Update at {minutes}.",
             actor=actor,
             next_update_at=START + next_update * MIN,
+            publishing_settings=publishing_settings,
         )
     clock.freeze(START + 70 * MIN)
-    incidents.resolve(session, incident=incident, body="Fixed.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=incident,
+        body="Fixed.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     clock.freeze(START + 2 * 60 * MIN)
     return incident

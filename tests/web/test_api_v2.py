@@ -120,7 +120,7 @@ def _maintenance(session, name, status, starts_in, component, clock):
 
 
 @pytest.fixture
-def page(session, clock, operator):
+def page(session, clock, operator, publishing_settings):
     """Groups with children, a loose component, one open and one resolved incident whose
     updates change components, and maintenances in every state."""
     actor = Actor(operator, "test")
@@ -137,9 +137,16 @@ def page(session, clock, operator):
         body="Emails are slow.",
         actor=actor,
         component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE},
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=20))
-    incidents.resolve(session, incident=old, body="Emails flow again.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=old,
+        body="Emails flow again.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     clock.advance(timedelta(minutes=20))
     current = incidents.open_incident(
         session,
@@ -150,6 +157,7 @@ def page(session, clock, operator):
         eta=clock.now() + timedelta(hours=1),
         next_update_at=clock.now() + timedelta(minutes=30),
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=10))
     incidents.post_update(
@@ -162,6 +170,7 @@ def page(session, clock, operator):
             api: ComponentStatus.DEGRADED_PERFORMANCE,
             web: ComponentStatus.DEGRADED_PERFORMANCE,
         },
+        publishing_settings=publishing_settings,
     )
     maintenances = {
         status: _maintenance(
@@ -410,11 +419,16 @@ def test_empty_page_is_operational_with_empty_lists(client, clock):
     _check_page(summary["page"])
 
 
-def test_lists_are_capped_at_fifty_newest(client, session, clock, operator):
+def test_lists_are_capped_at_fifty_newest(client, session, clock, operator, publishing_settings):
     actor = Actor(operator, "test")
     for number in range(52):
         incidents.open_incident(
-            session, name=f"Incident {number}", impact=Impact.NONE, body="Looking.", actor=actor
+            session,
+            name=f"Incident {number}",
+            impact=Impact.NONE,
+            body="Looking.",
+            actor=actor,
+            publishing_settings=publishing_settings,
         )
         clock.advance(timedelta(minutes=1))
     session.commit()

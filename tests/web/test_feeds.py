@@ -65,7 +65,7 @@ def actor(operator):
 
 
 @pytest.fixture
-def page(session, clock, actor):
+def page(session, clock, actor, publishing_settings):
     api = components.create_component(session, name="API", actor=actor)
     email = components.create_component(session, name="Email", actor=actor)
     old = incidents.open_incident(
@@ -75,9 +75,16 @@ def page(session, clock, actor):
         body="Emails are slow.",
         actor=actor,
         component_changes={email: ComponentStatus.DEGRADED_PERFORMANCE},
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=20))
-    incidents.resolve(session, incident=old, body="Emails flow again.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=old,
+        body="Emails flow again.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     clock.advance(timedelta(minutes=20))  # 12:40
     current = incidents.open_incident(
         session,
@@ -88,6 +95,7 @@ def page(session, clock, actor):
         eta=START + timedelta(hours=2),
         next_update_at=START + timedelta(minutes=70),
         component_changes={api: ComponentStatus.PARTIAL_OUTAGE},
+        publishing_settings=publishing_settings,
     )
     clock.advance(timedelta(minutes=10))  # 12:50
     incidents.post_update(
@@ -97,6 +105,7 @@ def page(session, clock, actor):
         body="A bad deploy; rolling back.",
         actor=actor,
         next_update_at=START + timedelta(minutes=80),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     return {"api": api, "email": email, "old": old, "current": current}
@@ -181,7 +190,9 @@ def test_atom_entries_have_html_content_and_rfc3339_dates(client, page):
             assert link.get("rel", "alternate") == "alternate"  # Atom's default rel
 
 
-def test_history_has_one_entry_per_incident_revised_in_place(client, session, page, clock, actor):
+def test_history_has_one_entry_per_incident_revised_in_place(
+    client, session, page, clock, actor, publishing_settings
+):
     _, before = _parse(client, "/history.atom")
     current_url = f"https://status.example.com/incidents/{page['current'].public_id}"
     assert [e.id for e in before.entries] == [
@@ -191,7 +202,13 @@ def test_history_has_one_entry_per_incident_revised_in_place(client, session, pa
     body = before.entries[0].content[0].value
     assert body.index("A bad deploy") < body.index("Errors on the <strong>API</strong>")
     clock.advance(timedelta(minutes=5))
-    incidents.resolve(session, incident=page["current"], body="Rolled back; all good.", actor=actor)
+    incidents.resolve(
+        session,
+        incident=page["current"],
+        body="Rolled back; all good.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     _, after = _parse(client, "/history.atom")
     assert [e.id for e in after.entries] == [e.id for e in before.entries]
@@ -202,7 +219,9 @@ def test_history_has_one_entry_per_incident_revised_in_place(client, session, pa
     assert rss.entries[0].id == current_url  # RSS guid is the incident's address
 
 
-def test_update_feed_has_one_entry_per_update_with_stable_ids(client, session, page, clock, actor):
+def test_update_feed_has_one_entry_per_update_with_stable_ids(
+    client, session, page, clock, actor, publishing_settings
+):
     first = client.get("/feed.atom").data
     assert client.get("/feed.atom").data == first  # rebuilt from the same data: same bytes
     before = feedparser.parse(first)
@@ -219,6 +238,7 @@ def test_update_feed_has_one_entry_per_update_with_stable_ids(client, session, p
         status=IncidentStatus.MONITORING,
         body="Watching the error rate.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     after = feedparser.parse(client.get("/feed.atom").data)
@@ -247,9 +267,14 @@ def test_update_body_carries_eta_promise_and_says_when_overdue(client, session, 
     assert "Update overdue" in history.content[0].value
 
 
-def test_unknown_eta_is_said_in_the_feed(client, session, clock, actor):
+def test_unknown_eta_is_said_in_the_feed(client, session, clock, actor, publishing_settings):
     incidents.open_incident(
-        session, name="Login failures", impact=Impact.CRITICAL, body="Investigating.", actor=actor
+        session,
+        name="Login failures",
+        impact=Impact.CRITICAL,
+        body="Investigating.",
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     body = feedparser.parse(client.get("/feed.rss").data).entries[0].description
@@ -257,7 +282,9 @@ def test_unknown_eta_is_said_in_the_feed(client, session, clock, actor):
     assert "Next update by 24 Nov 2026, 12:15 UTC." in body
 
 
-def test_conditional_get_returns_304_until_the_data_changes(client, session, page, clock, actor):
+def test_conditional_get_returns_304_until_the_data_changes(
+    client, session, page, clock, actor, publishing_settings
+):
     for path in ("/feed.atom", "/history.rss", "/feed.json"):
         response = client.get(path)
         assert response.headers["Last-Modified"] == "Tue, 24 Nov 2026 12:50:00 GMT"
@@ -273,6 +300,7 @@ def test_conditional_get_returns_304_until_the_data_changes(client, session, pag
         status=IncidentStatus.IDENTIFIED,
         body="Still rolling back.",
         actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     changed = client.get("/feed.atom", headers={"If-None-Match": etag})

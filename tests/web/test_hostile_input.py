@@ -73,7 +73,7 @@ def _api(client, token, method, path, body=None, raw=None):
 
 
 @pytest.fixture
-def world(client, session, token, admin, clock):
+def world(client, session, token, admin, clock, publishing_settings):
     """A component, an open incident that touched it and a scheduled maintenance."""
     made = _api(client, token, "post", "/components", {"name": "API", "description": "d"})
     component = made.get_json()["id"]
@@ -98,6 +98,7 @@ def world(client, session, token, admin, clock):
         scheduled_for=START + timedelta(days=1),
         scheduled_until=START + timedelta(days=1, hours=1),
         notify=False,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     return {"component": component, "incident": opened.get_json()["id"]}

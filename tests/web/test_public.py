@@ -14,14 +14,19 @@ def actor(operator):
 
 
 def test_operator_markdown_is_rendered_and_script_never_reaches_the_page(
-    client, session, clock, actor
+    client, session, clock, actor, publishing_settings
 ):
     body = (
         "**Bold** <script>alert('x')</script> <img src=x onerror=alert(1)> "
         '[click](javascript:alert(1)) <a href="https://ok.example" onclick="x()">ok</a>'
     )
     incident = incidents.open_incident(
-        session, name="XSS check", impact=Impact.MINOR, body=body, actor=actor
+        session,
+        name="XSS check",
+        impact=Impact.MINOR,
+        body=body,
+        actor=actor,
+        publishing_settings=publishing_settings,
     )
     session.commit()
     for path in ("/", f"/incidents/{incident.public_id}"):
@@ -33,7 +38,9 @@ def test_operator_markdown_is_rendered_and_script_never_reaches_the_page(
         assert 'href="https://ok.example"' in page
 
 
-def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock, actor):
+def test_open_incident_shows_promise_eta_and_overdue_line(
+    client, session, clock, actor, publishing_settings
+):
     incident = incidents.open_incident(
         session,
         name="Slow API",
@@ -42,6 +49,7 @@ def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock
         actor=actor,
         eta=START + timedelta(hours=1),
         next_update_at=START + timedelta(minutes=10),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     page = client.get("/").get_data(as_text=True)
@@ -54,7 +62,9 @@ def test_open_incident_shows_promise_eta_and_overdue_line(client, session, clock
     assert 'data-overdue-since="2026-11-24T12:10:00.000Z"' in page
 
 
-def test_eta_revisions_are_listed_on_the_incident_page(client, session, clock, actor):
+def test_eta_revisions_are_listed_on_the_incident_page(
+    client, session, clock, actor, publishing_settings
+):
     incident = incidents.open_incident(
         session,
         name="Slow",
@@ -62,6 +72,7 @@ def test_eta_revisions_are_listed_on_the_incident_page(client, session, clock, a
         body="a",
         actor=actor,
         eta=START + timedelta(hours=1),
+        publishing_settings=publishing_settings,
     )
     for hours in (2, 3):
         incidents.post_update(
@@ -71,6 +82,7 @@ def test_eta_revisions_are_listed_on_the_incident_page(client, session, clock, a
             body=f"b{hours}",
             actor=actor,
             eta=START + timedelta(hours=hours),
+            publishing_settings=publishing_settings,
         )
     session.commit()
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
@@ -92,10 +104,15 @@ def test_components_are_grouped_and_group_takes_worst_status(client, session, ac
     assert regions.index("Major outage") < regions.index("EU")
 
 
-def test_history_is_paginated(client, session, clock, actor):
+def test_history_is_paginated(client, session, clock, actor, publishing_settings):
     for number in range(25):
         incidents.open_incident(
-            session, name=f"Incident {number}", impact=Impact.MINOR, body="x", actor=actor
+            session,
+            name=f"Incident {number}",
+            impact=Impact.MINOR,
+            body="x",
+            actor=actor,
+            publishing_settings=publishing_settings,
         )
         clock.advance(timedelta(minutes=1))
     session.commit()
@@ -112,8 +129,17 @@ def test_unknown_incident_is_404(client):
     assert client.get("/incidents/nope").status_code == 404
 
 
-def test_public_page_times_are_utc_time_elements(client, session, clock, actor):
-    incidents.open_incident(session, name="A", impact=Impact.MINOR, body="x", actor=actor)
+def test_public_page_times_are_utc_time_elements(
+    client, session, clock, actor, publishing_settings
+):
+    incidents.open_incident(
+        session,
+        name="A",
+        impact=Impact.MINOR,
+        body="x",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
     session.commit()
     page = client.get("/").get_data(as_text=True)
     assert (

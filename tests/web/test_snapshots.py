@@ -13,11 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from statusboard.app import create_app
+from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.statuses import Impact
 from statusboard.services import incidents
 from statusboard.services.audit import Actor
-from tests.conftest import login
+from tests.conftest import QUIET, login
 
 PUBLIC = ["/", "/history", "/api/v2/summary.json", "/feed.atom", "/history.atom", "/feed.json"]
 
@@ -70,13 +71,14 @@ def another_process(database_url, snapshot_dir, reuse_ms=0):
     )
 
 
-def open_incident(session, operator, name="Database slow"):
+def open_incident(session, operator, name="Database slow", publishing_settings=QUIET):
     incident = incidents.open_incident(
         session,
         name=name,
         impact=Impact.MAJOR,
         body="Looking into it.",
         actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
     )
     session.commit()
     return incident
@@ -128,7 +130,7 @@ def test_public_responses_carry_no_cookie_even_for_a_logged_in_operator(client, 
 def test_a_write_is_visible_to_the_next_request_of_another_process(
     app, client, session, operator, tmp_path
 ):
-    other = another_process(app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other")
+    other = another_process(settings_of(app).database_url, tmp_path / "other")
     reader = other.test_client()
     assert "Database slow" not in reader.get("/").get_data(as_text=True)
     open_incident(session, operator)  # written through this process's session
@@ -245,9 +247,7 @@ def test_page_is_served_while_the_database_is_unreachable_and_recovers(
         assert during.get_data() == before.get_data()  # with its "last updated" time
         assert "stale" in during.headers["Warning"]
         # A process started during the outage serves the snapshot from disk.
-        fresh = another_process(
-            app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
-        )
+        fresh = another_process(settings_of(app).database_url, settings_of(app).web.snapshot_dir)
         assert fresh.test_client().get("/").get_data() == before.get_data()
         # Operators get a clear error, not a crash.
         login_page = client.post("/login", data={"email": "ops@example.com", "password": "x"})
@@ -265,9 +265,7 @@ def test_a_version_is_rendered_once_per_host_and_read_by_other_processes(
 ):
     open_incident(session, operator)
     assert client.get("/").status_code == 200  # this process renders and stores it
-    other = another_process(
-        app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
-    )
+    other = another_process(settings_of(app).database_url, settings_of(app).web.snapshot_dir)
     with count_queries(other) as statements:
         page = other.test_client().get("/")
     assert page.get_data() == client.get("/").get_data()
@@ -370,9 +368,7 @@ def test_readers_get_the_previous_version_while_an_unanswered_write_renders_the_
     from statusboard.web.snapshots import EXTENSION
 
     open_incident(session, operator)
-    other = another_process(
-        app.config["STATUSBOARD_DATABASE_URL"], app.config["STATUSBOARD_SNAPSHOT_DIR"]
-    )
+    other = another_process(settings_of(app).database_url, settings_of(app).web.snapshot_dir)
     reader = other.test_client()
     before = reader.get("/")
     version = _commit_unseen_version(app)
@@ -464,9 +460,7 @@ def test_a_reused_version_never_hides_an_answered_write_from_another_host(
     from statusboard.web.snapshots import EXTENSION
 
     # Another host: its own snapshot store, the same reuse window.
-    other = another_process(
-        app.config["STATUSBOARD_DATABASE_URL"], tmp_path / "other", reuse_ms=300
-    )
+    other = another_process(settings_of(app).database_url, tmp_path / "other", reuse_ms=300)
     reader = other.test_client()
     versions = other.extensions[EXTENSION].versions
     assert "Database slow" not in reader.get("/").get_data(as_text=True)

@@ -5,9 +5,12 @@ import pytest
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 
-from statusboard.models import Subscriber, SubscriberKind
+from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
+from statusboard.models.delivery import Purpose
 from statusboard.services import components, subscribers
 from statusboard.services.audit import Actor
+from tests.fakes.publishing import deliver, network_settings
+from tests.fakes.smtp import FakeSMTP, free_port
 
 
 @pytest.fixture
@@ -21,7 +24,9 @@ def _link(message, kind):
     ).group(1)
 
 
-def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, session, mailbox, clock):
+def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(
+    app, client, session, mailbox, clock
+):
     api = components.create_component(session, name="API", actor=Actor(None, "test"))
     session.commit()
     response = client.post(
@@ -30,6 +35,8 @@ def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, sessi
     assert response.status_code == 200
     subscriber = session.scalar(select(Subscriber))
     assert subscriber.address == "reader@example.com" and not subscriber.active
+    assert mailbox.messages == []  # queued in the request, sent by the worker
+    deliver(app, session)
     [confirmation] = mailbox.messages
     response = client.get(_link(confirmation, "confirm"))
     assert response.status_code == 302 and "/subscribe/manage/" in response.location
@@ -49,7 +56,7 @@ def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(client, sessi
     assert subscriber.unsubscribed_at is not None
 
 
-def test_the_answer_is_the_same_whether_or_not_the_address_exists(client, session, mailbox):
+def test_the_answer_is_the_same_whether_or_not_the_address_exists(app, client, session, mailbox):
     first = client.post("/subscribe", data={"email": "reader@example.com"})
     subscriber = session.scalar(select(Subscriber))
     subscriber.confirmed_at = subscriber.created_at
@@ -57,6 +64,7 @@ def test_the_answer_is_the_same_whether_or_not_the_address_exists(client, sessio
     again = client.post("/subscribe", data={"email": "reader@example.com"})
     assert first.status_code == again.status_code == 200
     assert first.data == again.data
+    deliver(app)
     assert len(mailbox.messages) == 1  # the confirmed address gets no second email
 
 
@@ -102,7 +110,7 @@ def test_webhook_subscription_refuses_addresses_hiding_a_private_one(client, ses
 
 
 def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
-    client, session, mailbox, receiver
+    app, client, session, mailbox, receiver
 ):
     refused = client.post(
         "/subscribe/webhook",
@@ -116,6 +124,7 @@ def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
     assert ok.status_code == 200
     hook = session.scalar(select(Subscriber).where(Subscriber.kind == SubscriberKind.WEBHOOK))
     assert hook.address == receiver.url + "/hook" and not hook.active
+    deliver(app, session)
     [confirmation] = mailbox.messages
     assert confirmation["To"] == "ops@example.org"
 
@@ -135,3 +144,31 @@ class TestRateLimit:
             for n in range(3)
         ]
         assert codes == [200, 200, 429]
+
+
+class TestWhileSmtpIsDown:
+    @pytest.fixture
+    def down_port(self):
+        return free_port()
+
+    @pytest.fixture
+    def app_overrides(self, fake_x, fake_mastodon, fake_bluesky, mailbox, down_port):
+        settings = network_settings(fake_x, fake_mastodon, fake_bluesky, mailbox)
+        return settings | {"SMTP_PORT": down_port}  # nothing listens there
+
+    def test_subscribing_answers_as_usual_and_the_confirmation_arrives_once_smtp_is_back(
+        self, app, client, session, clock, down_port
+    ):
+        response = client.post("/subscribe", data={"email": "reader@example.com"})
+        assert response.status_code == 200 and b"confirmation link" in response.data
+        deliver(app, session)  # SMTP refuses connections: the attempt fails
+        [queued] = session.scalars(select(Delivery)).all()
+        assert queued.purpose is Purpose.CONFIRMATION
+        assert queued.state is DeliveryState.RETRYING and "unreachable" in queued.last_error
+        with FakeSMTP(port=down_port) as smtp:
+            clock.advance(timedelta(minutes=1))
+            deliver(app, session)
+            [confirmation] = smtp.messages
+        assert confirmation["To"] == "reader@example.com"
+        assert "/subscribe/confirm/" in confirmation.get_content()
+        assert session.scalars(select(Delivery)).one().state is DeliveryState.SENT

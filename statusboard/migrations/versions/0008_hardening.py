@@ -1,8 +1,9 @@
-"""Sessions that can be ended, login failures shared by every process, and stored text
+"""Sessions that can be ended, login failures shared by every process, the worker's
+heartbeat, and stored text
 repaired: NUL, control characters and noncharacters removed, Unicode NFC (domain/text.py).
 
-Revision ID: 0007_hardening
-Revises: 0006_unfinished_index
+Revision ID: 0008_hardening
+Revises: 0007_one_outbox
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_hardening"
-down_revision = "0006_unfinished_index"
+revision = "0008_hardening"
+down_revision = "0007_one_outbox"
 branch_labels = None
 depends_on = None
 
@@ -75,11 +76,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
     )
     op.create_index(op.f("ix_login_failure_client"), "login_failure", ["client"])
+    op.create_table(
+        "worker_heartbeat",
+        sa.Column("worker", sa.String(length=128), nullable=False),
+        sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("worker", name=op.f("pk_worker_heartbeat")),
+    )
     for table, key, one_line, multi_line in TEXT_COLUMNS:
         _repair_table(table, key, one_line, multi_line)
 
 
 def downgrade() -> None:
+    op.drop_table("worker_heartbeat")
     op.drop_index(op.f("ix_login_failure_client"), table_name="login_failure")
     op.drop_table("login_failure")
     with op.batch_alter_table("operator") as batch:

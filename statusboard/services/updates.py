@@ -1,0 +1,172 @@
+"""The write path: every public message — an incident opened, updated or resolved, a
+maintenance scheduled, started, updated or completed — is appended by `append_update`, and by
+nothing else.
+
+In one transaction it stores the update, moves the component statuses (a component's status
+is the worst claimed by any open incident or active maintenance), records the promises the
+update makes and closes the ones it keeps, queues one delivery per enabled channel and
+matching subscriber, audits, and bumps the page version. The incident and maintenance verbs
+are rules over it: they check transitions and set their own fields first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from statusboard import clock
+from statusboard.config import PublishingSettings
+from statusboard.domain import markup
+from statusboard.domain.errors import InvalidInput
+from statusboard.domain.statuses import ComponentStatus, worst_component_status
+from statusboard.models import Component, ComponentChange, Incident, Update
+from statusboard.models.incident import incident_component
+from statusboard.services import audit, page, promises, publishing
+from statusboard.services.audit import Actor
+
+
+def clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("write what customers should know", field="body")
+    if len(body) > markup.MAX_BODY_LENGTH:
+        raise InvalidInput(
+            f"keep the message under {markup.MAX_BODY_LENGTH} characters", field="body"
+        )
+    return body
+
+
+def append_update(
+    session: Session,
+    *,
+    subject: Incident,
+    status: str,
+    body: str,
+    actor: Actor,
+    publishing_settings: PublishingSettings,
+    action: str,
+    claims: Mapping[Component, ComponentStatus] | None = None,
+    finished: bool = False,
+    overrides: Mapping[Component, ComponentStatus] | None = None,
+    notify: bool = True,
+    channels: publishing.PublishOptions | None = None,
+    **audit_detail: Any,
+) -> Update:
+    """Append one public message to `subject` (an incident or a maintenance window).
+
+    `claims`: the statuses the subject now claims for components (added to it if new).
+    `finished`: the subject is over (resolved, completed); its claims end, and each component
+    it touched takes the worst status still claimed by another, or operational.
+    `overrides`: statuses set as given, whatever is claimed (explicit changes on a resolve).
+    The subject's own fields (status, ETA, next update) are set by the caller beforehand."""
+    now = clock.now()
+    body = clean_body(body)
+    author = actor.operator
+    new = Update(
+        incident=subject,
+        status=status,
+        body=body,
+        html=markup.render(body),
+        eta_at=subject.eta_at,
+        next_update_at=subject.next_update_at,
+        author=author,
+        signed_by=author.name if author and author.sign_updates else None,
+        deliver_notifications=notify,
+        created_at=now,
+        display_at=now,
+    )
+    session.add(new)
+    subject.status = status
+    subject.updated_at = now
+    if finished and subject.resolved_at is None:
+        subject.resolved_at = now
+    _move_components(session, subject, new, claims or {}, overrides or {}, finished, now)
+    session.flush()
+    promises.record_update_promises(session, update=new)
+    publishing.fan_out(session, update=new, enabled=publishing_settings.channels, options=channels)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type=subject.kind.value,
+        subject_id=subject.public_id,
+        update=new.public_id,
+        status=str(status),
+        **audit_detail,
+    )
+    page.bump_version(session)
+    return new
+
+
+def _move_components(
+    session: Session,
+    subject: Incident,
+    new: Update,
+    claims: Mapping[Component, ComponentStatus],
+    overrides: Mapping[Component, ComponentStatus],
+    finished: bool,
+    now: datetime,
+) -> None:
+    for component in (*claims, *overrides):
+        if component.is_group:
+            raise InvalidInput(
+                f"{component.name} is a group; choose its components", field="components"
+            )
+        if component not in subject.components:
+            subject.components.append(component)
+    session.flush()  # the association rows exist before their claims are written
+    link = incident_component.c
+    for component, status in claims.items():
+        session.execute(
+            update(incident_component)
+            .where(link.incident_id == subject.id, link.component_id == component.id)
+            .values(claimed_status=ComponentStatus(status).value)
+        )
+    if finished:
+        session.execute(
+            update(incident_component)
+            .where(link.incident_id == subject.id)
+            .values(claimed_status=None)
+        )
+    touched = list(subject.components) if finished else list(claims)
+    touched += [c for c in overrides if c not in touched]
+    if not touched:
+        return
+    standing = claimed_statuses(session, [c.id for c in touched])
+    for component in touched:
+        if component in overrides:
+            target = ComponentStatus(overrides[component])
+        elif component.id in standing:
+            target = worst_component_status(standing[component.id])
+        else:
+            target = ComponentStatus.OPERATIONAL
+        if component.status is not target:
+            new.component_changes.append(
+                ComponentChange(component=component, old_status=component.status, new_status=target)
+            )
+            component.status = target
+            component.updated_at = now
+
+
+def claimed_statuses(
+    session: Session, component_ids: list[int]
+) -> dict[int, list[ComponentStatus]]:
+    """The statuses open incidents and active maintenances claim, per component."""
+    link = incident_component.c
+    rows = session.execute(
+        select(link.component_id, link.claimed_status)
+        .join(Incident, Incident.id == link.incident_id)
+        .where(
+            link.component_id.in_(component_ids),
+            link.claimed_status.is_not(None),
+            Incident.resolved_at.is_(None),
+        )
+    )
+    result: dict[int, list[ComponentStatus]] = {}
+    for component_id, status in rows:
+        result.setdefault(component_id, []).append(ComponentStatus(status))
+    return result
