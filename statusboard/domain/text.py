@@ -65,9 +65,11 @@ def clean(
             field=field,
         )
     text = unicodedata.normalize("NFC", text)
-    if max_length is not None and len(text) > max_length:
+    # The length as sent counts, as in the OpenAPI schema: normalising may shorten it.
+    length = max(len(value), len(text))
+    if max_length is not None and length > max_length:
         raise InvalidInput(
-            f"the {what} is too long ({len(text)} characters; at most {max_length})",
+            f"the {what} is too long ({length} characters; at most {max_length})",
             field=field,
         )
     return text

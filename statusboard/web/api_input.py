@@ -8,6 +8,7 @@ in the services, which report their own fields.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
@@ -37,6 +38,7 @@ class Missing(Enum):
 
 
 MISSING = Missing.FIELD
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 # Every object the API takes is two levels deep; anything much deeper is an attack on the
 # parser, refused before it costs stack or time.
 MAX_DEPTH = 32
@@ -142,6 +144,8 @@ class Body:
         if not isinstance(value, str):
             raise InvalidInput(f"{name} must be an RFC 3339 timestamp or null", field=name)
         try:
+            if not RFC3339.match(value):
+                raise ValueError
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidInput(
