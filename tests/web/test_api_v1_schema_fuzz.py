@@ -18,8 +18,8 @@ from schemathesis.checks import (
 )
 
 from statusboard.services import tokens
-from statusboard.web import openapi
 from statusboard.services.audit import Actor
+from statusboard.web import openapi
 
 EXAMPLES = 40
 CHECKS = [
