@@ -83,8 +83,9 @@ class Deployment:
             input=input,
             capture_output=True,
             text=True,
-            check=True,
         )
+        if result.returncode != 0:
+            raise RuntimeError(f"statusboard {' '.join(args)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:

@@ -1,8 +1,11 @@
-"""An outage surge: public surfaces at 64 connections through `statusboard run`, against a
-trivial endpoint of the same server (the framework's ceiling) and nginx serving the exported
-files (the machine's limit), while operators post updates through the API.
+"""An outage surge: public surfaces at 64 connections through `statusboard run`, without and
+with operators posting an update every 0.5 s through the API, against the ceilings: a
+few-line WSGI app under the same gunicorn settings (the server's ceiling, benchmarks/
+raw_wsgi.py), Flask's /healthz (the framework's) and nginx serving the exported files (the
+machine's). Then a write storm: 10 API writers posting as fast as they can for 20 s while
+the public endpoints are read.
 
-Usage: .venv/bin/python benchmarks/surge.py [--seconds 8]
+Usage: .venv/bin/python benchmarks/surge.py [--seconds 8] [--storm-seconds 20]
 Set STATUSBOARD_DATABASE_URL=postgresql://... to run against PostgreSQL instead of SQLite.
 """
 
@@ -11,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -21,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import (  # noqa: E402
+    BIN,
     Deployment,
     emit,
     free_port,
@@ -33,6 +39,8 @@ from _support import (  # noqa: E402
 
 PUBLIC = ["/", "/api/v2/summary.json", "/history.atom", "/feed.atom"]
 TRIVIAL = "/healthz"
+STORM_WRITERS = 10
+STORM_READ = ["/", "/api/v2/summary.json"]
 
 
 def api(base: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
@@ -53,6 +61,7 @@ def post_updates_during(
     stop: threading.Event,
     latencies: list[float],
     failures: list[str],
+    pause: float = 0.5,
 ) -> None:
     number = 0
     while not stop.is_set():
@@ -66,25 +75,92 @@ def post_updates_during(
                 f"/api/v1/incidents/{incident_id}/updates",
                 {"status": "identified", "body": f"Progress report {number}: still working on it."},
             )
-        except urllib.error.URLError as error:
+        except (urllib.error.URLError, OSError) as error:
             failures.append(str(error))
         else:
             latencies.append((time.perf_counter() - started) * 1000)
-        stop.wait(0.5)
+        stop.wait(pause)
+
+
+class Writers:
+    """`count` operators posting updates (every `pause` s) until the block ends."""
+
+    def __init__(self, base: str, token: str, incident_id: str, count=1, pause=0.5) -> None:
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=post_updates_during,
+                args=(base, token, incident_id, self.stop, self.latencies, self.failures, pause),
+            )
+            for _ in range(count)
+        ]
+
+    def __enter__(self) -> Writers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def p95(self) -> float | None:
+        if len(self.latencies) < 2:
+            return None
+        return round(statistics.quantiles(self.latencies, n=20)[18], 1)
+
+
+def read_all(base: str, paths: list[str], seconds: int) -> dict[str, dict]:
+    """wrk on several paths at once, the connections split between them."""
+    results: dict[str, dict] = {}
+    threads = [
+        threading.Thread(
+            target=lambda p=path: results.__setitem__(
+                p, wrk(base + p, seconds=seconds, connections=64 // len(paths))
+            )
+        )
+        for path in paths
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def p99_over_p50(result: dict) -> float | None:
+    if not result.get("p50_ms"):
+        return None
+    return round(result["p99_ms"] / result["p50_ms"], 2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--storm-seconds", type=int, default=20)
     args = parser.parse_args()
 
     deployment = Deployment(os.environ.get("STATUSBOARD_DATABASE_URL"))
+    raw: subprocess.Popen[bytes] | None = None
     try:
         deployment.cli("init")
         deployment.cli("demo")
         token = deployment.cli("token", "create", "bench@example.com", "--name", "surge").strip()
         server = deployment.start("run")
-        wait_for(deployment.base + TRIVIAL)
+        wait_for(deployment.base + TRIVIAL, timeout=180)  # renders every surface first
+        raw_port = free_port()
+        raw = subprocess.Popen(
+            [str(BIN / "python"), str(Path(__file__).parent / "raw_wsgi.py")],
+            env={**deployment.env, "STATUSBOARD_PORT": str(raw_port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        raw_base = f"http://127.0.0.1:{raw_port}"
+        wait_for(raw_base + "/")
         incident = api(
             deployment.base,
             token,
@@ -101,28 +177,25 @@ def main() -> None:
         export_dir = deployment.dir / "export"
         deployment.cli("export", str(export_dir))
 
-        for path in PUBLIC + [TRIVIAL]:  # warm every process's snapshot
+        for path in PUBLIC + [TRIVIAL]:  # every process has rendered every surface
             wrk(deployment.base + path, seconds=1, connections=16)
+        wrk(raw_base + "/", seconds=1, connections=16)
 
-        results: dict[str, dict] = {}
-        results["trivial"] = wrk(deployment.base + TRIVIAL, seconds=args.seconds)
-        write_latencies: list[float] = []
-        write_failures: list[str] = []
-        stop = threading.Event()
-        writer = threading.Thread(
-            target=post_updates_during,
-            args=(deployment.base, token, incident_id, stop, write_latencies, write_failures),
-        )
-        writer.start()
-        try:
+        ceiling = wrk(raw_base + "/", seconds=args.seconds)
+        healthz = wrk(deployment.base + TRIVIAL, seconds=args.seconds)
+        quiet: dict[str, dict] = {}
+        for path in PUBLIC:
+            quiet[path] = wrk(deployment.base + path, seconds=args.seconds)
+        with Writers(deployment.base, token, incident_id) as calm:
+            time.sleep(args.seconds)
+        busy: dict[str, dict] = {}
+        with Writers(deployment.base, token, incident_id) as surge:
             for path in PUBLIC:
-                results[path] = wrk(deployment.base + path, seconds=args.seconds)
-        finally:
-            stop.set()
-            writer.join()
+                busy[path] = wrk(deployment.base + path, seconds=args.seconds)
         rss = process_tree_rss_mb(server.pid)
+        with Writers(deployment.base, token, incident_id, count=STORM_WRITERS, pause=0.0) as storm:
+            stormed = read_all(deployment.base, STORM_READ, args.storm_seconds)
         peaks = process_tree_rss_mb(server.pid, "VmHWM")
-        web_rss = max(rss.values())
 
         nginx_results: dict[str, dict] = {}
         deployment.cli("export", str(export_dir))
@@ -130,82 +203,112 @@ def main() -> None:
             for path in PUBLIC:
                 nginx_results[path] = wrk(base + path, seconds=args.seconds)
 
-        trivial = results["trivial"]["rps"]
-        rows = [
-            [
-                "trivial " + TRIVIAL,
-                f"{trivial:.0f}",
-                results["trivial"]["p50_ms"],
-                results["trivial"]["p99_ms"],
-                "1.00",
-                "",
-                "",
-            ]
-        ]
-        summary: dict[str, object] = {"trivial_rps": trivial, "endpoints": {}}
-        for path in PUBLIC:
-            r, n = results[path], nginx_results[path]
-            ratio_trivial = r["rps"] / trivial
-            ratio_nginx = r["rps"] / n["rps"]
-            rows.append(
-                [
-                    path,
-                    f"{r['rps']:.0f}",
-                    r["p50_ms"],
-                    r["p99_ms"],
-                    f"{ratio_trivial:.2f}",
-                    f"{n['rps']:.0f}",
-                    f"{ratio_nginx:.2f}",
-                ]
-            )
-            summary["endpoints"][path] = {  # type: ignore[index]
-                "rps": r["rps"],
-                "p50_ms": r["p50_ms"],
-                "p99_ms": r["p99_ms"],
-                "non_2xx": r["non_2xx"],
-                "ratio_to_trivial": round(ratio_trivial, 3),
-                "ratio_to_nginx": round(ratio_nginx, 3),
-                "nginx_rps": n["rps"],
-            }
+        summary = report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, storm)
         print(
-            table(
-                rows,
-                [
-                    "endpoint (64 connections)",
-                    "req/s",
-                    "p50 ms",
-                    "p99 ms",
-                    "vs trivial",
-                    "nginx req/s",
-                    "vs nginx",
-                ],
-            )
-        )
-        write_p95 = (
-            statistics.quantiles(write_latencies, n=20)[18] if len(write_latencies) >= 2 else None
-        )
-        if write_latencies:
-            print(
-                f"\noperator updates during the surge: {len(write_latencies)} posted, "
-                f"{len(write_failures)} failed, p50 {statistics.median(write_latencies):.0f} "
-                f"ms, p95 {write_p95:.0f} ms"
-            )
-        for reason in sorted(set(write_failures)):
-            print(f"  failed write: {reason} ({write_failures.count(reason)}x)")
-        print(
-            f"web worker RSS: max {web_rss:.0f} MB across {len(rss)} processes; "
-            f"database: {deployment.env['STATUSBOARD_DATABASE_URL'].split(':')[0]}"
+            f"web processes RSS: max {max(rss.values()):.0f} MB now, peak "
+            f"{max(peaks.values()):.0f} MB, across {len(rss)} processes; database: "
+            f"{deployment.env['STATUSBOARD_DATABASE_URL'].split(':')[0]}"
         )
         summary.update(
-            write_p95_ms=write_p95,
-            writes=len(write_latencies),
-            write_failures=len(write_failures),
-            web_worker_max_rss_mb=round(web_rss, 1),
-            worker_peak_rss_mb=round(max(peaks.values()), 1),
+            web_max_rss_mb=round(max(rss.values()), 1),
+            web_peak_rss_mb=round(max(peaks.values()), 1),
+            database=deployment.env["STATUSBOARD_DATABASE_URL"].split(":")[0],
+            load_average=os.getloadavg()[0],
         )
         emit(summary)
     finally:
         deployment.stop()
+        if raw is not None:
+            os.killpg(raw.pid, signal.SIGTERM)
+            try:
+                raw.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(raw.pid, signal.SIGKILL)
+
+
+def report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, storm) -> dict:
+    top = ceiling["rps"]
+    rows = [
+        ["raw WSGI (ceiling)", f"{top:.0f}", ceiling["p50_ms"], ceiling["p99_ms"], "1.00", ""],
+        [
+            "Flask " + TRIVIAL,
+            f"{healthz['rps']:.0f}",
+            healthz["p50_ms"],
+            healthz["p99_ms"],
+            f"{healthz['rps'] / top:.2f}",
+            "",
+        ],
+    ]
+    endpoints: dict[str, dict] = {}
+    for path in PUBLIC:
+        for label, result in (("", quiet[path]), (" + writes", busy[path])):
+            rows.append(
+                [
+                    path + label,
+                    f"{result['rps']:.0f}",
+                    result["p50_ms"],
+                    result["p99_ms"],
+                    f"{result['rps'] / top:.2f}",
+                    result["non_2xx"],
+                ]
+            )
+        endpoints[path] = {
+            "rps": quiet[path]["rps"],
+            "p50_ms": quiet[path]["p50_ms"],
+            "p99_ms": quiet[path]["p99_ms"],
+            "ratio_to_raw_wsgi": round(quiet[path]["rps"] / top, 3),
+            "with_writes": {
+                "rps": busy[path]["rps"],
+                "p50_ms": busy[path]["p50_ms"],
+                "p99_ms": busy[path]["p99_ms"],
+                "p99_over_p50": p99_over_p50(busy[path]),
+                "ratio_to_raw_wsgi": round(busy[path]["rps"] / top, 3),
+                "non_2xx": busy[path]["non_2xx"],
+            },
+            "nginx_rps": nginx_results[path]["rps"],
+        }
+    print(
+        table(
+            rows,
+            ["endpoint (64 connections)", "req/s", "p50 ms", "p99 ms", "vs raw WSGI", "non-2xx"],
+        )
+    )
+    print(
+        "\nnginx serving the export: "
+        + ", ".join(f"{p} {nginx_results[p]['rps']:.0f} req/s" for p in PUBLIC)
+    )
+    print(
+        f"\noperator writes: without a surge p95 {calm.p95()} ms ({len(calm.latencies)} posted, "
+        f"{len(calm.failures)} failed); during the surge p95 {surge.p95()} ms "
+        f"({len(surge.latencies)} posted, {len(surge.failures)} failed)"
+    )
+    print(
+        f"write storm ({STORM_WRITERS} writers): {len(storm.latencies)} posted, "
+        f"{len(storm.failures)} failed, write p95 {storm.p95()} ms; reads "
+        + ", ".join(
+            f"{p} {r['rps']:.0f} req/s p50 {r['p50_ms']} ms p99 {r['p99_ms']} ms"
+            for p, r in stormed.items()
+        )
+    )
+    for reason in sorted(set(surge.failures + storm.failures)):
+        print(f"  failed write: {reason}")
+    return {
+        "raw_wsgi_rps": top,
+        "healthz": {"rps": healthz["rps"], "ratio_to_raw_wsgi": round(healthz["rps"] / top, 3)},
+        "endpoints": endpoints,
+        "write_p95_ms": {"without_surge": calm.p95(), "with_surge": surge.p95()},
+        "write_failures": len(calm.failures) + len(surge.failures),
+        "storm": {
+            "writers": STORM_WRITERS,
+            "writes": len(storm.latencies),
+            "write_failures": len(storm.failures),
+            "write_p95_ms": storm.p95(),
+            "reads": {
+                p: {"rps": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"]}
+                for p, r in stormed.items()
+            },
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@
     }
   }
   function start() { localize(); overdue(); setInterval(overdue, 30000); }
+  // static/refresh.js swapped in fresh content: show its times the same way.
+  document.addEventListener("statusboard:refreshed", function () { localize(); overdue(); });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -34,8 +34,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_channels(app)  # app.extensions["statusboard.channels"]
     register_extensions(app)  # CSRF, login manager, rate limiter
     register_templating(app)
-    register_security(app)  # headers on every response, request size and character guards
     register_snapshots(app)  # public surfaces rendered once per data version
+    register_security(app)  # headers on every response, request size and character guards
     register_blueprints(app)
     register_error_handlers(app)
     return app

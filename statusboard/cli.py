@@ -170,11 +170,12 @@ def worker() -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def export_site(directory: str) -> None:
     """Write the public site (pages, /api/v2 JSON, feeds) as static files into DIRECTORY."""
-    from pathlib import Path
+    from statusboard.export import ExportRefused, export
 
-    from statusboard.export import export
-
-    result = export(_app(), Path(directory), full=True)
+    try:
+        result = export(_app(), directory, full=True)
+    except ExportRefused as refused:
+        raise click.ClickException(f"export refused: {refused}") from None
     assert result is not None
     click.echo(
         f"exported {result.files} surfaces of version {result.version} "

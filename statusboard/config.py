@@ -161,7 +161,7 @@ SETTINGS: list[Setting] = [
         _positive_int,
         "gunicorn worker processes; defaults to 2 x cores (at most 8)",
     ),
-    Setting("WEB_THREADS", 2, _positive_int, "threads per gunicorn worker"),
+    Setting("WEB_THREADS", 8, _positive_int, "threads per gunicorn worker"),
     Setting("WEB_TIMEOUT", 30, _positive_int, "seconds before a stuck request's worker restarts"),
     Setting("WEB_KEEPALIVE", 5, _positive_int, "seconds an idle keep-alive connection stays open"),
     Setting("ACCESS_LOG", True, _bool, "write one access-log line per request to stdout"),
@@ -201,16 +201,15 @@ SETTINGS: list[Setting] = [
         "SNAPSHOT_DIR",
         str(INSTANCE_DIR / "snapshots"),
         _text,
-        "where web processes keep the last good public snapshots, served when the "
-        "database is unreachable",
+        "where web processes keep the last good copy of every public surface, served "
+        "when the database is unreachable",
     ),
     Setting(
-        "VERSION_REUSE_MS",
-        50,
-        _non_negative_int,
-        "how long a web process reuses the page version it read before asking the "
-        "database again; every write that changes the page waits as long before it is "
-        "answered, so the next request anywhere still sees it (same value everywhere)",
+        "PAGE_REFRESH_SECONDS",
+        45,
+        _positive_int,
+        "how often an open public page checks for new data and refreshes itself in place "
+        "(with up to 20% jitter; paused in background tabs)",
     ),
     Setting(
         "EXPORT_DIR",
@@ -434,7 +433,7 @@ class WebSettings:
     rate_limit_storage: str
     subscribe_rate_limit: str
     snapshot_dir: str
-    version_reuse_ms: int
+    page_refresh_seconds: int
     export_dir: str | None
 
 
@@ -660,7 +659,7 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             rate_limit_storage=v["RATE_LIMIT_STORAGE"],
             subscribe_rate_limit=v["SUBSCRIBE_RATE_LIMIT"],
             snapshot_dir=v["SNAPSHOT_DIR"],
-            version_reuse_ms=v["VERSION_REUSE_MS"],
+            page_refresh_seconds=v["PAGE_REFRESH_SECONDS"],
             export_dir=v["EXPORT_DIR"],
         ),
         channels=channels,

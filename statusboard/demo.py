@@ -6,7 +6,7 @@ resolution is as real as if an operator had posted it at that time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -128,7 +128,17 @@ def _components(session: Session, actor: Actor) -> dict[str, Component]:
     return by_name
 
 
-def _past_incident(session, actor, start, name, impact, component, status, eta, steps) -> None:
+def _past_incident(
+    session: Session,
+    actor: Actor,
+    start: datetime,
+    name: str,
+    impact: Impact,
+    component: Component,
+    status: ComponentStatus,
+    eta: int,
+    steps: list[tuple[int, str, str]],
+) -> None:
     clock.freeze(start)
     incident = incidents.open_incident(
         session,
@@ -157,7 +167,9 @@ def _past_incident(session, actor, start, name, impact, component, status, eta, 
             )
 
 
-def _ongoing_incident(session, actor, now, by_name) -> None:
+def _ongoing_incident(
+    session: Session, actor: Actor, now: datetime, by_name: dict[str, Component]
+) -> None:
     """Started 70 min ago; ETA revised twice; the last promise passed 8 minutes ago."""
     start = now - timedelta(minutes=70)
     clock.freeze(start)
@@ -204,7 +216,9 @@ def _ongoing_incident(session, actor, now, by_name) -> None:
     )
 
 
-def _upcoming_maintenance(session, actor, now, by_name) -> None:
+def _upcoming_maintenance(
+    session: Session, actor: Actor, now: datetime, by_name: dict[str, Component]
+) -> None:
     clock.freeze(now - timedelta(days=1))
     start = (now + timedelta(days=2)).replace(hour=2, minute=0, second=0, microsecond=0)
     maintenance.schedule_maintenance(

@@ -138,6 +138,10 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
                 claimed = 0
             if not claimed:
                 stop.wait(idle)
+    for channel in registry.values():  # end open connections (SMTP) politely
+        close = getattr(channel, "close", None)
+        if close is not None:
+            close()
 
 
 def run_worker(app: Flask) -> None:

@@ -16,6 +16,8 @@ from gunicorn.app.base import BaseApplication
 
 from statusboard.config import settings_of
 from statusboard.db import database
+from statusboard.export import public_paths
+from statusboard.web.snapshots import snapshots
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def gunicorn_options(app: Flask) -> dict[str, Any]:
-    """Processes use the cores; a couple of threads each absorb slow clients. More threads
-    per process buy nothing under a surge of cheap snapshot hits: they queue for one GIL,
-    and a write's render gets a thinner share of its process (measured with
-    benchmarks/surge.py on 2 cores: 4 x 2 answered writes at p95 447 ms where 5 x 4 took
-    763 ms, with 10% more reads and a lower p99)."""
+    """Processes use the cores; threads absorb slow clients and requests that wait: a write
+    waiting for SQLite's write lock holds its thread meanwhile. Measured with paired runs of
+    64 connections on `/` (2 cores, 4 workers), 8 threads per worker against 2: 1,152 and
+    1,269 req/s against 508 and 555 without writes, 867 and 614 against 321 and 353 with a
+    write every 0.5 s; in a storm of 10 API writers 66-126 req/s against 4-14 (2 threads
+    left whole workers with every thread waiting on the write lock)."""
     cores = os.cpu_count() or 1
     web = settings_of(app).web
     return {
@@ -74,9 +77,12 @@ def _start_worker() -> subprocess.Popen[bytes]:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    """A plain bind, without SO_REUSEPORT: it fails when anything listens there already,
-    another `statusboard run` included (which SO_REUSEPORT would otherwise let share it)."""
+    """A bind without SO_REUSEPORT: it fails when anything listens there already, another
+    `statusboard run` included (which SO_REUSEPORT would otherwise let share it). With
+    SO_REUSEADDR, as gunicorn binds its own sockets: connections of a stopped server
+    waiting out TIME-WAIT do not refuse a restart (a minute of "port in use" otherwise)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -104,32 +110,37 @@ def serve(app: Flask, with_worker: bool = True) -> None:
     _Gunicorn(app, options).run()
 
 
-# The surfaces a surge asks for first.
-WARM = (
-    "/",
-    "/history",
-    "/api/v2/summary.json",
-    "/api/v2/status.json",
-    "/api/v2/components.json",
-    "/api/v2/incidents/unresolved.json",
-    "/feed.atom",
-    "/history.atom",
-)
-
-
 def warm_before_fork(app: Flask) -> None:
     """Do once, in the master, what every worker would otherwise do on its first requests,
-    at the worst moment (a restart during an outage): compile the templates and queries of
-    the public surfaces and hold their snapshots. Workers inherit all of it. Then move
+    at the worst moment (a restart during an outage): compile the templates and queries and
+    render every public surface this host has no copy of yet, and the ones a surge asks for
+    first, so none is missing if the database goes away. Workers inherit all of it. Then move
     everything loaded out of the collector's reach: a full collection no longer walks the
     whole app (about 100 ms of every worker's time, in one pause), and forked workers keep
     sharing those pages."""
-    client = app.test_client()
-    for path in WARM:
-        try:
-            client.get(path)
-        except Exception:  # the database may be down at start; workers render on demand
-            log.warning("could not warm %s", path, exc_info=True)
+    front = snapshots(app)
+    try:
+        with app.app_context(), database(app).session() as session:
+            paths = public_paths(app, session, since=None)
+    except Exception:  # the database may be down at start; the store has what it has
+        log.warning("could not list the public surfaces", exc_info=True)
+        paths = []
+    front.warm([path for path in paths if path in HOT or path not in front.store])
     database(app).engine.dispose()  # no connection may cross the fork
     gc.collect()
     gc.freeze()
+
+
+# The surfaces a surge asks for first: rendered at every start.
+HOT = frozenset(
+    (
+        "/",
+        "/history",
+        "/api/v2/summary.json",
+        "/api/v2/status.json",
+        "/api/v2/components.json",
+        "/api/v2/incidents/unresolved.json",
+        "/feed.atom",
+        "/history.atom",
+    )
+)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from statusboard import clock as clock_module
 from statusboard import migrate
-from statusboard.app import create_app
+from statusboard.app import channels, create_app
 from statusboard.config import PublishingSettings, normalize_database_url, settings_of
 from statusboard.db import database, make_engine
 from statusboard.models import Base, Operator, Role
@@ -89,12 +89,15 @@ def app(database_url: str, tmp_path: Path, app_overrides: dict[str, object]) -> 
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
-        "VERSION_REUSE_MS": 0,  # every request checks; tests of the reuse window set it
     }
     overrides.update(app_overrides)
     app = create_app(overrides)
     _empty_tables(app)
     yield app
+    for channel in channels(app).values():
+        close = getattr(channel, "close", None)
+        if close is not None:
+            close()
     database(app).engine.dispose()
 
 

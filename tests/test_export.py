@@ -1,15 +1,23 @@
+import os
 import threading
 
+import pytest
+from click.testing import CliRunner
+
+from statusboard.cli import main
+from statusboard.config import settings_of
 from statusboard.domain.statuses import Impact
-from statusboard.export import ARGUMENTS, export, file_for
+from statusboard.export import ARGUMENTS, ExportRefused, export, file_for
 from statusboard.services import incidents
 from statusboard.services.audit import Actor
+from statusboard.web.surfaces import RENDERERS
 
 
 def test_every_public_route_with_arguments_can_be_exported(app):
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if getattr(view, "is_snapshot", False) and rule.arguments - set(rule.defaults or {}):
+    surfaces = [rule for rule in app.url_map.iter_rules() if rule.endpoint in RENDERERS]
+    assert len(surfaces) > 20
+    for rule in surfaces:
+        if rule.arguments - set(rule.defaults or {}):
             assert rule.endpoint in ARGUMENTS, rule.rule
 
 
@@ -78,3 +86,50 @@ def test_paths_map_to_files_nginx_finds():
     assert file_for("/incidents/abc") == "incidents/abc.html"
     assert file_for("/api/v2/summary.json") == "api/v2/summary.json"
     assert file_for("/history/2") == "history/2.html"
+
+
+def test_export_refuses_an_empty_target_and_a_file(app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ExportRefused):
+        export(app, "")
+    assert list(tmp_path.iterdir()) == []  # nothing written into the current directory
+    a_file = tmp_path / "status.html"
+    a_file.write_text("mine")
+    with pytest.raises(ExportRefused):
+        export(app, a_file)
+    assert a_file.read_text() == "mine"
+
+
+def test_the_export_command_says_why_it_refuses(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATUSBOARD_DATABASE_URL", settings_of(app).database_url)
+    monkeypatch.setenv("STATUSBOARD_SECRET_KEY", "x")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export", ""])
+    assert result.exit_code == 1 and "export refused" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_never_follows_a_symbolic_link_out_of_its_directory(
+    app, session, operator, tmp_path, publishing_settings
+):
+    incidents.open_incident(
+        session,
+        name="Broken",
+        impact=Impact.MINOR,
+        body="Looking.",
+        actor=Actor(operator, "t"),
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    outside, target = tmp_path / "outside", tmp_path / "export"
+    outside.mkdir()
+    target.mkdir()
+    os.symlink(outside, target / "incidents")
+    with pytest.raises(ExportRefused, match="symbolic link"):
+        export(app, target)
+    assert list(outside.iterdir()) == []
+    (target / "incidents").unlink()
+    os.symlink(outside / "stolen.css", target / "static")
+    with pytest.raises(ExportRefused):
+        export(app, target)
+    assert list(outside.iterdir()) == []

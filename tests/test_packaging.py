@@ -45,4 +45,6 @@ def test_wheel_ships_templates_static_files_and_migrations(tmp_path):
 
 
 def test_static_files_are_served_under_static(client):
-    assert client.get("/static/style.css").status_code == 200
+    response = client.get("/static/style.css")
+    assert response.status_code == 200
+    response.close()

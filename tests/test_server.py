@@ -4,11 +4,11 @@ from statusboard.server import gunicorn_options
 
 
 @pytest.mark.parametrize(
-    "app_overrides", [{"WEB_WORKERS": 3, "WEB_THREADS": 8, "ACCESS_LOG": False}]
+    "app_overrides", [{"WEB_WORKERS": 3, "WEB_THREADS": 3, "ACCESS_LOG": False}]
 )
 def test_gunicorn_settings_follow_the_environment(app):
     options = gunicorn_options(app)
-    assert (options["workers"], options["threads"], options["accesslog"]) == (3, 8, None)
+    assert (options["workers"], options["threads"], options["accesslog"]) == (3, 3, None)
     assert options["worker_class"] == "gthread"
 
 
@@ -22,29 +22,26 @@ def test_default_worker_count_follows_the_cores(app, monkeypatch):
 def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the_fork(app, client):
     import gc
 
+    from flask import request_started
+
     from statusboard.db import database
-    from statusboard.server import WARM, warm_before_fork
-    from statusboard.web.snapshots import EXTENSION
+    from statusboard.server import HOT, warm_before_fork
+    from statusboard.web.snapshots import snapshots
 
     try:
         warm_before_fork(app)
     finally:
         gc.unfreeze()
-    cache = app.extensions[EXTENSION]
-    assert all(cache.get(path) is not None for path in WARM)
+    front = snapshots(app)
+    assert all(path in front.memory and path in front.store for path in HOT)
     assert database(app).engine.pool.checkedin() == 0
-    versions = cache.versions
-    assert getattr(versions._local, "connection", None) is None
-    # a worker's first request is a hit, not a render
-    from flask import request_started
-
     reached = []
 
     def started(sender, **extra):
         reached.append(1)
 
     request_started.connect(started, app)
-    try:
+    try:  # a worker's first request is a hit, not a render
         assert client.get("/").status_code == 200
     finally:
         request_started.disconnect(started, app)
@@ -63,3 +60,67 @@ def test_a_port_already_listened_on_is_refused_not_shared():
         port = other.getsockname()[1]
         assert not port_is_free("127.0.0.1", port)
     assert port_is_free("127.0.0.1", port)
+
+
+def _serve(env, port):
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "statusboard.cli", "run", "--no-worker"],
+        env={**env, "STATUSBOARD_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 90  # it renders every public surface before it serves
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode()) from None
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the server did not come up")
+
+
+def test_a_restart_after_sigterm_binds_at_once_while_old_connections_linger(
+    app, database_url, tmp_path
+):
+    import http.client
+    import os
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "STATUSBOARD_DATABASE_URL": database_url,
+        "STATUSBOARD_SECRET_KEY": "x",
+        "STATUSBOARD_INSTANCE_DIR": str(tmp_path),
+        "STATUSBOARD_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "STATUSBOARD_WEB_WORKERS": "1",
+        "STATUSBOARD_ACCESS_LOG": "false",
+    }
+    first = _serve(env, port)
+    kept = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(4)]
+    try:
+        for connection in kept:  # keep-alive connections, idle when the signal comes
+            connection.request("GET", "/api/v2/status.json")
+            assert connection.getresponse().read()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) == 0  # drained and closed them, within the timeout
+        second = _serve(env, port)  # the port is free at once, despite TIME-WAIT
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+    finally:
+        for connection in kept:
+            connection.close()
+        for process in (first,):
+            if process.poll() is None:
+                process.kill()

@@ -1,5 +1,6 @@
 """Email over SMTP (stdlib): the one SMTP client of statusboard. Subscriber notices, nags,
-confirmations and alerts all go through it.
+confirmations and alerts all go through it; subscriber notices, thousands per update, are
+written out directly rather than through EmailMessage.
 
 One connection per sending thread is reused across messages; Message-IDs are stable per
 delivery so a resend is recognisable; subscriber notices carry the manage link and one-click
@@ -7,10 +8,13 @@ List-Unsubscribe headers (RFC 8058)."""
 
 from __future__ import annotations
 
+import binascii
 import smtplib
 import socket
 import threading
+from collections.abc import Callable
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import ClassVar
@@ -54,6 +58,9 @@ class EmailChannel:
         self.include_link = include_link
         self.timeout = timeout
         self._local = threading.local()
+        # Every thread's open connection, so close() can end them all.
+        self._open: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
         self.domain = sender.rpartition("@")[2] or "statusboard"
 
     def message_id(self, delivery_id: str) -> str:
@@ -64,14 +71,17 @@ class EmailChannel:
         return text, len(text), 0
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
-        email = self.letter(message) if isinstance(message, Letter) else None
-        if email is None:
-            assert isinstance(message, Notice)
-            if not message.address:
-                raise ChannelError("no address for this delivery", retryable=False)
-            email = self._message(message, thread)
-        self.send(email)
-        return Receipt(remote_id=email["Message-ID"])
+        if isinstance(message, Letter):
+            email = self.letter(message)
+            self.send(email)
+            return Receipt(remote_id=email["Message-ID"])
+        if not message.address:
+            raise ChannelError("no address for this delivery", retryable=False)
+        address, data = message.address, self._message(message, thread)
+        international = not (address.isascii() and self.sender.isascii())
+        options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
+        self._transmit(lambda smtp: smtp.sendmail(self.sender, [address], data, options))
+        return Receipt(remote_id=self.message_id(message.delivery_id))
 
     def letter(self, letter: Letter) -> EmailMessage:
         """A message written to a person: a nag, a confirmation, an alert."""
@@ -84,9 +94,12 @@ class EmailChannel:
         return email
 
     def send(self, message: EmailMessage) -> None:
+        self._transmit(lambda smtp: smtp.send_message(message))
+
+    def _transmit(self, send: Callable[[smtplib.SMTP], object]) -> None:
         for attempt in (1, 2):
             try:
-                self._connection().send_message(message)
+                send(self._connection())
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
@@ -116,7 +129,12 @@ class EmailChannel:
                 ) from exc
 
     def close(self) -> None:
-        self._drop()
+        """End every thread's connection (the worker stops, or the app is torn down)."""
+        self._local.connection = None
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            _quit(connection)
 
     def _connection(self) -> smtplib.SMTP:
         connection = getattr(self._local, "connection", None)
@@ -126,21 +144,22 @@ class EmailChannel:
             # algorithm and delayed ACKs stall every message by tens of milliseconds.
             if connection.sock is not None:
                 connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.connection = connection
+            with self._lock:
+                self._open.add(connection)
             if self.starttls:
                 connection.starttls()
             if self.username:
                 connection.login(self.username, self.password or "")
-            self._local.connection = connection
         return connection
 
     def _drop(self) -> None:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
         if connection is not None:
-            try:
-                connection.quit()
-            except (OSError, smtplib.SMTPException):
-                connection.close()
+            with self._lock:
+                self._open.discard(connection)
+            _quit(connection)
 
     def _text(self, notice: Notice) -> str:
         parts = [message_of(notice)]
@@ -159,19 +178,45 @@ class EmailChannel:
         email["Message-ID"] = self.message_id(delivery_id)
         return email
 
-    def _message(self, notice: Notice, thread: ThreadRef | None) -> EmailMessage:
-        assert notice.address is not None
+    def _message(self, notice: Notice, thread: ThreadRef | None) -> bytes:
+        """A subscriber notice, one text/plain part written out directly: EmailMessage parses
+        and re-folds every header, about 2 ms a message and most of the worker's CPU in a
+        large fan-out; this takes a tenth of that."""
         status = notice.status.replace("_", " ").capitalize()
-        message = self._envelope(
-            notice.address, f"{notice.incident_name} — {status}", notice.delivery_id
-        )
+        subject = " ".join(f"[{self.page_name}] {notice.incident_name} — {status}".split())
+        headers = {
+            "From": self.sender,
+            "To": notice.address or "",
+            "Subject": subject,
+            "Date": formatdate(usegmt=True),
+            "Message-ID": self.message_id(notice.delivery_id),
+        }
         if thread is not None:
-            message["In-Reply-To"] = thread.parent
-            message["References"] = (
+            headers["In-Reply-To"] = thread.parent
+            headers["References"] = (
                 f"{thread.root} {thread.parent}" if thread.root != thread.parent else thread.parent
             )
         if notice.unsubscribe_url:
-            message["List-Unsubscribe"] = f"<{notice.unsubscribe_url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(self._text(notice))
-        return message
+            headers["List-Unsubscribe"] = f"<{notice.unsubscribe_url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers["MIME-Version"] = "1.0"
+        headers["Content-Type"] = 'text/plain; charset="utf-8"'
+        headers["Content-Transfer-Encoding"] = "quoted-printable"
+        if any("\r" in value or "\n" in value for value in headers.values()):
+            raise ChannelError("a header would span lines", retryable=False)
+        # Only the subject may be long or not ASCII: in encoded words where needed, folded
+        # only past RFC 5322's hard limit (as POLICY does).
+        headers["Subject"] = Header(subject, maxlinelen=998, header_name="Subject").encode(
+            linesep="\r\n"
+        )
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
+        text = "\n".join(self._text(notice).splitlines()).encode()
+        body = binascii.b2a_qp(text).replace(b"\n", b"\r\n")
+        return head + b"\r\n" + body + b"\r\n"
+
+
+def _quit(connection: smtplib.SMTP) -> None:
+    try:
+        connection.quit()
+    except (OSError, smtplib.SMTPException):
+        connection.close()

@@ -37,7 +37,9 @@ class _HostAndTimeout(HTTPAdapter):
         self.host = host.rstrip("/")
         self.timeout = timeout
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # tweepy passes keywords only
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         if request.url and request.url.startswith(TWEEPY_HOST) and self.host != TWEEPY_HOST:
             request.url = self.host + request.url[len(TWEEPY_HOST) :]
         kwargs["timeout"] = self.timeout

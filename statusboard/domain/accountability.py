@@ -160,7 +160,7 @@ class Figures:
 
 def figures(promises: Iterable[tuple[str, bool]], incidents: Sequence[IncidentTimes]) -> Figures:
     """`promises` are (kind, kept) pairs already counted by promise_outcome."""
-    total, by_kind = Tally(), {}
+    total, by_kind = Tally(), dict[str, Tally]()
     for kind, kept in promises:
         total = total.plus(kept)
         by_kind[kind] = by_kind.get(kind, Tally()).plus(kept)

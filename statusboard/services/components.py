@@ -120,15 +120,17 @@ def edit_component(
 
 def move_component(session: Session, *, component: Component, offset: int, actor: Actor) -> None:
     """Swap with the sibling `offset` places away (-1 up, +1 down); positions stay 1..n."""
-    siblings = session.scalars(
-        select(Component)
-        .where(
-            Component.group_id.is_(None)
-            if component.group_id is None
-            else Component.group_id == component.group_id
+    siblings = list(
+        session.scalars(
+            select(Component)
+            .where(
+                Component.group_id.is_(None)
+                if component.group_id is None
+                else Component.group_id == component.group_id
+            )
+            .order_by(Component.position, Component.id)
         )
-        .order_by(Component.position, Component.id)
-    ).all()
+    )
     index = siblings.index(component)
     target = index + offset
     if not 0 <= target < len(siblings):

@@ -161,9 +161,10 @@ def advance_windows(session: Session, *, publishing_settings: PublishingSettings
     ).all()
     for window in due:
         status = MaintenanceStatus(window.status)
+        start, end = _window_times(window)
         if status is MaintenanceStatus.SCHEDULED:
             _remind(session, window, publishing_settings, now)
-        if status is MaintenanceStatus.SCHEDULED and window.scheduled_for <= now:
+        if status is MaintenanceStatus.SCHEDULED and start <= now:
             posted.append(
                 _append(
                     session,
@@ -177,11 +178,7 @@ def advance_windows(session: Session, *, publishing_settings: PublishingSettings
                 )
             )
             status = MaintenanceStatus.IN_PROGRESS
-        if (
-            status is MaintenanceStatus.IN_PROGRESS
-            and window.scheduled_until <= now
-            and not _taken_in_hand(window)
-        ):
+        if status is MaintenanceStatus.IN_PROGRESS and end <= now and not _taken_in_hand(window):
             posted.append(
                 _append(
                     session,
@@ -197,6 +194,11 @@ def advance_windows(session: Session, *, publishing_settings: PublishingSettings
     return posted
 
 
+def _window_times(window: Incident) -> tuple[datetime, datetime]:
+    assert window.scheduled_for is not None and window.scheduled_until is not None
+    return window.scheduled_for, window.scheduled_until
+
+
 def _notifies(window: Incident) -> bool:
     """The worker's own messages follow what the operator chose when scheduling."""
     return any(u.deliver_notifications for u in window.updates)
@@ -208,15 +210,12 @@ def _remind(
     """Once, `maintenance_reminder` before the start, everyone who heard of the window hears
     it again — unless it was scheduled so late that the first notice is the reminder."""
     lead = publishing_settings.maintenance_reminder
-    if window.reminded_at is not None or not lead or window.scheduled_for - lead > now:
+    start, _ = _window_times(window)
+    if window.reminded_at is not None or not lead or start - lead > now:
         return
     window.reminded_at = now
     latest = window.latest_update
-    if (
-        latest is None
-        or window.created_at > window.scheduled_for - lead
-        or now >= window.scheduled_for
-    ):
+    if latest is None or window.created_at > start - lead or now >= start:
         return
     if not _notifies(window):
         return

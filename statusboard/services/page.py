@@ -9,10 +9,6 @@ from sqlalchemy.orm import Session
 from statusboard import clock
 from statusboard.models import PageState
 
-# session.info key: the versions this session's transaction made, so whoever serves the
-# page can prepare them before the write is answered (see web/snapshots.py).
-NEW_VERSIONS = "statusboard.page_versions"
-
 
 def bump_version(session: Session) -> int:
     version = session.execute(
@@ -25,7 +21,6 @@ def bump_version(session: Session) -> int:
         version = 2
         session.add(PageState(id=1, version=version, updated_at=clock.now()))
         session.flush()
-    session.info.setdefault(NEW_VERSIONS, []).append(version)
     return version
 
 

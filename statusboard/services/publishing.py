@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
@@ -125,8 +125,8 @@ def fan_out(
                     if not filter_ or component_id in filter_:
                         add(kind.value, f"{public_id}/{component_public_id}", subscriber_id)
     if purpose is Purpose.NOTICE and is_finished_status(update.status):
-        for channel, target, subscriber_id in _heard_of(session, incident):
-            add(channel, target, subscriber_id)
+        for channel, target, heard_by in _heard_of(session, incident):
+            add(channel, target, heard_by)
     rows = list(wanted.values())
     for start in range(0, len(rows), 5000):
         session.execute(insert(Delivery), rows[start : start + 5000])
@@ -159,7 +159,7 @@ def _matching_subscribers(
     ]
 
 
-def _active():
+def _active() -> tuple[ColumnElement[bool], ...]:
     return (
         Subscriber.confirmed_at.is_not(None),
         Subscriber.unsubscribed_at.is_(None),
@@ -258,7 +258,7 @@ def notices_for(
             )
             if row.channel == "webhook":
                 if indicator is None:
-                    indicator = timeline.page_view(session).indicator
+                    indicator = timeline.page_indicator(session)
                 if row.update_id not in events:
                     events[row.update_id] = {
                         "incident": incident_object(update.incident, page, now, as_of=update)
@@ -358,7 +358,7 @@ def threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
     )
     # A chain's posts in the order they were queued (a reminder follows the notice it
     # repeats, though both tell of one update).
-    chains: dict[tuple[int, str, str], list[tuple[int, str]]] = {}
+    chains: dict[tuple[int | None, str, str], list[tuple[int, str]]] = {}
     for incident_id, channel, target, delivery_id, ref in found:
         chains.setdefault((incident_id, channel, target), []).append((delivery_id, ref))
     result = {}

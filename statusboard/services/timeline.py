@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from statusboard import clock
 from statusboard.domain.accountability import Tally
@@ -53,7 +54,7 @@ class PageView:
     upcoming_maintenance: list[Incident]
     now: datetime
     version: int
-    updated_at: datetime | None
+    updated_at: datetime | None  # the last real update (see last_update_at)
     # Next-update promises kept over the last 90 days; only when the page owner shows it.
     updates_on_time: Tally | None = None
 
@@ -61,7 +62,7 @@ class PageView:
         return PromiseState(incident.next_update_at, incident.eta_at, self.now)
 
 
-def _with_timeline():
+def _with_timeline() -> tuple[_AbstractLoad, ...]:
     return (
         selectinload(Incident.updates)
         .selectinload(Update.component_changes)
@@ -96,6 +97,16 @@ def open_incidents(session: Session) -> list[Incident]:
     )
 
 
+def last_update_at(session: Session) -> datetime | None:
+    """When someone last changed what the page says: the newest public update or component
+    change. A promise turning overdue changes the page but is no update."""
+    times = [
+        session.scalar(select(func.max(Update.created_at))),
+        session.scalar(select(func.max(Component.updated_at))),
+    ]
+    return max((t for t in times if t is not None), default=None)
+
+
 def page_view(session: Session, *, public_accountability: bool = False) -> PageView:
     now = clock.now()
     rows = component_rows(session)
@@ -124,7 +135,7 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
         [Impact(i.impact) for i in incidents],
         maintenance_active=maintenance_active(session),
     )
-    version, updated_at = current_version(session)
+    version, _changed_at = current_version(session)
     return PageView(
         indicator=indicator,
         description=INDICATOR_DESCRIPTIONS[indicator],
@@ -135,7 +146,7 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
         active_maintenance=maintenance.active(session),
         upcoming_maintenance=maintenance.upcoming(session, limit=10),
         version=version,
-        updated_at=updated_at,  # type: ignore[arg-type]
+        updated_at=last_update_at(session),
         updates_on_time=accountability.updates_on_time(session, now=now)
         if public_accountability
         else None,
@@ -169,16 +180,14 @@ def leaf_statuses(session: Session) -> list[ComponentStatus]:
 
 
 def maintenance_active(session: Session) -> bool:
-    return (
-        session.scalar(
-            select(func.count(Incident.id)).where(
-                Incident.kind == IncidentKind.MAINTENANCE,
-                Incident.status.in_(MAINTENANCE_ACTIVE),
-                Incident.resolved_at.is_(None),
-            )
+    count = session.scalar(
+        select(func.count(Incident.id)).where(
+            Incident.kind == IncidentKind.MAINTENANCE,
+            Incident.status.in_(MAINTENANCE_ACTIVE),
+            Incident.resolved_at.is_(None),
         )
-        > 0
     )
+    return bool(count)
 
 
 def page_indicator(session: Session) -> Indicator:

@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, abort
+from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.config import settings_of
-from statusboard.db import db_session
 from statusboard.models import IncidentKind
 from statusboard.services import statuspage, timeline
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
-from statusboard.web.snapshots import snapshot
+from statusboard.web.surfaces import Body, surface
 
 blueprint = Blueprint("api_v2", __name__)
 
@@ -34,15 +34,14 @@ def _cors(response: Response) -> Response:
     return response
 
 
-def _document(**parts: Any) -> Response:
-    session = db_session()
+def _document(session: Session, **parts: Any) -> Body:
     page = statuspage.page_info(settings_of().page, current_version(session)[1])
     document: dict[str, Any] = {"page": statuspage.page_object(page)}
     now = clock.now()
     for key, build in parts.items():
         document[key] = build(session, page, now)
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, content_type=JSON)
+    return body, JSON
 
 
 def _status(session, _page, _now):
@@ -69,10 +68,10 @@ def _maintenances(statuses=None):
     return build
 
 
-@blueprint.get("/summary.json")
-@snapshot
-def summary():
+@surface(blueprint, "/summary.json")
+def summary(session: Session) -> Body:
     return _document(
+        session,
         status=_status,
         components=_components,
         incidents=_incidents(OPEN_INCIDENT),
@@ -80,46 +79,39 @@ def summary():
     )
 
 
-@blueprint.get("/status.json")
-@snapshot
-def status():
-    return _document(status=_status)
+@surface(blueprint, "/status.json")
+def status(session: Session) -> Body:
+    return _document(session, status=_status)
 
 
-@blueprint.get("/components.json")
-@snapshot
-def components():
-    return _document(components=_components)
+@surface(blueprint, "/components.json")
+def components(session: Session) -> Body:
+    return _document(session, components=_components)
 
 
-@blueprint.get("/incidents.json")
-@snapshot
-def incidents():
-    return _document(incidents=_incidents())
+@surface(blueprint, "/incidents.json")
+def incidents(session: Session) -> Body:
+    return _document(session, incidents=_incidents())
 
 
-@blueprint.get("/incidents/unresolved.json")
-@snapshot
-def unresolved_incidents():
-    return _document(incidents=_incidents(OPEN_INCIDENT))
+@surface(blueprint, "/incidents/unresolved.json")
+def unresolved_incidents(session: Session) -> Body:
+    return _document(session, incidents=_incidents(OPEN_INCIDENT))
 
 
-@blueprint.get("/scheduled-maintenances.json")
-@snapshot
-def scheduled_maintenances():
-    return _document(scheduled_maintenances=_maintenances())
+@surface(blueprint, "/scheduled-maintenances.json")
+def scheduled_maintenances(session: Session) -> Body:
+    return _document(session, scheduled_maintenances=_maintenances())
 
 
-@blueprint.get("/scheduled-maintenances/upcoming.json")
-@snapshot
-def upcoming_maintenances():
-    return _document(scheduled_maintenances=_maintenances(("scheduled",)))
+@surface(blueprint, "/scheduled-maintenances/upcoming.json")
+def upcoming_maintenances(session: Session) -> Body:
+    return _document(session, scheduled_maintenances=_maintenances(("scheduled",)))
 
 
-@blueprint.get("/scheduled-maintenances/active.json")
-@snapshot
-def active_maintenances():
-    return _document(scheduled_maintenances=_maintenances(timeline.MAINTENANCE_ACTIVE))
+@surface(blueprint, "/scheduled-maintenances/active.json")
+def active_maintenances(session: Session) -> Body:
+    return _document(session, scheduled_maintenances=_maintenances(timeline.MAINTENANCE_ACTIVE))
 
 
 @blueprint.route("/", defaults={"rest": ""})

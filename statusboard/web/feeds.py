@@ -6,18 +6,19 @@ timeline queries as the page. Responses carry ETag and Last-Modified and answer 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
 
 from statusboard import clock
 from statusboard.config import settings_of
-from statusboard.db import db_session
 from statusboard.models import Component, Incident
 from statusboard.services import feeds, statuspage, timeline
 from statusboard.services.components import find_component
 from statusboard.services.feeds import Feed
 from statusboard.services.page import current_version
 from statusboard.services.statuspage import PageInfo
-from statusboard.web.snapshots import snapshot
+from statusboard.web.surfaces import Body, surface
 
 blueprint = Blueprint("feeds", __name__)
 
@@ -33,23 +34,20 @@ def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss",
     feed is a path of its own for caches and the static export."""
 
     def register(view):
-        served = snapshot(view)  # rendered once per data version, like every public surface
         for fmt in formats:
-            blueprint.add_url_rule(
-                f"{path}.{fmt}", f"{name}_{fmt}", served, methods=["GET"], defaults={"fmt": fmt}
-            )
+            surface(blueprint, f"{path}.{fmt}", f"{name}_{fmt}", defaults={"fmt": fmt})(view)
         return view
 
     return register
 
 
-def _page() -> PageInfo:
-    return statuspage.page_info(settings_of().page, current_version(db_session())[1])
+def _page(session: Session) -> PageInfo:
+    return statuspage.page_info(settings_of().page, current_version(session)[1])
 
 
-def _respond(feed: Feed, fmt: str):
+def _respond(feed: Feed, fmt: str) -> Body:
     render, content_type = RENDER[fmt]
-    return Response(render(feed), content_type=content_type)
+    return render(feed), content_type
 
 
 def _feed(page: PageInfo, path: str, title: str, description: str, home: str) -> Feed:
@@ -64,8 +62,8 @@ def _feed(page: PageInfo, path: str, title: str, description: str, home: str) ->
 
 
 @feed_routes("/history", "history", ("atom", "rss"))
-def history(fmt: str):
-    page = _page()
+def history(session: Session, fmt: str) -> Body:
+    page = _page(session)
     feed = _feed(
         page,
         "/history",
@@ -73,13 +71,13 @@ def history(fmt: str):
         "Every incident and maintenance, revised as updates arrive.",
         page.base_url,
     )
-    incidents = timeline.feed_incidents(db_session())
+    incidents = timeline.feed_incidents(session)
     return _respond(feeds.history_feed(feed, incidents, page, clock.now()), fmt)
 
 
 @feed_routes("/feed", "updates")
-def updates(fmt: str):
-    page = _page()
+def updates(session: Session, fmt: str) -> Body:
+    page = _page(session)
     feed = _feed(
         page,
         "/feed",
@@ -87,16 +85,16 @@ def updates(fmt: str):
         "Every public update, with its ETA and the next update promised.",
         page.base_url,
     )
-    found = timeline.feed_updates(db_session())
+    found = timeline.feed_updates(session)
     return _respond(feeds.updates_feed(feed, found, page, clock.now()), fmt)
 
 
 @feed_routes("/incidents/<public_id>", "incident")
-def incident(public_id: str, fmt: str):
-    found: Incident | None = timeline.incident_with_timeline(db_session(), public_id)
+def incident(session: Session, public_id: str, fmt: str) -> Body:
+    found: Incident | None = timeline.incident_with_timeline(session, public_id)
     if found is None:
-        abort(404, "There is no incident at this address.")
-    page = _page()
+        raise NotFound("There is no incident at this address.")
+    page = _page(session)
     feed = _feed(
         page,
         f"/incidents/{found.public_id}",
@@ -104,14 +102,14 @@ def incident(public_id: str, fmt: str):
         f"Updates on {found.name}.",
         page.incident_url(found),
     )
-    found_updates = timeline.feed_updates(db_session(), incident=found)
+    found_updates = timeline.feed_updates(session, incident=found)
     return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)
 
 
 @feed_routes("/components/<public_id>", "component")
-def component(public_id: str, fmt: str):
-    found: Component = find_component(db_session(), public_id)
-    page = _page()
+def component(session: Session, public_id: str, fmt: str) -> Body:
+    found: Component = find_component(session, public_id)
+    page = _page(session)
     feed = _feed(
         page,
         f"/components/{found.public_id}",
@@ -119,5 +117,5 @@ def component(public_id: str, fmt: str):
         f"Updates on incidents affecting {found.name}.",
         page.base_url,
     )
-    found_updates = timeline.feed_updates(db_session(), component=found)
+    found_updates = timeline.feed_updates(session, component=found)
     return _respond(feeds.updates_feed(feed, found_updates, page, clock.now()), fmt)

@@ -1,53 +1,51 @@
-"""The public status page, incident permalinks and history."""
+"""The public status page, incident permalinks, history and the maintenance calendar."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
 
 from statusboard import clock
 from statusboard.config import settings_of
-from statusboard.db import database, db_session
+from statusboard.db import database
 from statusboard.domain.honesty import PromiseState
 from statusboard.services import calendar, health, maintenance, statuspage, timeline
 from statusboard.services.page import current_version
-from statusboard.web.snapshots import snapshot
+from statusboard.web.surfaces import Body, surface
 
 blueprint = Blueprint("public", __name__)
+HTML = "text/html; charset=utf-8"
 
 
-@blueprint.route("/")
-@snapshot
-def index():
+@surface(blueprint, "/")
+def index(session: Session) -> Body:
     view = timeline.page_view(
-        db_session(), public_accountability=settings_of().page.public_accountability
+        session, public_accountability=settings_of().page.public_accountability
     )
-    return render_template("public/index.html", view=view)
+    return render_template("public/index.html", view=view), HTML
 
 
-@blueprint.route("/incidents/<public_id>")
-@snapshot
-def incident(public_id: str):
-    found = timeline.incident_with_timeline(db_session(), public_id)
+@surface(blueprint, "/incidents/<public_id>")
+def incident(session: Session, public_id: str) -> Body:
+    found = timeline.incident_with_timeline(session, public_id)
     if found is None:
-        abort(404, "There is no incident at this address.")
+        raise NotFound("There is no incident at this address.")
     now = clock.now()
-    return render_template(
+    page = render_template(
         "public/incident.html",
         incident=found,
         now=now,
         promise=PromiseState(found.next_update_at, found.eta_at, now),
     )
+    return page, HTML
 
 
-@blueprint.route("/maintenance.ics")
-@snapshot
-def maintenance_calendar():
-    session = db_session()
+@surface(blueprint, "/maintenance.ics")
+def maintenance_calendar(session: Session) -> Body:
     windows = maintenance.active(session) + maintenance.upcoming(session)
     page = statuspage.page_info(settings_of().page, current_version(session)[1])
-    return Response(
-        calendar.maintenance_calendar(windows, page), content_type="text/calendar; charset=utf-8"
-    )
+    return calendar.maintenance_calendar(windows, page), "text/calendar; charset=utf-8"
 
 
 @blueprint.route("/healthz")
@@ -72,13 +70,12 @@ def readyz():
     return response
 
 
-@blueprint.route("/history", defaults={"page": 1})
+@surface(blueprint, "/history", "history", defaults={"page": 1})
 # Page numbers past any real history are refused by the route itself (404), long before a
 # number too large for the database could reach a query.
-@blueprint.route("/history/<int(min=1, max=1000000):page>")
-@snapshot
-def history(page: int):
-    incidents, older = timeline.history_page(db_session(), page)
+@surface(blueprint, "/history/<int(min=1, max=1000000):page>", "history")
+def history(session: Session, page: int) -> Body:
+    incidents, older = timeline.history_page(session, page)
     if page > 1 and not incidents:
-        abort(404, "There is no such page of incident history.")
-    return render_template("public/history.html", incidents=incidents, page=page, older=older)
+        raise NotFound("There is no such page of incident history.")
+    return render_template("public/history.html", incidents=incidents, page=page, older=older), HTML

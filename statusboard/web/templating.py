@@ -65,4 +65,5 @@ def register_templating(app: Flask) -> None:
         return {
             "page_name": settings_of(app).page.name,
             "base_url": settings_of(app).page.base_url,
+            "refresh_seconds": settings_of(app).web.page_refresh_seconds,
         }

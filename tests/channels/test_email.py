@@ -53,6 +53,18 @@ def test_message_has_a_stable_id_thread_headers_and_one_click_unsubscribe(mailbo
     assert "subscribe/manage/t" in message.get_content()
 
 
+def test_a_long_unsubscribe_link_stays_a_url_mail_clients_can_follow(mailbox):
+    link = "https://status.example.com/subscribe/unsubscribe/" + "t" * 120
+    notice = replace(_notice(), unsubscribe_url=link, incident_name="Paiements refusés")
+    channel = _channel(mailbox)
+    channel.publish(replace(notice, text="Ligne très longue. " * 20), None)
+    channel.close()
+    [message] = mailbox.messages
+    assert dict(message.raw_items())["List-Unsubscribe"].strip() == f"<{link}>"
+    assert message["Subject"] == "[Example Status] Paiements refusés — Investigating"
+    assert ("Ligne très longue. " * 20).strip() in message.get_content()
+
+
 def test_one_connection_carries_many_messages(mailbox):
     channel = _channel(mailbox)
     for n in range(5):

@@ -481,6 +481,31 @@ def test_a_dead_workers_claim_is_taken_over_after_its_lease(
     assert row.state is DeliveryState.SENT and row.ambiguous and row.attempts == 2
 
 
+def test_a_delivered_webhook_clears_its_subscribers_failure_count(
+    app, session, clock, actor, api, receiver, publishing_settings
+):
+    hook = _subscribe_webhook(session, receiver.url + "/hook")
+    for _ in range(2):
+        receiver.fail_next(410, {"error": "gone"})
+    incident = _open(session, actor, api, publishing_settings)  # incident and component events
+    deliver(app, session)
+    session.refresh(hook)
+    assert hook.failures_in_a_row == 2
+    clock.advance(timedelta(minutes=1))
+    incidents.post_update(
+        session,
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        body="Step.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    deliver(app, session)
+    session.refresh(hook)
+    assert hook.failures_in_a_row == 0 and hook.disabled_at is None
+
+
 def test_webhook_subscriber_is_disabled_after_repeated_failures_with_a_notice(
     app, session, clock, actor, api, receiver, mailbox, publishing_settings
 ):
