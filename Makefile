@@ -44,6 +44,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check statusboard tests benchmarks
 	$(BIN)/ruff format --check statusboard tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -12,8 +12,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from statusboard import migrate
-from statusboard.app import create_app
-from statusboard.config import ConfigError, settings_of
+from statusboard.cli_incidents import incident
+from statusboard.cli_maintenance import maintenance
+from statusboard.cli_options import load_app
+from statusboard.config import settings_of
 from statusboard.db import DatabaseBusy, database
 from statusboard.domain.errors import DomainError
 from statusboard.models import Role
@@ -22,13 +24,6 @@ from statusboard.services.audit import Actor
 
 CLI = Actor(operator=None, via="cli")
 T = TypeVar("T")
-
-
-def _app() -> Flask:
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _write(app: Flask, work: Callable[[Session], T]) -> T:
@@ -54,6 +49,10 @@ def main() -> None:
     """statusboard: honest incident communication."""
 
 
+main.add_command(incident)
+main.add_command(maintenance)
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -62,7 +61,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version (safe to repeat)."""
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     click.echo("database is up to date", err=True)
 
@@ -78,7 +77,7 @@ def operator() -> None:
 @click.option("--admin", is_flag=True, help="May manage operators and components.")
 def operator_add(email: str, name: str, admin: bool) -> None:
     """Add an operator; the password comes from a prompt or standard input."""
-    app = _app()
+    app = load_app()
     password = _read_password()
     added = _write(
         app,
@@ -102,7 +101,7 @@ def operator_password(email: str) -> None:
 
     from statusboard.models import Operator
 
-    app = _app()
+    app = load_app()
     password = _read_password()
 
     def change(session: Session) -> None:
@@ -120,7 +119,7 @@ def operator_password(email: str) -> None:
 @main.command("init")
 def init() -> None:
     """Migrate, and on a database without operators create the first admin."""
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     base = settings_of(app).page.base_url
     with database(app).session() as session:
@@ -155,7 +154,7 @@ def run(no_worker: bool) -> None:
     """Serve the app with gunicorn on STATUSBOARD_HOST:STATUSBOARD_PORT, plus one worker."""
     from statusboard.server import serve
 
-    serve(_app(), with_worker=not no_worker)
+    serve(load_app(), with_worker=not no_worker)
 
 
 @main.command("worker")
@@ -163,7 +162,7 @@ def worker() -> None:
     """Run the scheduler: deliveries, promise checks, maintenance windows."""
     from statusboard.jobs import run_worker
 
-    run_worker(_app())
+    run_worker(load_app())
 
 
 @main.command("export")
@@ -173,7 +172,7 @@ def export_site(directory: str) -> None:
     from statusboard.export import ExportRefused, export
 
     try:
-        result = export(_app(), directory, full=True)
+        result = export(load_app(), directory, full=True)
     except ExportRefused as refused:
         raise click.ClickException(f"export refused: {refused}") from None
     assert result is not None
@@ -189,7 +188,7 @@ def demo() -> None:
     """Fill an empty database with a realistic example page."""
     from statusboard.demo import seed
 
-    app = _app()
+    app = load_app()
     migrate.upgrade(database(app).engine)
     try:
         with database(app).session() as session:
@@ -211,7 +210,7 @@ def token_create(email: str, name: str) -> None:
     """Create a token for an operator; only the secret goes to standard output."""
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
     created, secret = _write(
         app,
         lambda session: tokens.create_token(
@@ -232,7 +231,7 @@ def token_list(email: str | None) -> None:
     from statusboard.clock import iso
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
     try:
         with database(app).session() as session:
             owner = tokens.find_owner(session, email) if email else None
@@ -253,7 +252,7 @@ def token_revoke(token_id: str) -> None:
     """Revoke a token by its id (see `token list`); it stops working at once."""
     from statusboard.services import tokens
 
-    app = _app()
+    app = load_app()
 
     def revoke(session: Session) -> tokens.ApiToken:
         found = tokens.find_token(session, token_id)

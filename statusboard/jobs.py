@@ -7,6 +7,7 @@ Each job opens its own session(s), calls a service and commits; jobs hold no rul
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -156,6 +157,11 @@ def run_worker(app: Flask) -> None:
             "until then nags show only in the admin banner"
         )
     scheduler = build_scheduler(app)
+    # The loaded app (modules, mappers, compiled queries) is permanent: keep it out of the
+    # collector's full passes, which otherwise walk it again for every few thousand ORM
+    # objects a large fan-out creates.
+    gc.collect()
+    gc.freeze()
     stopping = threading.Event()
     deliveries = threading.Thread(
         target=delivery_loop, args=(app, stopping), name="deliveries", daemon=True

@@ -1,15 +1,30 @@
 """A plain `pip install .` must give a working app: the wheel carries templates, static
 files and migrations."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
+# What a build never needs, and must never write into: the checkout stays as it was.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "instance",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    "node_modules",
+)
 
 
 def test_wheel_ships_templates_static_files_and_migrations(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    before = sorted(p.name for p in ROOT.iterdir())
     subprocess.run(
         [
             sys.executable,
@@ -20,11 +35,12 @@ def test_wheel_ships_templates_static_files_and_migrations(tmp_path):
             "--quiet",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
     )
+    assert sorted(p.name for p in ROOT.iterdir()) == before  # nothing built in the checkout
     [wheel] = tmp_path.glob("statusboard-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {

@@ -44,6 +44,25 @@ def find_component(session: Session, public_id: str) -> Component:
     return component
 
 
+def find_component_by_id_or_name(session: Session, reference: str) -> Component:
+    """A component as people name it on a command line: its public id, or its exact name
+    when that name is not shared (two "API" rows in different groups need the id)."""
+    reference = (reference or "").strip()
+    by_id = session.scalar(select(Component).where(Component.public_id == reference))
+    if by_id is not None:
+        return by_id
+    named = session.scalars(select(Component).where(Component.name == reference)).all()
+    if len(named) > 1:
+        ids = ", ".join(c.public_id for c in named)
+        raise InvalidInput(
+            f"{len(named)} components are named {reference!r}; give one of their ids: {ids}",
+            field="components",
+        )
+    if not named:
+        raise NotFound(f"no component {reference!r} (by id or exact name)", field="components")
+    return named[0]
+
+
 def ordered_components(session: Session) -> list[Component]:
     """Top-level rows by position, each group followed by its children (the page's order)."""
     rows = session.scalars(select(Component).order_by(Component.position, Component.id)).all()

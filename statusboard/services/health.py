@@ -48,7 +48,8 @@ def check_database(db: Database) -> Check:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        return Check("database", False, f"unreachable: {type(exc.orig or exc).__name__}")
+        cause = getattr(exc, "orig", None) or exc
+        return Check("database", False, f"unreachable: {type(cause).__name__}")
     return Check("database", True, db.dialect)
 
 

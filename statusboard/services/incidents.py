@@ -36,9 +36,12 @@ class Keep(Enum):
 KEEP_ETA = Keep.ETA
 
 
-def find_incident(session: Session, public_id: str) -> Incident:
+def find_incident(
+    session: Session, public_id: str, *, kind: IncidentKind | None = None
+) -> Incident:
+    """By public id; with `kind`, a maintenance window is not an incident (and vice versa)."""
     incident = session.scalar(select(Incident).where(Incident.public_id == public_id))
-    if incident is None:
+    if incident is None or (kind is not None and incident.kind is not kind):
         raise NotFound(f"no incident {public_id}", field="incident")
     return incident
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
 from statusboard.config import PublishingSettings
-from statusboard.domain.errors import InvalidInput, PromiseInThePast
+from statusboard.domain.errors import InvalidInput, NotFound, PromiseInThePast
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
@@ -33,6 +33,17 @@ from statusboard.services.audit import SYSTEM, Actor
 MAX_WINDOW = timedelta(days=14)
 AUTOMATIC_START = "Scheduled maintenance is now in progress."
 AUTOMATIC_END = "The scheduled maintenance has been completed."
+
+
+def find_window(session: Session, public_id: str) -> Incident:
+    window = session.scalar(
+        select(Incident).where(
+            Incident.public_id == public_id, Incident.kind == IncidentKind.MAINTENANCE
+        )
+    )
+    if window is None:
+        raise NotFound(f"no maintenance {public_id}", field="maintenance")
+    return window
 
 
 def schedule_maintenance(
@@ -73,7 +84,7 @@ def schedule_maintenance(
         updated_at=now,
         scheduled_for=scheduled_for,
         scheduled_until=scheduled_until,
-        components=list(components),
+        components=list(dict.fromkeys(components)),  # a component named twice counts once
     )
     session.add(window)
     _append(

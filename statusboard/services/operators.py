@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.domain import text
-from statusboard.domain.errors import Conflict, InvalidInput
+from statusboard.domain.errors import Conflict, InvalidInput, NotFound
 from statusboard.models import Operator, Role
 from statusboard.services import audit
 from statusboard.services.audit import Actor
@@ -196,3 +196,15 @@ def count_operators(session: Session) -> int:
 
 def all_operators(session: Session) -> list[Operator]:
     return list(session.scalars(select(Operator).order_by(Operator.name)))
+
+
+def find_active_operator(session: Session, email: str) -> Operator:
+    """The operator a command acts as: writes are audited as them, so they must exist and be
+    active (a deactivated operator can no more post from a script than log in)."""
+    wanted = (email or "").strip().lower()
+    operator = session.scalar(select(Operator).where(Operator.email == wanted))
+    if operator is None:
+        raise NotFound(f"no operator with email {email.strip()}", field="operator")
+    if not operator.active:
+        raise InvalidInput(f"{operator.email} is deactivated", field="operator")
+    return operator

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import Table, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -397,6 +397,7 @@ def _record_sent(session: Session, outcomes: list[Outcome], now: datetime, *, wo
     if not outcomes:
         return
     table = Delivery.__table__
+    assert isinstance(table, Table)
     session.execute(
         sql_update(table)
         .where(

@@ -3,6 +3,8 @@ so caches and snapshots keyed on it are never older than the data."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ def bump_version(session: Session) -> int:
     return version
 
 
-def current_version(session: Session) -> tuple[int, object]:
+def current_version(session: Session) -> tuple[int, datetime | None]:
     row = session.execute(
         select(PageState.version, PageState.updated_at).where(PageState.id == 1)
     ).first()

@@ -3,9 +3,12 @@ components and operators needs an admin. Views parse, call one service, commit, 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
@@ -18,6 +21,7 @@ from statusboard.domain.wording import near_duplicate
 from statusboard.models import AuditEvent, Component, Role
 from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
+from statusboard.services.publishing import PublishOptions
 from statusboard.web import forms
 from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
 from statusboard.web.auth import require_operator
@@ -28,9 +32,9 @@ blueprint = Blueprint("admin", __name__)
 blueprint.before_request(require_operator)
 
 
-def admin_required(view):
+def admin_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
     @wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         if not current_user.is_admin:
             abort(403, "Only admins can manage components and operators.")
         return view(*args, **kwargs)
@@ -60,7 +64,7 @@ def _leaves() -> list[Component]:
     return [c for c in components.ordered_components(db_session()) if not c.is_group]
 
 
-def _minutes() -> dict[str, int]:
+def _minutes() -> Mapping[str, int]:
     return settings_of().publishing.next_update_minutes
 
 
@@ -68,13 +72,13 @@ def _minutes() -> dict[str, int]:
 
 
 @blueprint.route("/")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     view = timeline.page_view(db_session())
     return render_template("admin/dashboard.html", view=view)
 
 
 @blueprint.route("/incidents/new", methods=["GET", "POST"])
-def declare():
+def declare() -> ResponseReturnValue:
     form = forms.DeclareForm()
     leaves = _leaves()
     preview = (
@@ -115,7 +119,7 @@ def declare():
 
 
 @blueprint.route("/incidents/<public_id>")
-def incident(public_id: str):
+def incident(public_id: str) -> ResponseReturnValue:
     found = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
         abort(404, "There is no incident at this address.")
@@ -125,7 +129,7 @@ def incident(public_id: str):
 
 
 @blueprint.route("/incidents/<public_id>/update", methods=["GET", "POST"])
-def post_update(public_id: str):
+def post_update(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident = incidents.find_incident(session, public_id)
     if not incident.is_open:
@@ -195,14 +199,14 @@ def post_update(public_id: str):
     ), status
 
 
-def _channel_choices(name: str, status: str, body: str, incident_id: str | None):
+def _channel_choices(name: str, status: str, body: str, incident_id: str | None) -> PublishOptions:
     """The form's per-channel choices (untick a network, or a custom text that must fit)."""
     notice = draft_notice(name=name, status=status, body=body, incident_id=incident_id)
     return channel_options_from_form(request.form, notice=notice)
 
 
 @blueprint.route("/incidents/<public_id>/resolve", methods=["GET", "POST"])
-def resolve(public_id: str):
+def resolve(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident = incidents.find_incident(session, public_id)
     form = forms.ResolveForm()
@@ -231,7 +235,7 @@ def resolve(public_id: str):
 
 @blueprint.route("/components", methods=["GET", "POST"])
 @admin_required
-def component_list():
+def component_list() -> ResponseReturnValue:
     session = db_session()
     rows = components.ordered_components(session)
     form = forms.ComponentForm()
@@ -263,7 +267,7 @@ def component_list():
 
 @blueprint.route("/components/<public_id>/edit", methods=["POST"])
 @admin_required
-def component_edit(public_id: str):
+def component_edit(public_id: str) -> ResponseReturnValue:
     session = db_session()
     component = components.find_component(session, public_id)
     components.edit_component(
@@ -280,7 +284,7 @@ def component_edit(public_id: str):
 
 @blueprint.route("/components/<public_id>/move", methods=["POST"])
 @admin_required
-def component_move(public_id: str):
+def component_move(public_id: str) -> ResponseReturnValue:
     session = db_session()
     offset = -1 if request.form.get("direction") == "up" else 1
     components.move_component(
@@ -295,7 +299,7 @@ def component_move(public_id: str):
 
 @blueprint.route("/components/<public_id>/status", methods=["POST"])
 @admin_required
-def component_status(public_id: str):
+def component_status(public_id: str) -> ResponseReturnValue:
     session = db_session()
     form = forms.ComponentStatusForm()
     if not form.validate_on_submit():
@@ -314,7 +318,7 @@ def component_status(public_id: str):
 
 @blueprint.route("/operators", methods=["GET", "POST"])
 @admin_required
-def operator_list():
+def operator_list() -> ResponseReturnValue:
     session = db_session()
     form = forms.OperatorForm()
     if form.validate_on_submit():
@@ -340,7 +344,7 @@ def operator_list():
 
 
 @blueprint.route("/profile", methods=["GET", "POST"])
-def profile():
+def profile() -> ResponseReturnValue:
     session = db_session()
     me = current_user._get_current_object()
     form = forms.ProfileForm(obj=me)
@@ -375,7 +379,7 @@ def profile():
 
 @blueprint.route("/audit")
 @admin_required
-def audit_log():
+def audit_log() -> ResponseReturnValue:
     from sqlalchemy import select
 
     events = db_session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200))

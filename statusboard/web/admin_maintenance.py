@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -76,12 +77,12 @@ class WindowUpdateForm(FlaskForm):
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
 
-def _zone(form) -> str:
+def _zone(form: ScheduleForm | WindowUpdateForm) -> str:
     return operator_zone(form.time_zone.data, settings_of().page.time_zone)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
-def schedule():
+def schedule() -> ResponseReturnValue:
     session = db_session()
     form = ScheduleForm()
     leaves = [c for c in components.ordered_components(session) if not c.is_group]
@@ -120,7 +121,7 @@ def schedule():
 
 
 @blueprint.route("/<public_id>/update", methods=["GET", "POST"])
-def update(public_id: str):
+def update(public_id: str) -> ResponseReturnValue:
     session = db_session()
     window = find_incident(session, public_id)
     form = WindowUpdateForm()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -56,7 +57,7 @@ def _nag_banner() -> dict[str, Any]:
 
 
 @blueprint.route("/")
-def index():
+def index() -> ResponseReturnValue:
     nags = (
         db_session()
         .scalars(
@@ -71,7 +72,7 @@ def index():
 
 
 @blueprint.route("/<public_id>/acknowledge", methods=["POST"])
-def acknowledge(public_id: str):
+def acknowledge(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident = incidents.find_incident(session, public_id)
     paused = promises.acknowledge(

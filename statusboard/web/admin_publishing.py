@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -30,7 +31,7 @@ from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
-from statusboard.models import Delivery, Incident, Subscriber, Update
+from statusboard.models import Delivery, Incident, Subscriber, SubscriberKind, Update
 from statusboard.models.delivery import ACCOUNT, Purpose
 from statusboard.services import incidents, outbox, publishing
 from statusboard.services.publishing import ChannelChoice, PublishOptions
@@ -99,10 +100,10 @@ def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) 
 
 
 @blueprint.get("/")
-def channels_page():
+def channels_page() -> ResponseReturnValue:
     session = db_session()
-    counts = dict(
-        session.execute(
+    counts: dict[SubscriberKind, int] = dict(
+        session.execute(  # type: ignore[arg-type]
             select(Subscriber.kind, func.count())
             .where(
                 Subscriber.confirmed_at.is_not(None),
@@ -127,7 +128,7 @@ def channels_page():
 
 
 @blueprint.post("/test/<name>")
-def test_post(name: str):
+def test_post(name: str) -> ResponseReturnValue:
     """Queue a test message through one channel; the worker sends it, like everything else."""
     channel = channels().get(name)
     if channel is None:
@@ -152,7 +153,7 @@ def test_post(name: str):
 
 
 @blueprint.get("/updates/<public_id>")
-def update_deliveries(public_id: str):
+def update_deliveries(public_id: str) -> ResponseReturnValue:
     session = db_session()
     update = session.scalar(select(Update).where(Update.public_id == public_id))
     if update is None:
@@ -166,7 +167,7 @@ def update_deliveries(public_id: str):
 
 
 @blueprint.get("/incidents/<public_id>")
-def incident_deliveries(public_id: str):
+def incident_deliveries(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident: Incident = incidents.find_incident(session, public_id)
     return render_template(
@@ -177,7 +178,7 @@ def incident_deliveries(public_id: str):
 
 
 @blueprint.post("/deliveries/<public_id>/retry")
-def retry(public_id: str):
+def retry(public_id: str) -> ResponseReturnValue:
     session = db_session()
     delivery = session.scalar(select(Delivery).where(Delivery.public_id == public_id))
     if delivery is None:
@@ -193,7 +194,7 @@ def retry(public_id: str):
 
 
 @blueprint.post("/preview")
-def preview():
+def preview() -> ResponseReturnValue:
     """Per channel: the text that would go out, its counted length and the limit."""
     form = request.form
     notice = draft_notice(

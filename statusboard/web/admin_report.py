@@ -3,7 +3,10 @@ component and overall, for the last 30 or 90 days. Open to every operator."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
 
 from statusboard.db import db_session
 from statusboard.domain.accountability import format_duration
@@ -18,12 +21,12 @@ blueprint.before_request(require_operator)
 
 
 @blueprint.app_template_filter("duration")
-def _duration(value):
+def _duration(value: timedelta | None) -> str:
     return format_duration(value)
 
 
 @blueprint.route("/")
-def index():
+def index() -> ResponseReturnValue:
     days = request.args.get("days", str(accountability.WINDOWS[0]))
     if not days.isdigit() or int(days) not in accountability.WINDOWS:
         abort(400, "The report covers the last 30 or 90 days: use ?days=30 or ?days=90.")

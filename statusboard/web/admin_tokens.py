@@ -5,6 +5,7 @@ everyone's. The secret is shown once, in the response to the create form, and ne
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -34,7 +35,7 @@ class TokenForm(FlaskForm):
 blueprint.before_request(require_operator)
 
 
-def _render(form: TokenForm, secret: str | None = None, status: int = 200):
+def _render(form: TokenForm, secret: str | None = None, status: int = 200) -> ResponseReturnValue:
     me = current_user._get_current_object()
     listed = tokens.list_tokens(db_session(), None if me.is_admin else me)
     return render_template(
@@ -43,7 +44,7 @@ def _render(form: TokenForm, secret: str | None = None, status: int = 200):
 
 
 @blueprint.route("/", methods=["GET", "POST"])
-def index():
+def index() -> ResponseReturnValue:
     form = TokenForm()
     if not form.validate_on_submit():
         return _render(form, status=400 if request.method == "POST" else 200)
@@ -62,7 +63,7 @@ def index():
 
 
 @blueprint.post("/<public_id>/revoke")
-def revoke(public_id: str):
+def revoke(public_id: str) -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         flash("This form has expired; reload the page and try again.", "error")
         return redirect(url_for("admin_tokens.index"))

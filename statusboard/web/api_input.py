@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from flask import request
 from sqlalchemy.orm import Session
@@ -99,6 +99,24 @@ class Body:
             return None
         return self.data[name]
 
+    @overload
+    def text(
+        self,
+        name: str,
+        *,
+        required: Literal[True],
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str: ...
+    @overload
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str | None: ...
     def text(
         self,
         name: str,
@@ -123,6 +141,10 @@ class Body:
             raise InvalidInput(f"{name} must be true or false", field=name)
         return value
 
+    @overload
+    def choice(self, name: str, enum: type[E], *, required: Literal[True]) -> E: ...
+    @overload
+    def choice(self, name: str, enum: type[E], *, required: bool = False) -> E | None: ...
     def choice(self, name: str, enum: type[E], *, required: bool = False) -> E | None:
         value = self.text(name, required=required)
         if value is None:
@@ -157,6 +179,27 @@ class Body:
             return parsed.astimezone(UTC)
         except OverflowError:
             raise InvalidInput(f"{name} is out of range", field=name) from None
+
+    def required_timestamp(self, name: str) -> datetime:
+        value = self.timestamp(name)
+        if value is None or value is MISSING:
+            raise InvalidInput(f"{name} is required", field=name)
+        return value
+
+    def components(self, session: Session, name: str = "components") -> list[Component]:
+        """["<component id>", ...]; empty when not sent."""
+        value = self._value(name, False)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidInput(f'{name} must list component ids, e.g. ["abc123"]', field=name)
+        found = []
+        for public_id in value:
+            try:
+                found.append(find_component(session, public_id))
+            except DomainError:
+                raise InvalidInput(f"no component {public_id}", field=name) from None
+        return found
 
     def component_changes(
         self, session: Session, name: str = "components"

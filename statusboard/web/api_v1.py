@@ -9,15 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
 from statusboard.domain.errors import Forbidden, NotFound
-from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.domain.statuses import (
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+)
 from statusboard.models import Component, Incident, IncidentKind
-from statusboard.services import components, incidents, statuspage, timeline, tokens
+from statusboard.services import (
+    components,
+    incidents,
+    maintenance,
+    statuspage,
+    timeline,
+    tokens,
+)
 from statusboard.services.audit import Actor
 from statusboard.services.page import current_version
 from statusboard.web import openapi
@@ -68,14 +81,15 @@ def _component_json(component: Component) -> dict[str, Any]:
     return statuspage.component_object(component, _page())
 
 
-def _incident_json(public_id: str) -> dict[str, Any]:
+def _incident_json(public_id: str, kind: IncidentKind = IncidentKind.INCIDENT) -> dict[str, Any]:
     found = timeline.incident_with_timeline(db_session(), public_id)
-    if found is None or found.kind is not IncidentKind.INCIDENT:
-        raise NotFound(f"no incident {public_id}", field="incident")
+    if found is None or found.kind is not kind:
+        name = "incident" if kind is IncidentKind.INCIDENT else "maintenance"
+        raise NotFound(f"no {name} {public_id}", field=name)
     return statuspage.incident_object(found, _page(), clock.now())
 
 
-def _created(data: dict[str, Any], location: str):
+def _created(data: dict[str, Any], location: str) -> Response:
     response = jsonify(data)
     response.status_code = 201
     response.headers["Location"] = location
@@ -83,14 +97,11 @@ def _created(data: dict[str, Any], location: str):
 
 
 def _find_incident(public_id: str) -> Incident:
-    incident = incidents.find_incident(db_session(), public_id)
-    if incident.kind is not IncidentKind.INCIDENT:
-        raise NotFound(f"no incident {public_id}", field="incident")
-    return incident
+    return incidents.find_incident(db_session(), public_id, kind=IncidentKind.INCIDENT)
 
 
 @blueprint.get("/components")
-def list_components():
+def list_components() -> ResponseReturnValue:
     page = _page()
     return jsonify(
         components=statuspage.component_list(components.ordered_components(db_session()), page)
@@ -98,7 +109,7 @@ def list_components():
 
 
 @blueprint.post("/components")
-def create_component():
+def create_component() -> ResponseReturnValue:
     _require_admin()
     body = Body(
         {"name", "description", "group_id", "group", "status"},
@@ -121,7 +132,7 @@ def create_component():
 
 
 @blueprint.patch("/components/<public_id>")
-def update_component(public_id: str):
+def update_component(public_id: str) -> ResponseReturnValue:
     _require_admin()
     body = Body({"name", "description", "status"}, nullable={"description"})
     session = db_session()
@@ -148,7 +159,7 @@ def update_component(public_id: str):
 
 
 @blueprint.post("/incidents")
-def open_incident():
+def open_incident() -> ResponseReturnValue:
     body = Body(
         {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"},
         nullable={"eta", "next_update_at"},
@@ -174,12 +185,12 @@ def open_incident():
 
 
 @blueprint.get("/incidents/<public_id>")
-def read_incident(public_id: str):
+def read_incident(public_id: str) -> ResponseReturnValue:
     return jsonify(_incident_json(public_id))
 
 
 @blueprint.post("/incidents/<public_id>/updates")
-def post_update(public_id: str):
+def post_update(public_id: str) -> ResponseReturnValue:
     body = Body(
         {"status", "body", "eta", "next_update_at", "components", "notify"},
         nullable={"eta", "next_update_at"},
@@ -205,7 +216,7 @@ def post_update(public_id: str):
 
 
 @blueprint.post("/incidents/<public_id>/resolve")
-def resolve(public_id: str):
+def resolve(public_id: str) -> ResponseReturnValue:
     body = Body({"body", "components", "notify"})
     session = db_session()
     incident = _find_incident(public_id)
@@ -222,14 +233,86 @@ def resolve(public_id: str):
     return jsonify(_incident_json(public_id))
 
 
+# -- maintenance windows -------------------------------------------------------------------------
+
+
+def _maintenance_json(public_id: str) -> dict[str, Any]:
+    return _incident_json(public_id, IncidentKind.MAINTENANCE)
+
+
+@blueprint.post("/maintenance")
+def schedule_maintenance() -> Response:
+    body = Body({"name", "body", "scheduled_for", "scheduled_until", "components", "notify"})
+    session = db_session()
+    window = maintenance.schedule_maintenance(
+        session,
+        name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
+        scheduled_for=body.required_timestamp("scheduled_for"),
+        scheduled_until=body.required_timestamp("scheduled_until"),
+        components=body.components(session),
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return _created(_maintenance_json(window.public_id), f"/api/v1/maintenance/{window.public_id}")
+
+
+@blueprint.get("/maintenance")
+def list_maintenance() -> Response:
+    windows = timeline.incident_list(db_session(), kind=IncidentKind.MAINTENANCE)
+    return jsonify(scheduled_maintenances=statuspage.incident_list(windows, _page(), clock.now()))
+
+
+@blueprint.get("/maintenance/<public_id>")
+def read_maintenance(public_id: str) -> Response:
+    return jsonify(_maintenance_json(public_id))
+
+
+@blueprint.post("/maintenance/<public_id>/updates")
+def update_maintenance(public_id: str) -> Response:
+    body = Body({"status", "body", "scheduled_until", "notify"}, nullable={"scheduled_until"})
+    session = db_session()
+    until = body.timestamp("scheduled_until")
+    maintenance.update_maintenance(
+        session,
+        window=maintenance.find_window(session, public_id),
+        status=body.choice("status", MaintenanceStatus, required=True),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
+        scheduled_until=None if until is MISSING else until,
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return _created(_maintenance_json(public_id), f"/api/v1/maintenance/{public_id}")
+
+
+@blueprint.post("/maintenance/<public_id>/complete")
+def complete_maintenance(public_id: str) -> Response:
+    body = Body({"body", "notify"})
+    session = db_session()
+    maintenance.complete_maintenance(
+        session,
+        window=maintenance.find_window(session, public_id),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
+        notify=body.boolean("notify", True),
+        actor=_actor(),
+        publishing_settings=settings_of().publishing,
+    )
+    session.commit()
+    return jsonify(_maintenance_json(public_id))
+
+
 @blueprint.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> ResponseReturnValue:
     response = jsonify(openapi.document(settings_of().page.base_url))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
 @blueprint.get("/docs")
-def docs():
+def docs() -> ResponseReturnValue:
     spec = openapi.document(settings_of().page.base_url)
     return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])

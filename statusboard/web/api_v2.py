@@ -8,9 +8,12 @@ read queries as the page and feeds.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from statusboard import clock
@@ -19,6 +22,7 @@ from statusboard.models import IncidentKind
 from statusboard.services import statuspage, timeline
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
+from statusboard.services.statuspage import PageInfo
 from statusboard.web.surfaces import Body, surface
 
 blueprint = Blueprint("api_v2", __name__)
@@ -44,24 +48,27 @@ def _document(session: Session, **parts: Any) -> Body:
     return body, JSON
 
 
-def _status(session, _page, _now):
+def _status(session: Session, _page: PageInfo, _now: datetime) -> dict[str, Any]:
     return statuspage.status_object(timeline.page_indicator(session))
 
 
-def _components(session, page, _now):
+def _components(session: Session, page: PageInfo, _now: datetime) -> list[dict[str, Any]]:
     return statuspage.component_list(ordered_components(session), page)
 
 
-def _incidents(statuses=None):
-    def build(session, page, now):
+Build = Callable[[Session, PageInfo, datetime], list[dict[str, Any]]]
+
+
+def _incidents(statuses: Collection[str] | None = None) -> Build:
+    def build(session: Session, page: PageInfo, now: datetime) -> list[dict[str, Any]]:
         found = timeline.incident_list(session, statuses=statuses)
         return statuspage.incident_list(found, page, now)
 
     return build
 
 
-def _maintenances(statuses=None):
-    def build(session, page, now):
+def _maintenances(statuses: Collection[str] | None = None) -> Build:
+    def build(session: Session, page: PageInfo, now: datetime) -> list[dict[str, Any]]:
         found = timeline.incident_list(session, kind=IncidentKind.MAINTENANCE, statuses=statuses)
         return statuspage.incident_list(found, page, now)
 
@@ -116,5 +123,5 @@ def active_maintenances(session: Session) -> Body:
 
 @blueprint.route("/", defaults={"rest": ""})
 @blueprint.route("/<path:rest>")
-def unknown(rest: str):
+def unknown(rest: str) -> ResponseReturnValue:
     abort(404, "There is no such endpoint in the Statuspage-compatible API.")

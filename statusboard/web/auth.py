@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -60,7 +53,7 @@ def _limit() -> login_limit.Limit:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
@@ -98,7 +91,7 @@ def login():
 
 @blueprint.route("/logout", methods=["POST"])
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     session = db_session()
     operators.end_sessions(session, operator=current_user._get_current_object())
     session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -22,7 +23,7 @@ def _wants_json() -> bool:
 
 def _error_response(
     status: int, code: str, message: str, field: str | None = None, *, database: bool = True
-):
+) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error={"code": code, "message": message, "field": field}), status
     if not database:
@@ -37,11 +38,11 @@ def _error_response(
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(error: DomainError):
+    def _domain(error: DomainError) -> ResponseReturnValue:
         return _error_response(error.http_status, error.code, error.message, error.field)
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         return _error_response(
             400,
             "csrf",
@@ -51,7 +52,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(OperationalError)
-    def _database_down(error: Exception):
+    def _database_down(error: Exception) -> ResponseReturnValue:
         # Operators see the page below; whoever runs the service needs the reason.
         log.warning(
             "database unavailable for %s %s: %s",
@@ -73,7 +74,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(error: RequestEntityTooLarge):
+    def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
         limit = app.config["MAX_CONTENT_LENGTH"]
         return _error_response(
             413,
@@ -84,7 +85,7 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(DataError)
-    def _unstorable(error: DataError):
+    def _unstorable(error: DataError) -> ResponseReturnValue:
         # The edges refuse what the database cannot hold (domain/text.py, bounded numbers);
         # should one slip through, it is still the request's fault, not the server's.
         log.warning("database refused a value for %s %s: %s", request.method, request.path, error)
@@ -93,11 +94,12 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
+    def _http(error: HTTPException) -> ResponseReturnValue:
         code = (error.name or "error").lower().replace(" ", "_")
         response = make_response(
             _error_response(error.code or 500, code, error.description or error.name)
         )
-        if error.code == 405 and getattr(error, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        allowed = getattr(error, "valid_methods", None)  # MethodNotAllowed carries them
+        if error.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response

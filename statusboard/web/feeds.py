@@ -6,6 +6,9 @@ timeline queries as the page. Responses carry ETag and Last-Modified and answer 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Blueprint
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
@@ -20,6 +23,8 @@ from statusboard.services.page import current_version
 from statusboard.services.statuspage import PageInfo
 from statusboard.web.surfaces import Body, surface
 
+View = TypeVar("View", bound=Callable[..., Any])
+
 blueprint = Blueprint("feeds", __name__)
 
 RENDER = {
@@ -29,11 +34,13 @@ RENDER = {
 }
 
 
-def feed_routes(path: str, name: str, formats: tuple[str, ...] = ("atom", "rss", "json")):
+def feed_routes(
+    path: str, name: str, formats: tuple[str, ...] = ("atom", "rss", "json")
+) -> Callable[[View], View]:
     """One plain rule and endpoint per format ("/feed.atom" -> feeds.updates_atom), so each
     feed is a path of its own for caches and the static export."""
 
-    def register(view):
+    def register(view: View) -> View:
         for fmt in formats:
             surface(blueprint, f"{path}.{fmt}", f"{name}_{fmt}", defaults={"fmt": fmt})(view)
         return view

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -46,7 +47,7 @@ class Text:
         self.one_line = one_line
         self.field_flags = {"maxlength": max_length} if max_length else {}
 
-    def __call__(self, form: FlaskForm, field) -> None:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
         if not isinstance(field.data, str):
             return
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from statusboard.domain import text
-from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
+from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 TIMESTAMP = {
     "type": "string",
@@ -29,6 +29,7 @@ INPUT_TIMESTAMP = {
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
 INCIDENT_STATUSES = [s.value for s in IncidentStatus]
 IMPACTS = [i.value for i in Impact]
+MAINTENANCE_STATUSES = [s.value for s in MaintenanceStatus]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -261,14 +262,92 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
+
+def _maintenance_schemas() -> dict[str, Any]:
+    """A window is the incident object with maintenance statuses and its scheduled times."""
+    update = SCHEMAS["IncidentUpdate"]
+    incident = SCHEMAS["Incident"]
+    return {
+        "MaintenanceUpdate": {
+            **update,
+            "properties": {**update["properties"], "status": {"enum": MAINTENANCE_STATUSES}},
+        },
+        "Maintenance": _object(
+            {
+                **incident["properties"],
+                "status": {"enum": MAINTENANCE_STATUSES},
+                "impact": {"const": "maintenance"},
+                "incident_updates": {
+                    **incident["properties"]["incident_updates"],
+                    "items": _ref("MaintenanceUpdate"),
+                },
+                "scheduled_for": TIMESTAMP,
+                "scheduled_until": TIMESTAMP,
+            }
+        ),
+        "MaintenanceList": _object(
+            {
+                "scheduled_maintenances": {
+                    "type": "array",
+                    "items": _ref("Maintenance"),
+                    "description": "the 50 most recent windows, latest start first",
+                }
+            }
+        ),
+        "MaintenanceCreate": _object(
+            {
+                "name": _input("what customers will recognise", text.INCIDENT_NAME),
+                "body": _input("the announcement, Markdown", text.MESSAGE_BODY, one_line=False),
+                "scheduled_for": {**INPUT_TIMESTAMP, "type": "string", "description": "start"},
+                "scheduled_until": {
+                    **INPUT_TIMESTAMP,
+                    "type": "string",
+                    "description": "end; a promise like any other (at most 14 days after start)",
+                },
+                "components": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "ids of the affected components; under maintenance while "
+                    "the window is in progress",
+                },
+                "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+            },
+            required=["name", "body", "scheduled_for", "scheduled_until"],
+        ),
+        "MaintenanceUpdateCreate": _object(
+            {
+                "status": {"enum": MAINTENANCE_STATUSES},
+                "body": _input("the update, Markdown", text.MESSAGE_BODY, one_line=False),
+                "scheduled_until": {
+                    **INPUT_TIMESTAMP,
+                    "description": "a new end, to extend the window; absent or null = keep",
+                },
+                "notify": {"type": "boolean"},
+            },
+            required=["status", "body"],
+        ),
+        "MaintenanceComplete": _object(
+            {
+                "body": _input(
+                    "the completion message, Markdown", text.MESSAGE_BODY, one_line=False
+                ),
+                "notify": {"type": "boolean"},
+            },
+            required=["body"],
+        ),
+    }
+
+
+SCHEMAS.update(_maintenance_schemas())
+
 ERRORS = {
     "400": "the body is not a JSON object or nested too deeply, or the address holds a "
     "control character",
     "413": "the body is larger than the server accepts (STATUSBOARD_MAX_REQUEST_BYTES)",
     "401": "missing, invalid or revoked token",
     "403": "the token's owner may not do this",
-    "404": "no such component or incident",
-    "409": "the incident cannot move to that status",
+    "404": "no such component, incident or maintenance",
+    "409": "the incident or maintenance cannot move to that status",
     "422": "a field is missing or invalid; `field` names it; nothing was saved",
 }
 
@@ -320,7 +399,8 @@ def document(base_url: str) -> dict[str, Any]:
             "title": "statusboard operator API",
             "version": "1",
             "description": "Declare and update incidents with honest ETAs and "
-            "next-update promises, and manage components. Authenticate with "
+            "next-update promises, schedule and update maintenance windows, and manage "
+            "components. Authenticate with "
             "`Authorization: Bearer <token>`; create a token with "
             "`statusboard token create EMAIL --name NAME` or under Admin → API tokens. "
             "Every write is audited as the token's owner.",
@@ -384,6 +464,45 @@ def document(base_url: str) -> dict[str, Any]:
                     [*auth, "400", "404", "409", "422"],
                     body="Resolve",
                     params=["incident_id"],
+                ),
+            },
+            "/maintenance": {
+                "get": _operation(
+                    "List maintenance windows",
+                    ("200", "MaintenanceList", "latest start first"),
+                    auth,
+                ),
+                "post": _operation(
+                    "Schedule maintenance",
+                    ("201", "Maintenance", "scheduled"),
+                    [*auth, "400", "422"],
+                    body="MaintenanceCreate",
+                ),
+            },
+            "/maintenance/{maintenance_id}": {
+                "get": _operation(
+                    "Read a maintenance window",
+                    ("200", "Maintenance", "with its whole timeline"),
+                    [*auth, "404"],
+                    params=["maintenance_id"],
+                ),
+            },
+            "/maintenance/{maintenance_id}/updates": {
+                "post": _operation(
+                    "Post a maintenance update",
+                    ("201", "Maintenance", "the window with the new update first"),
+                    [*auth, "400", "404", "409", "422"],
+                    body="MaintenanceUpdateCreate",
+                    params=["maintenance_id"],
+                ),
+            },
+            "/maintenance/{maintenance_id}/complete": {
+                "post": _operation(
+                    "Complete maintenance",
+                    ("200", "Maintenance", "completed; its components are released"),
+                    [*auth, "400", "404", "409", "422"],
+                    body="MaintenanceComplete",
+                    params=["maintenance_id"],
                 ),
             },
         },

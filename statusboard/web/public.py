@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -49,13 +50,13 @@ def maintenance_calendar(session: Session) -> Body:
 
 
 @blueprint.route("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """Liveness for load balancers: answers without touching the database."""
     return {"status": "ok"}
 
 
 @blueprint.route("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     """Readiness: 200 when everything the service needs is there, else 503; each check named."""
     settings = settings_of()
     checks = health.readiness(database(), settings.channels.smtp, clock.now())

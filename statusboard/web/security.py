@@ -62,7 +62,7 @@ class SecurityHeaders:
         frameable = bool(FRAMEABLE_PREFIXES) and path.startswith(FRAMEABLE_PREFIXES)
         extra = self.frameable if frameable else self.headers
 
-        def with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+        def with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi(environ, with_headers)

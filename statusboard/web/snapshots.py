@@ -55,52 +55,47 @@ class DatabaseUnavailable(Exception):
 
 
 class VersionReader:
-    """The page version, the one query of a public request, on a DBAPI connection each thread
-    keeps (taken from the app's pool once), in autocommit: no pool checkout, liveness ping
-    or BEGIN/COMMIT per request, and no Core execution either: measured here, a read through
-    Core's `exec_driver_sql` took 130 µs, the DBAPI cursor 20 µs (SQLite, same connection),
-    on a path whose whole budget is a few hundred µs. A failed read drops the connection; the
-    next one connects afresh. Disposing of the engine (after an outage, before a fork) drops
-    every thread's connection."""
+    """The page version, the one query of a public request, on one DBAPI connection the
+    process keeps (taken from the app's pool once), in autocommit: no pool checkout, liveness
+    ping or BEGIN/COMMIT per request, and no Core execution either: measured here, a read
+    through Core's `exec_driver_sql` took 130 µs, the DBAPI cursor 20 µs (SQLite, same
+    connection), on a path whose whole budget is a few hundred µs. One connection per process,
+    not per thread: threads take turns for 20 µs, and a PostgreSQL server is not asked for a
+    connection per thread of every web process (8 x 8 of them ran out of `max_connections`).
+    A failed read drops the connection; the next one connects afresh. Disposing of the engine
+    (after an outage, before a fork) drops it."""
 
     SQL = "SELECT version FROM page_state WHERE id = 1"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._local = threading.local()
-        self._generation = 0
+        self._lock = threading.Lock()
+        self._connection: Any = None
         event.listen(engine, "engine_disposed", self._forget)
 
     def read(self) -> int:
-        connection = self._connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self.SQL)
-            row = cursor.fetchone()
-            cursor.close()
-        except BaseException:
-            self._drop()
-            raise
+        with self._lock:
+            if self._connection is None:
+                connection = self.engine.raw_connection()
+                if self.engine.dialect.name != "sqlite":  # SQLite's is in autocommit already
+                    connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+                self._connection = connection
+            try:
+                cursor = self._connection.cursor()
+                cursor.execute(self.SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            except BaseException:
+                self._drop()
+                raise
         return int(row[0]) if row else 1
 
-    def _connection(self) -> Any:
-        local = self._local
-        if getattr(local, "generation", None) != self._generation:
-            self._drop()
-        if getattr(local, "connection", None) is None:
-            connection = self.engine.raw_connection()
-            if self.engine.dialect.name != "sqlite":  # SQLite's is in autocommit already
-                connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            local.connection, local.generation = connection, self._generation
-        return local.connection
-
     def _forget(self, *_: Any) -> None:
-        self._generation += 1
-        self._drop()  # this thread's at once (the one forking); the others' on next use
+        with self._lock:
+            self._drop()
 
     def _drop(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
+        connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.invalidate()

@@ -6,7 +6,10 @@ CSRF token (the signed token in the URL is the proof)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from statusboard.channels.webhook import parse_allow_list
 from statusboard.config import settings_of
@@ -34,7 +37,7 @@ def _chosen_components() -> list[Component]:
     return [c for c in component_service.ordered_components(db_session()) if c.public_id in wanted]
 
 
-def _form(**context):
+def _form(**context: Any) -> str:
     return render_template(
         "public/subscribe.html",
         components=component_service.ordered_components(db_session()),
@@ -44,13 +47,13 @@ def _form(**context):
 
 
 @blueprint.get("")
-def form():
+def form() -> ResponseReturnValue:
     return _form()
 
 
 @blueprint.post("")
 @limiter.limit(_rate_limit)
-def request_email():
+def request_email() -> ResponseReturnValue:
     session = db_session()
     try:
         subscriber = subscribers.request_email(
@@ -67,7 +70,7 @@ def request_email():
 
 @blueprint.post("/webhook")
 @limiter.limit(_rate_limit)
-def request_webhook():
+def request_webhook() -> ResponseReturnValue:
     session = db_session()
     allow = parse_allow_list(settings_of().channels.webhook_allow_private)
     try:
@@ -101,7 +104,7 @@ def _queue_confirmation(subscriber: Subscriber, to: str) -> None:
 
 
 @blueprint.get("/confirm/<token>")
-def confirm(token: str):
+def confirm(token: str) -> ResponseReturnValue:
     session = db_session()
     subscriber = subscribers.confirm(
         session, secret_key=current_app.config["SECRET_KEY"], token=token
@@ -122,7 +125,7 @@ def _subscriber(token: str) -> Subscriber:
 
 
 @blueprint.route("/manage/<token>", methods=["GET", "POST"])
-def manage(token: str):
+def manage(token: str) -> ResponseReturnValue:
     session = db_session()
     subscriber = _subscriber(token)
     if request.method == "POST":
@@ -140,7 +143,7 @@ def manage(token: str):
 
 
 @blueprint.get("/unsubscribe/<token>")
-def unsubscribe_form(token: str):
+def unsubscribe_form(token: str) -> ResponseReturnValue:
     # A GET never unsubscribes: mail scanners follow links.
     return render_template(
         "public/subscribe_unsubscribe.html", subscriber=_subscriber(token), token=token
@@ -149,7 +152,7 @@ def unsubscribe_form(token: str):
 
 @blueprint.post("/unsubscribe/<token>")
 @csrf.exempt
-def unsubscribe(token: str):
+def unsubscribe(token: str) -> ResponseReturnValue:
     session = db_session()
     subscriber = _subscriber(token)
     subscribers.unsubscribe(session, subscriber=subscriber)

@@ -85,7 +85,7 @@ def match(url_map: Map, path: str) -> tuple[str, dict[str, Any]] | None:
     """(endpoint, route arguments) when `path` is a public surface, else None. Routing
     exceptions (a redirect to the canonical path, say) are raised for Flask to answer."""
     endpoint, arguments = url_map.bind("surface").match(path, method="GET")
-    return (endpoint, arguments) if endpoint in RENDERERS else None
+    return (str(endpoint), dict(arguments)) if endpoint in RENDERERS else None
 
 
 def render_surface(session: Session, surface: str) -> Rendered:

@@ -110,12 +110,31 @@ def resolve_by_service(client, session, operator, incident, parts):
     session.commit()
 
 
+def resolve_by_cli(client, session, operator, incident, parts):
+    from click.testing import CliRunner
+
+    from statusboard.cli import main
+    from statusboard.db import database
+
+    environment = {
+        "STATUSBOARD_DATABASE_URL": database(client.application).url,
+        "STATUSBOARD_SECRET_KEY": "cli-test",
+    }
+    result = CliRunner().invoke(
+        main,
+        ["incident", "resolve", incident.public_id, "Fixed.", "--as", operator.email],
+        env=environment,
+    )
+    assert result.exit_code == 0, result.output
+
+
 SURFACES = [
     resolve_by_form,
     resolve_by_update_form,
     resolve_by_api,
     resolve_by_api_update,
     resolve_by_service,
+    resolve_by_cli,
 ]
 
 

@@ -115,6 +115,29 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
     call("post", f"/incidents/{opened['id']}/updates", {"status": "identified", "body": "Z"})
     call("get", "/incidents/nope")
     call("patch", "/components/nope", {"name": "Y"})
+    window = call(
+        "post",
+        "/maintenance",
+        {
+            "name": "Database upgrade",
+            "body": "Writes pause.",
+            "scheduled_for": (START + timedelta(hours=1)).isoformat(),
+            "scheduled_until": (START + timedelta(hours=2)).isoformat(),
+            "components": [api["id"]],
+        },
+    )
+    call("get", "/maintenance")
+    call(
+        "post",
+        f"/maintenance/{window['id']}/updates",
+        {"status": "in_progress", "body": "Started.", "scheduled_until": None},
+    )
+    call("get", f"/maintenance/{window['id']}")
+    call("post", f"/maintenance/{window['id']}/complete", {"body": "Done."})
+    call("post", f"/maintenance/{window['id']}/updates", {"status": "verifying", "body": "Z"})
+    call("post", "/maintenance", {"name": "X", "body": "Y", "scheduled_for": "soon"})
+    call("post", "/maintenance/nope/complete", {"body": "Done."})
+    call("post", "/maintenance", raw="[]")
 
     documented = {
         (path, method) for path, operations in spec["paths"].items() for method in operations

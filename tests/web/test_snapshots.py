@@ -91,13 +91,15 @@ def test_steady_state_public_request_makes_one_version_query(app, client, sessio
     assert client.get(path).status_code == 200  # renders it
     traced: list[str] = []
     if database(app).dialect == "sqlite":  # the statements themselves, as SQLite runs them
-        snapshots(app).versions._connection().dbapi_connection.set_trace_callback(traced.append)
+        versions = snapshots(app).versions
+        versions.read()  # opens its connection
+        versions._connection.dbapi_connection.set_trace_callback(traced.append)
     with count_queries(app) as statements:
         for _ in range(5):
             assert client.get(path).status_code == 200
             assert client.get(path, headers={"If-None-Match": '"x"'}).status_code == 200
     # No statement through SQLAlchemy and no checkout: the version check runs on the
-    # thread's own connection, and (as SQLite shows) it is all that runs.
+    # process's own connection, and (as SQLite shows) it is all that runs.
     assert statements == []
     if database(app).dialect == "sqlite":
         assert traced == ["SELECT version FROM page_state WHERE id = 1"] * 10

@@ -1,0 +1,188 @@
+"""`statusboard incident open|update|resolve`: what the admin forms do, for scripts and ChatOps.
+
+Each command opens one write-locked session, calls one service, commits, and prints the
+incident's public id and address (or its JSON with --json).
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+import click
+from sqlalchemy.orm import Session
+
+from statusboard.cli_options import (
+    ACTING_AS,
+    BODY,
+    BODY_FILE,
+    JSON,
+    NO_NOTIFY,
+    acting_as,
+    load_app,
+    parse_component_changes,
+    parse_eta,
+    parse_next_update,
+    published,
+    read_body,
+    refusals,
+)
+from statusboard.config import settings_of
+from statusboard.db import database
+from statusboard.domain.errors import InvalidInput
+from statusboard.domain.statuses import Impact, IncidentStatus
+from statusboard.models import Incident, IncidentKind
+from statusboard.services import incidents
+
+OPEN_STATUSES = [s.value for s in IncidentStatus if s.is_open]
+CHANGES = click.option(
+    "--component",
+    "component_changes",
+    multiple=True,
+    metavar="COMPONENT=STATUS",
+    help="Set a component's status (by id or exact name), e.g. api=major_outage; repeat "
+    "for several.",
+)
+NEXT_UPDATE = click.option(
+    "--next-update",
+    help="Promise the next update in N minutes (30m) or by an ISO 8601 time; default: by impact.",
+)
+
+
+def _find(session: Session, public_id: str) -> Incident:
+    return incidents.find_incident(session, public_id, kind=IncidentKind.INCIDENT)
+
+
+@click.group()
+def incident() -> None:
+    """Declare, update and resolve incidents (as the admin forms do)."""
+
+
+@incident.command("open")
+@click.option("--name", required=True, help="What customers will recognise.")
+@click.option("--impact", required=True, type=click.Choice([i.value for i in Impact]))
+@click.option("--status", default="investigating", type=click.Choice(OPEN_STATUSES))
+@click.option(
+    "--eta", default="unknown", help="Expected resolution: ISO 8601 with an offset, or unknown."
+)
+@NEXT_UPDATE
+@BODY
+@BODY_FILE
+@CHANGES
+@NO_NOTIFY
+@ACTING_AS
+@JSON
+def incident_open(
+    name: str,
+    impact: str,
+    status: str,
+    eta: str,
+    next_update: str | None,
+    body: str | None,
+    body_file: IO[str] | None,
+    component_changes: tuple[str, ...],
+    no_notify: bool,
+    email: str,
+    as_json: bool,
+) -> None:
+    """Declare an incident with its first update BODY (Markdown)."""
+    app = load_app()
+    with refusals(), database(app).session(write_lock=True) as session:
+        expected = parse_eta(eta)
+        if expected is incidents.KEEP_ETA:
+            raise InvalidInput(
+                "a new incident has no ETA to keep: give a time or unknown", field="eta"
+            )
+        opened = incidents.open_incident(
+            session,
+            name=name,
+            impact=Impact(impact),
+            status=IncidentStatus(status),
+            body=read_body(body, body_file),
+            actor=acting_as(session, email),
+            eta=expected,
+            next_update_at=parse_next_update(next_update),
+            component_changes=parse_component_changes(session, component_changes),
+            notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
+        )
+        public_id = opened.public_id
+    published(app, public_id, as_json)
+
+
+@incident.command("update")
+@click.argument("incident_id", metavar="ID")
+@click.option("--status", required=True, type=click.Choice(OPEN_STATUSES))
+@click.option(
+    "--eta",
+    default="keep",
+    help="Expected resolution: ISO 8601 with an offset, unknown, or keep (the default).",
+)
+@NEXT_UPDATE
+@BODY
+@BODY_FILE
+@CHANGES
+@NO_NOTIFY
+@ACTING_AS
+@JSON
+def incident_update(
+    incident_id: str,
+    status: str,
+    eta: str,
+    next_update: str | None,
+    body: str | None,
+    body_file: IO[str] | None,
+    component_changes: tuple[str, ...],
+    no_notify: bool,
+    email: str,
+    as_json: bool,
+) -> None:
+    """Post an update BODY (Markdown) on incident ID."""
+    app = load_app()
+    with refusals(), database(app).session(write_lock=True) as session:
+        incidents.post_update(
+            session,
+            incident=_find(session, incident_id),
+            status=IncidentStatus(status),
+            body=read_body(body, body_file),
+            actor=acting_as(session, email),
+            eta=parse_eta(eta),
+            next_update_at=parse_next_update(next_update),
+            component_changes=parse_component_changes(session, component_changes),
+            notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
+        )
+    published(app, incident_id, as_json)
+
+
+@incident.command("resolve")
+@click.argument("incident_id", metavar="ID")
+@BODY
+@BODY_FILE
+@CHANGES
+@NO_NOTIFY
+@ACTING_AS
+@JSON
+def incident_resolve(
+    incident_id: str,
+    body: str | None,
+    body_file: IO[str] | None,
+    component_changes: tuple[str, ...],
+    no_notify: bool,
+    email: str,
+    as_json: bool,
+) -> None:
+    """Resolve incident ID with the message BODY (Markdown). The components it touched go
+    back to operational, or to the worst status another open incident or active maintenance
+    still claims; --component statuses win."""
+    app = load_app()
+    with refusals(), database(app).session(write_lock=True) as session:
+        incidents.resolve(
+            session,
+            incident=_find(session, incident_id),
+            body=read_body(body, body_file),
+            actor=acting_as(session, email),
+            component_changes=parse_component_changes(session, component_changes),
+            notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
+        )
+    published(app, incident_id, as_json)
