@@ -15,6 +15,7 @@ from statusboard.db import database, register_database
 from statusboard.services.channel_sessions import database_session_store
 from statusboard.web import register_blueprints, register_extensions
 from statusboard.web.errors import register_error_handlers
+from statusboard.web.security import register_security
 from statusboard.web.snapshots import register_snapshots
 from statusboard.web.templating import register_templating
 
@@ -34,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)  # CSRF, login manager, rate limiter
     register_templating(app)
     register_snapshots(app)  # public surfaces rendered once per data version
+    register_security(app)  # headers on every response, request size and character guards
     register_blueprints(app)
     register_error_handlers(app)
     return app

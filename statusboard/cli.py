@@ -4,21 +4,37 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
+from flask import Flask
+from sqlalchemy.orm import Session
 
 from statusboard import migrate
 from statusboard.cli_incidents import incident
 from statusboard.cli_maintenance import maintenance
 from statusboard.cli_options import load_app
 from statusboard.config import settings_of
-from statusboard.db import database
+from statusboard.db import DatabaseBusy, database
 from statusboard.domain.errors import DomainError
 from statusboard.models import Role
 from statusboard.services import operators
 from statusboard.services.audit import Actor
 
 CLI = Actor(operator=None, via="cli")
+T = TypeVar("T")
+
+
+def _write(app: Flask, work: Callable[[Session], T]) -> T:
+    """A command's write: the same write lock as web writes, retried while another writer
+    is in the way (Database.write), with domain refusals and a lasting lock as messages."""
+    try:
+        return database(app).write(work)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    except DatabaseBusy as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _read_password(confirm: bool = True) -> str:
@@ -63,19 +79,18 @@ def operator_add(email: str, name: str, admin: bool) -> None:
     """Add an operator; the password comes from a prompt or standard input."""
     app = load_app()
     password = _read_password()
-    try:
-        with database(app).session() as session:
-            added = operators.add_operator(
-                session,
-                email=email,
-                name=name,
-                password=password,
-                role=Role.ADMIN if admin else Role.OPERATOR,
-                actor=CLI,
-            )
-            click.echo(f"added {added.role.value} {added.email}", err=True)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    added = _write(
+        app,
+        lambda session: operators.add_operator(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            role=Role.ADMIN if admin else Role.OPERATOR,
+            actor=CLI,
+        ),
+    )
+    click.echo(f"added {added.role.value} {added.email}", err=True)
 
 
 @operator.command("password")
@@ -88,16 +103,16 @@ def operator_password(email: str) -> None:
 
     app = load_app()
     password = _read_password()
-    try:
-        with database(app).session() as session:
-            found = session.scalar(
-                select(Operator).where(Operator.email == operators.normalize_email(email))
-            )
-            if found is None:
-                raise click.ClickException(f"no operator {email}")
-            operators.set_password(session, operator=found, password=password, actor=CLI)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+
+    def change(session: Session) -> None:
+        found = session.scalar(
+            select(Operator).where(Operator.email == operators.normalize_email(email))
+        )
+        if found is None:
+            raise click.ClickException(f"no operator {email}")
+        operators.set_password(session, operator=found, password=password, actor=CLI)
+
+    _write(app, change)
     click.echo(f"password changed for {email}", err=True)
 
 
@@ -196,16 +211,16 @@ def token_create(email: str, name: str) -> None:
     from statusboard.services import tokens
 
     app = load_app()
-    try:
-        with database(app).session() as session:
-            owner = tokens.find_owner(session, email)
-            created, secret = tokens.create_token(session, operator=owner, name=name, actor=CLI)
-            click.echo(
-                f"created token {created.public_id} for {owner.email}; the secret is shown once",
-                err=True,
-            )
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    created, secret = _write(
+        app,
+        lambda session: tokens.create_token(
+            session, operator=tokens.find_owner(session, email), name=name, actor=CLI
+        ),
+    )
+    click.echo(
+        f"created token {created.public_id} for {created.operator.email}; the secret is shown once",
+        err=True,
+    )
     click.echo(secret)
 
 
@@ -238,13 +253,14 @@ def token_revoke(token_id: str) -> None:
     from statusboard.services import tokens
 
     app = load_app()
-    try:
-        with database(app).session() as session:
-            found = tokens.find_token(session, token_id)
-            tokens.revoke_token(session, token=found, actor=CLI)
-            click.echo(f"revoked token {found.public_id} ({found.name})", err=True)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+
+    def revoke(session: Session) -> tokens.ApiToken:
+        found = tokens.find_token(session, token_id)
+        tokens.revoke_token(session, token=found, actor=CLI)
+        return found
+
+    found = _write(app, revoke)
+    click.echo(f"revoked token {found.public_id} ({found.name})", err=True)
 
 
 if __name__ == "__main__":

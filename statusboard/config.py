@@ -178,13 +178,24 @@ SETTINGS: list[Setting] = [
         "default next-update promise per impact, e.g. critical=15,...",
     ),
     Setting(
-        "LOGIN_RATE_LIMIT", "10 per minute", _text, "login attempts allowed per client address"
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        _text,
+        "failed logins allowed per client address, counted in the database by every web "
+        "process alike; a correct password is always let in",
     ),
     Setting(
         "RATE_LIMIT_STORAGE",
         "memory://",
         _text,
-        "Flask-Limiter storage URI; use redis://host:6379 with several web processes",
+        "Flask-Limiter storage URI of the subscription limit; use redis://host:6379 with "
+        "several web processes",
+    ),
+    Setting(
+        "MAX_REQUEST_BYTES",
+        256 * 1024,
+        _positive_int,
+        "largest request body accepted (bytes); a larger one is refused with 413 unread",
     ),
     Setting(
         "SNAPSHOT_DIR",
@@ -418,6 +429,7 @@ class WebSettings:
     access_log: bool
     secure_cookies: bool
     login_rate_limit: str
+    max_request_bytes: int
     rate_limit_storage: str
     subscribe_rate_limit: str
     snapshot_dir: str
@@ -643,6 +655,7 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             access_log=v["ACCESS_LOG"],
             secure_cookies=v["SECURE_COOKIES"],
             login_rate_limit=v["LOGIN_RATE_LIMIT"],
+            max_request_bytes=v["MAX_REQUEST_BYTES"],
             rate_limit_storage=v["RATE_LIMIT_STORAGE"],
             subscribe_rate_limit=v["SUBSCRIBE_RATE_LIMIT"],
             snapshot_dir=v["SNAPSHOT_DIR"],

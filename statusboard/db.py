@@ -3,17 +3,35 @@ commands open their own with `Database.session()`. The edge that opens a session
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "statusboard.db"
+T = TypeVar("T")
+# SQLite's "database is locked"/"busy", PostgreSQL's lock timeouts, deadlocks and
+# serialization failures: another writer was in the way, and trying again can succeed.
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+class DatabaseBusy(RuntimeError):
+    """Another writer held the database for longer than a command is willing to wait."""
+
+
+def is_busy(error: DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -97,6 +115,28 @@ class Database:
             raise
         finally:
             self.close_session(session)
+
+    def write(self, work: Callable[[Session], T], *, patience: float = 60.0) -> T:
+        """Run `work` in one write-locked transaction, as web writes do, and commit. While
+        another writer is in the way it is tried again with growing, jittered pauses, for
+        at most `patience` seconds in all; then DatabaseBusy says so and nothing changed.
+        `work` may run more than once: it must only touch the session."""
+        deadline = time.monotonic() + patience
+        pause = 0.05
+        while True:
+            try:
+                with self.session(write_lock=True) as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if not is_busy(exc):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise DatabaseBusy(
+                        f"the database stayed busy with other writes for {patience:.0f} s; "
+                        "nothing was changed. Try again."
+                    ) from exc
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 2.0)
 
 
 def register_database(app: Flask) -> None:

@@ -47,6 +47,16 @@ def _advance_maintenance(app: Flask) -> object:
         return advance_windows(session, publishing_settings=settings_of(app).publishing)
 
 
+def _heartbeat(app: Flask) -> object:
+    from statusboard import clock
+    from statusboard.db import database
+    from statusboard.services import health
+
+    with database(app).session(write_lock=True) as session:
+        health.beat(session, worker=f"{socket.gethostname()}:{os.getpid()}", now=clock.now())
+    return None
+
+
 def check_promises(app: Flask) -> object:
     """Mark broken promises and queue the nags due (services.promises.check_promises)."""
     from statusboard.config import settings_of
@@ -67,6 +77,7 @@ JOBS: list[Job] = [
     Job("check-promises", check_promises, every=timedelta(seconds=2)),
     Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
     Job("export-site", _export_site, every=timedelta(seconds=2)),
+    Job("heartbeat", _heartbeat, every=timedelta(seconds=10)),  # read by /readyz
 ]
 
 

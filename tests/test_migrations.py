@@ -14,3 +14,31 @@ def test_migrated_schema_matches_the_models(database_url):
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_the_hardening_migration_repairs_text_stored_with_control_characters(tmp_path):
+    """Rows written before text was checked lose their NUL and control characters and
+    become NFC; tabs and newlines in messages stay."""
+    from sqlalchemy import text
+
+    from statusboard import migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0007_one_outbox")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO operator (email, name, password_hash, role, active, on_call, "
+                "sign_updates, created_at) VALUES ('a@b.org', :name, 'x', 'admin', 1, 1, 0, "
+                "'2026-01-01 00:00:00')"
+            ),
+            {"name": "Ol\x00ive\x0b e\u0301\x1b"},
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        name, generation = connection.execute(
+            text("SELECT name, session_generation FROM operator")
+        ).one()
+    engine.dispose()
+    assert name == "Olive é"
+    assert generation == 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from statusboard.domain.text import printable, printable_line
 from statusboard.domain.text_fitting import fit
 
 
@@ -39,6 +40,15 @@ class Notice:
     unsubscribe_url: str | None = None
     payload: dict[str, Any] | None = None  # the webhook body
     ambiguous: bool = False  # an earlier attempt may have reached the network
+
+    def __post_init__(self) -> None:
+        # Whatever is stored, no channel gets a control character: email headers, XML-based
+        # APIs and social networks refuse or mangle them (domain/text.py).
+        object.__setattr__(self, "incident_name", printable_line(self.incident_name))
+        object.__setattr__(self, "text", printable(self.text))
+        object.__setattr__(self, "html", printable(self.html))
+        if self.custom_text is not None:
+            object.__setattr__(self, "custom_text", printable(self.custom_text))
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,40 @@ def parse_allow_list(value: str) -> list[Network]:
     ]
 
 
+# Prefixes that carry an IPv4 address inside an IPv6 one: NAT64 (well-known and local-use),
+# IPv4-compatible (deprecated, still routed by some stacks). IPv4-mapped and 6to4 have their
+# own accessors in ipaddress.
+_NAT64 = [ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48")]
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# IETF protocol assignments: ipaddress calls most of 192.0.0.0/24 global, but nothing in it is
+# a place a webhook should go.
+_IETF_PROTOCOL = ipaddress.ip_network("192.0.0.0/24")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _NAT64) or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Reachable on the public internet, also once any IPv4 address inside it is unwrapped."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _IPV4_COMPATIBLE:
+            return False  # ::a.b.c.d is never a real IPv6 host
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
+        return True
+    return address not in _IETF_PROTOCOL
+
+
 def check_target(url: str, allow: Iterable[Network] = ()) -> None:
     """Refuse non-http(s) URLs and hosts resolving to non-public addresses (unless allowed)."""
     parts = urlsplit(url)
@@ -58,13 +92,14 @@ def check_target(url: str, allow: Iterable[Network] = ()) -> None:
         raise UnsafeTarget(f"cannot resolve {parts.hostname}") from exc
     allowed = list(allow)
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_global and not address.is_multicast:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if is_public(address):
             continue
         if any(address in network for network in allowed):
             continue
         raise UnsafeTarget(
-            f"{parts.hostname} resolves to {address}, a private, loopback or link-local address"
+            f"{parts.hostname} resolves to {address}, an address that is not on the public "
+            "internet (private, loopback, link-local or reserved)"
         )
 
 

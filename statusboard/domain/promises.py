@@ -21,6 +21,8 @@ DEFAULT_NEXT_UPDATE_MINUTES: Mapping[str, int] = {
 
 # An update may promise at most this far ahead; longer silences are not "updates".
 MAX_NEXT_UPDATE = timedelta(days=7)
+# An expected resolution further than a year ahead is not an estimate anyone can keep.
+MAX_ETA = timedelta(days=366)
 
 
 def default_next_update(
@@ -51,6 +53,10 @@ def check_eta(eta: datetime | None, now: datetime) -> datetime | None:
         raise InvalidInput("the ETA needs a time zone", field="eta")
     if eta <= now:
         raise PromiseInThePast("the ETA must be in the future, or say it is unknown", field="eta")
+    if eta - now > MAX_ETA:
+        raise InvalidInput(
+            "give an ETA within a year, or say it is unknown and revise it later", field="eta"
+        )
     return eta
 
 
@@ -72,7 +78,10 @@ def local_datetime(value: datetime, zone_name: str) -> datetime:
 
     if value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)
+    try:
+        return value.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{value:%Y-%m-%d %H:%M} is out of range") from None
 
 
 def next_occurrence(hour: int, minute: int, zone_name: str, now: datetime) -> datetime:

@@ -4,7 +4,9 @@ from statusboard.models.audit import AuditEvent
 from statusboard.models.base import Base
 from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
+from statusboard.models.heartbeat import WorkerHeartbeat
 from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
@@ -12,6 +14,7 @@ from statusboard.models.subscriber import Subscriber, SubscriberKind
 from statusboard.models.token import ApiToken
 
 __all__ = [
+    "WorkerHeartbeat",
     "ApiToken",
     "AuditEvent",
     "Base",
@@ -19,6 +22,7 @@ __all__ = [
     "ComponentChange",
     "Incident",
     "IncidentKind",
+    "LoginFailure",
     "Operator",
     "PageState",
     "Role",

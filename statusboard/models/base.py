@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from statusboard.domain.text import has_forbidden, printable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,3 +70,22 @@ class Base(DeclarativeBase):
             validate_strings=True,
         ),
     }
+
+
+@event.listens_for(Session, "before_flush")
+def _strip_unprintable_text(session: Session, _context: Any, _instances: Any) -> None:
+    """The last line of defence behind domain/text.py's `clean` at the edges, which refuses
+    such text with a field error: whatever a path that forgot it writes (a new command, an
+    import, a network's error message) loses its NUL, control characters and unpaired
+    surrogates here, so it can neither break a feed nor fail in the database. Only values
+    being written are looked at."""
+    for instance in (*session.new, *session.dirty):
+        state = inspect(instance)
+        for attribute in state.mapper.column_attrs:
+            if instance in session.new:
+                value = state.dict.get(attribute.key)
+            else:
+                added = state.attrs[attribute.key].history.added
+                value = added[0] if added else None
+            if isinstance(value, str) and has_forbidden(value):
+                setattr(instance, attribute.key, printable(value))

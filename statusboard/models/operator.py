@@ -31,6 +31,9 @@ class Operator(Base):
     sign_updates: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[datetime | None]
+    # Part of every session's identity: raising it ends every session at once (logout,
+    # password, role or activation change), although the cookies themselves live on.
+    session_generation: Mapped[int] = mapped_column(default=0)
 
     @property
     def is_admin(self) -> bool:
@@ -50,7 +53,10 @@ class Operator(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
 
     def __repr__(self) -> str:
         return f"<Operator {self.email} {self.role}>"

@@ -6,22 +6,35 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.domain import text
 from statusboard.domain.errors import InvalidInput, NotFound
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.models import Component
 from statusboard.services import audit, page
 from statusboard.services.audit import Actor
 
-MAX_NAME = 120
+MAX_NAME = text.COMPONENT_NAME
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = " ".join(text.clean(name, field="name", one_line=True).split())
     if not name:
         raise InvalidInput("enter a name", field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"keep the name under {MAX_NAME} characters", field="name")
     return name
+
+
+def _clean_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    cleaned = text.clean(
+        description.strip(),
+        field="description",
+        one_line=True,
+        max_length=text.COMPONENT_DESCRIPTION,
+    )
+    return cleaned or None
 
 
 def find_component(session: Session, public_id: str) -> Component:
@@ -85,7 +98,7 @@ def create_component(
     )
     component = Component(
         name=name,
-        description=(description or "").strip() or None,
+        description=_clean_description(description),
         is_group=is_group,
         group_id=parent_id,
         position=(last or 0) + 1,
@@ -111,7 +124,7 @@ def edit_component(
     session: Session, *, component: Component, name: str, description: str | None, actor: Actor
 ) -> None:
     component.name = _clean_name(name)
-    component.description = (description or "").strip() or None
+    component.description = _clean_description(description)
     component.updated_at = clock.now()
     audit.record(
         session,

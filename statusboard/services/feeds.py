@@ -21,6 +21,7 @@ from markupsafe import escape
 from statusboard.clock import iso
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.markup import plain_text
+from statusboard.domain.text import printable, printable_line
 from statusboard.models import Incident, Update
 from statusboard.services.statuspage import NEVER, PageInfo
 
@@ -206,11 +207,20 @@ def updates_feed(feed: Feed, updates: Sequence[Update], page: PageInfo, now: dat
 
 
 def _generator(feed: Feed, extension: str) -> FeedGenerator:
+    """Every text is passed through `printable` (lxml refuses control characters, and one
+    stored in an old row must not take the feed down). RSS readers take <title> and
+    <description> as HTML whatever the spec says, so names are escaped once more there and
+    reach the reader as text; Atom says type="text" and needs no such thing."""
+
+    def line(value: str) -> str:
+        value = printable_line(value)
+        return str(escape(value)) if extension == "rss" else value
+
     generator = FeedGenerator()
     generator.id(f"{feed.url}.atom")
-    generator.title(feed.title)
-    generator.description(feed.description)
-    generator.author({"name": feed.author})
+    generator.title(line(feed.title))
+    generator.description(line(feed.description))
+    generator.author({"name": printable_line(feed.author)})
     generator.language("en")
     # The RSS <link> is whichever link comes last: self first, the page last.
     generator.link(href=f"{feed.url}.{extension}", rel="self")
@@ -222,13 +232,14 @@ def _generator(feed: Feed, extension: str) -> FeedGenerator:
         item = generator.add_entry(order="append")
         item.id(entry.id)
         item.guid(entry.id, permalink=entry.id == entry.link)
-        item.title(entry.title)
+        item.title(line(entry.title))
         item.link(href=entry.link, rel="alternate")
         item.published(entry.published)
         item.updated(entry.updated)
         item.pubDate(entry.published)
-        item.description(entry.html)
-        item.content(entry.html, type="html")  # after description(), which drops the type
+        html = printable(entry.html)
+        item.description(html)
+        item.content(html, type="html")  # after description(), which drops the type
     return generator
 
 

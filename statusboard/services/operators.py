@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.domain import text
 from statusboard.domain.errors import Conflict, InvalidInput, NotFound
 from statusboard.models import Operator, Role
 from statusboard.services import audit
@@ -19,6 +20,10 @@ from statusboard.services.audit import Actor
 _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a megabyte "password" is an attack
+# zxcvbn's score (0-4) estimates guesses against common passwords, words, names, dates,
+# keyboard patterns and repeats: 3 means "safely unguessable" for an online attack.
+MIN_PASSWORD_SCORE = 3
 
 
 @cache
@@ -35,9 +40,21 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, *, email: str = "", name: str = "") -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"use at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"use at most {MAX_PASSWORD_LENGTH} characters", field="password")
+    from zxcvbn import zxcvbn  # its dictionaries take a while to load: only when needed
+
+    verdict = zxcvbn(password, user_inputs=[part for part in (email, name) if part])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"].get("warning") or "it is too easy to guess"
+        raise InvalidInput(
+            f"choose a stronger password: {hint.rstrip('.').lower()}. "
+            "A few unrelated words make a strong one",
+            field="password",
+        )
     return password
 
 
@@ -51,10 +68,8 @@ def add_operator(
     actor: Actor,
 ) -> Operator:
     email = normalize_email(email)
-    name = name.strip()
-    if not name:
-        raise InvalidInput("enter a name", field="name")
-    check_password(password)
+    name = _clean_name(name)
+    check_password(password, email=email, name=name)
     if session.scalar(select(Operator.id).where(Operator.email == email)) is not None:
         raise Conflict(f"an operator with email {email} already exists", field="email")
     operator = Operator(email=email, name=name, password_hash=_hasher.hash(password), role=role)
@@ -86,8 +101,20 @@ def authenticate(session: Session, *, email: str, password: str) -> Operator | N
     return operator
 
 
+def _clean_name(name: str) -> str:
+    name = text.clean(name or "", field="name", one_line=True, max_length=text.OPERATOR_NAME)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("enter a name", field="name")
+    return name
+
+
 def set_password(session: Session, *, operator: Operator, password: str, actor: Actor) -> None:
-    operator.password_hash = _hasher.hash(check_password(password))
+    """A new password ends every session of the operator, this one included (the view that
+    asked for it opens a new one)."""
+    check_password(password, email=operator.email, name=operator.name)
+    operator.password_hash = _hasher.hash(password)
+    operator.end_sessions()
     audit.record(
         session,
         actor=actor,
@@ -97,12 +124,59 @@ def set_password(session: Session, *, operator: Operator, password: str, actor: 
     )
 
 
+def change_own_password(
+    session: Session, *, operator: Operator, current: str, new: str, actor: Actor
+) -> None:
+    """An operator changing their own password proves they know the current one first: a
+    session left open on a shared screen must not be enough to take the account."""
+    try:
+        _hasher.verify(operator.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput("that is not your current password", field="current_password") from None
+    set_password(session, operator=operator, password=new, actor=actor)
+
+
+def set_role(session: Session, *, operator: Operator, role: Role, actor: Actor) -> None:
+    """A new role ends the operator's sessions: what they may do is decided at login again."""
+    if operator.role is role:
+        return
+    operator.role = role
+    operator.end_sessions()
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.role",
+        subject_type="operator",
+        subject_id=str(operator.id),
+        role=role.value,
+    )
+
+
+def set_active(session: Session, *, operator: Operator, active: bool, actor: Actor) -> None:
+    """Deactivating ends every session of the operator at once; their tokens stop working
+    because token authentication requires an active owner."""
+    if operator.active is active:
+        return
+    operator.active = active
+    operator.end_sessions()
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.activate" if active else "operator.deactivate",
+        subject_type="operator",
+        subject_id=str(operator.id),
+    )
+
+
+def end_sessions(session: Session, *, operator: Operator) -> None:
+    """Log out: every session of the operator ends, including cookies copied elsewhere."""
+    operator.end_sessions()
+
+
 def update_profile(
     session: Session, *, operator: Operator, name: str, sign_updates: bool, actor: Actor
 ) -> None:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("enter a name", field="name")
+    name = _clean_name(name)
     operator.name = name
     operator.sign_updates = sign_updates
     audit.record(

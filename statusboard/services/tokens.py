@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from statusboard import clock
+from statusboard.domain import text
 from statusboard.domain.errors import Forbidden, InvalidInput, NotFound
 from statusboard.models import ApiToken, Operator
 from statusboard.services import audit
 from statusboard.services.audit import Actor
 
 PREFIX = "sb_"
-MAX_NAME = 80
+MAX_NAME = text.TOKEN_NAME
 # Recording every use would turn each read into a write; a minute's precision is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -27,7 +28,7 @@ def _digest(secret: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(text.clean(name or "", field="name", one_line=True).split())
     if not name:
         raise InvalidInput("name the token after what will use it, e.g. deploy-bot", field="name")
     if len(name) > MAX_NAME:

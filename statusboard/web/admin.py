@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from statusboard.config import settings_of
@@ -358,10 +358,16 @@ def profile() -> ResponseReturnValue:
                 actor=_actor(),
             )
             if form.password.data:
-                operators.set_password(
-                    session, operator=me, password=form.password.data, actor=_actor()
+                operators.change_own_password(
+                    session,
+                    operator=me,
+                    current=form.current_password.data,
+                    new=form.password.data,
+                    actor=_actor(),
                 )
             session.commit()
+            if form.password.data:
+                login_user(me)  # every other session has ended; this one goes on
         except DomainError as error:
             show_form_error(form, error)
         else:

@@ -14,10 +14,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from statusboard.config import settings_of
 from statusboard.db import db_session
+from statusboard.domain import text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.promises import local_datetime
 from statusboard.domain.statuses import MaintenanceStatus
@@ -26,7 +27,7 @@ from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import show_form_error
 from statusboard.web.auth import require_operator
-from statusboard.web.forms import operator_zone
+from statusboard.web.forms import Text, operator_zone
 
 blueprint = Blueprint("admin_maintenance", __name__)
 
@@ -35,7 +36,9 @@ blueprint.before_request(require_operator)
 
 
 class ScheduleForm(FlaskForm):
-    name = StringField("Name (what customers see)", validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        "Name (what customers see)", validators=[DataRequired(), Text(text.INCIDENT_NAME)]
+    )
     scheduled_for = DateTimeLocalField(
         "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give the start time.")]
     )
@@ -46,7 +49,7 @@ class ScheduleForm(FlaskForm):
         "Message to customers (Markdown)",
         validators=[
             DataRequired("Say what will happen and what customers may notice."),
-            Length(max=20_000),
+            Text(text.MESSAGE_BODY, one_line=False),
         ],
     )
     time_zone = HiddenField(default="")
@@ -62,7 +65,10 @@ class WindowUpdateForm(FlaskForm):
     )
     body = TextAreaField(
         "Message to customers (Markdown)",
-        validators=[DataRequired("Write what customers should know."), Length(max=20_000)],
+        validators=[
+            DataRequired("Write what customers should know."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
     )
     scheduled_until = DateTimeLocalField(
         "New end (only to extend)", format="%Y-%m-%dT%H:%M", validators=[Optional()]

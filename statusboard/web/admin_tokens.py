@@ -9,13 +9,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from statusboard.db import db_session
+from statusboard.domain import text
 from statusboard.domain.errors import DomainError
 from statusboard.services import tokens
 from statusboard.services.audit import Actor
 from statusboard.web.auth import require_operator
+from statusboard.web.forms import Text
 
 blueprint = Blueprint("admin_tokens", __name__)
 
@@ -25,7 +27,7 @@ class TokenForm(FlaskForm):
         "What will use it",
         validators=[
             DataRequired("Name the token after what will use it."),
-            Length(max=tokens.MAX_NAME),
+            Text(text.TOKEN_NAME),
         ],
     )
 

@@ -8,14 +8,16 @@ in the services, which report their own fields.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any, Literal, TypeVar, overload
 
 from flask import request
 from sqlalchemy.orm import Session
 
+from statusboard.domain import text as domain_text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.models import Component
@@ -36,25 +38,55 @@ class Missing(Enum):
 
 
 MISSING = Missing.FIELD
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+# Every object the API takes is two levels deep; anything much deeper is an attack on the
+# parser, refused before it costs stack or time.
+MAX_DEPTH = 32
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    """Not too deep, and no string anywhere (keys included) that domain/text.py refuses:
+    such a string would fail in the database even as a lookup key."""
+    stack: list[tuple[str, Any, int]] = [(name, value, 2) for name, value in data.items()]
+    for name in data:
+        domain_text.clean(name, field=name, label="field name")
+    while stack:
+        field, item, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})")
+        if isinstance(item, str):
+            domain_text.clean(item, field=field)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                domain_text.clean(key, field=field)
+                stack.append((field, child, level + 1))
+        elif isinstance(item, list):
+            stack.extend((field, child, level + 1) for child in item)
 
 
 class Body:
     """The request's JSON object, read field by field."""
 
-    def __init__(self, allowed: Collection[str]) -> None:
+    def __init__(self, allowed: Collection[str], nullable: Collection[str] = ()) -> None:
+        """`nullable` names the fields that may be sent as null; any other is refused."""
         raw = request.get_data(cache=True)
         try:
             data = json.loads(raw) if raw.strip() else {}
+        except RecursionError:
+            raise MalformedBody(f"the body is nested too deeply (at most {MAX_DEPTH})") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedBody(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise MalformedBody("the body must be a JSON object")
+        _check_shape(data)
         for name in data:
             if name not in allowed:
                 raise InvalidInput(
                     f"unknown field {name!r}; expected one of {', '.join(sorted(allowed))}",
                     field=name,
                 )
+            if data[name] is None and name not in nullable:
+                raise InvalidInput(f"{name} cannot be null; leave it out instead", field=name)
         self.data: dict[str, Any] = data
 
     def has(self, name: str) -> bool:
@@ -68,14 +100,38 @@ class Body:
         return self.data[name]
 
     @overload
-    def text(self, name: str, *, required: Literal[True]) -> str: ...
+    def text(
+        self,
+        name: str,
+        *,
+        required: Literal[True],
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str: ...
     @overload
-    def text(self, name: str, *, required: bool = False) -> str | None: ...
-    def text(self, name: str, *, required: bool = False) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str | None: ...
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        one_line: bool = True,
+    ) -> str | None:
+        """The field normalised by the domain's one rule for text (domain/text.py)."""
         value = self._value(name, required)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            return None
+        if not isinstance(value, str):
             raise InvalidInput(f"{name} must be a string", field=name)
-        return value
+        return domain_text.clean(value, field=name, max_length=max_length, one_line=one_line)
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self._value(name, False)
@@ -110,6 +166,8 @@ class Body:
         if not isinstance(value, str):
             raise InvalidInput(f"{name} must be an RFC 3339 timestamp or null", field=name)
         try:
+            if not RFC3339.match(value):
+                raise ValueError
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidInput(
@@ -117,7 +175,10 @@ class Body:
             ) from None
         if parsed.tzinfo is None:
             raise InvalidInput(f"{name} needs a time zone offset, e.g. Z or +01:00", field=name)
-        return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{name} is out of range", field=name) from None
 
     def required_timestamp(self, name: str) -> datetime:
         value = self.timestamp(name)

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
+from statusboard.domain import text
 from statusboard.domain.errors import Forbidden, NotFound
 from statusboard.domain.statuses import (
     ComponentStatus,
@@ -110,14 +111,17 @@ def list_components() -> ResponseReturnValue:
 @blueprint.post("/components")
 def create_component() -> ResponseReturnValue:
     _require_admin()
-    body = Body({"name", "description", "group_id", "group", "status"})
+    body = Body(
+        {"name", "description", "group_id", "group", "status"},
+        nullable={"description", "group_id"},
+    )
     session = db_session()
-    group_id = body.text("group_id")
+    group_id = body.text("group_id", max_length=64)
     group = components.find_component(session, group_id) if group_id else None
     created = components.create_component(
         session,
-        name=body.text("name", required=True),
-        description=body.text("description"),
+        name=body.text("name", required=True, max_length=text.COMPONENT_NAME),
+        description=body.text("description", max_length=text.COMPONENT_DESCRIPTION),
         group=group,
         is_group=body.boolean("group", False),
         actor=_actor(),
@@ -130,13 +134,21 @@ def create_component() -> ResponseReturnValue:
 @blueprint.patch("/components/<public_id>")
 def update_component(public_id: str) -> ResponseReturnValue:
     _require_admin()
-    body = Body({"name", "description", "status"})
+    body = Body({"name", "description", "status"}, nullable={"description"})
     session = db_session()
     component = components.find_component(session, public_id)
     status = body.choice("status", ComponentStatus)
     if body.has("name") or body.has("description"):
-        name = body.text("name") if body.has("name") else component.name
-        description = body.text("description") if body.has("description") else component.description
+        name = (
+            body.text("name", max_length=text.COMPONENT_NAME)
+            if body.has("name")
+            else component.name
+        )
+        description = (
+            body.text("description", max_length=text.COMPONENT_DESCRIPTION)
+            if body.has("description")
+            else component.description
+        )
         components.edit_component(
             session, component=component, name=name or "", description=description, actor=_actor()
         )
@@ -149,16 +161,17 @@ def update_component(public_id: str) -> ResponseReturnValue:
 @blueprint.post("/incidents")
 def open_incident() -> ResponseReturnValue:
     body = Body(
-        {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"}
+        {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"},
+        nullable={"eta", "next_update_at"},
     )
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
     incident = incidents.open_incident(
         session,
-        name=body.text("name", required=True),
+        name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
         impact=body.choice("impact", Impact, required=True),
-        body=body.text("body", required=True),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         status=body.choice("status", IncidentStatus) or IncidentStatus.INVESTIGATING,
         eta=None if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
@@ -178,7 +191,10 @@ def read_incident(public_id: str) -> ResponseReturnValue:
 
 @blueprint.post("/incidents/<public_id>/updates")
 def post_update(public_id: str) -> ResponseReturnValue:
-    body = Body({"status", "body", "eta", "next_update_at", "components", "notify"})
+    body = Body(
+        {"status", "body", "eta", "next_update_at", "components", "notify"},
+        nullable={"eta", "next_update_at"},
+    )
     session = db_session()
     incident = _find_incident(public_id)
     eta = body.timestamp("eta")
@@ -187,7 +203,7 @@ def post_update(public_id: str) -> ResponseReturnValue:
         session,
         incident=incident,
         status=body.choice("status", IncidentStatus, required=True),
-        body=body.text("body", required=True),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         eta=incidents.KEEP_ETA if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
@@ -207,7 +223,7 @@ def resolve(public_id: str) -> ResponseReturnValue:
     incidents.resolve(
         session,
         incident=incident,
-        body=body.text("body", required=True),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         component_changes=body.component_changes(session),
         notify=body.boolean("notify", True),
         actor=_actor(),
@@ -230,8 +246,8 @@ def schedule_maintenance() -> Response:
     session = db_session()
     window = maintenance.schedule_maintenance(
         session,
-        name=body.text("name", required=True) or "",
-        body=body.text("body", required=True) or "",
+        name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         scheduled_for=body.required_timestamp("scheduled_for"),
         scheduled_until=body.required_timestamp("scheduled_until"),
         components=body.components(session),
@@ -256,14 +272,14 @@ def read_maintenance(public_id: str) -> Response:
 
 @blueprint.post("/maintenance/<public_id>/updates")
 def update_maintenance(public_id: str) -> Response:
-    body = Body({"status", "body", "scheduled_until", "notify"})
+    body = Body({"status", "body", "scheduled_until", "notify"}, nullable={"scheduled_until"})
     session = db_session()
     until = body.timestamp("scheduled_until")
     maintenance.update_maintenance(
         session,
         window=maintenance.find_window(session, public_id),
         status=body.choice("status", MaintenanceStatus, required=True),
-        body=body.text("body", required=True) or "",
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         scheduled_until=None if until is MISSING else until,
         notify=body.boolean("notify", True),
         actor=_actor(),
@@ -280,7 +296,7 @@ def complete_maintenance(public_id: str) -> Response:
     maintenance.complete_maintenance(
         session,
         window=maintenance.find_window(session, public_id),
-        body=body.text("body", required=True) or "",
+        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
         notify=body.boolean("notify", True),
         actor=_actor(),
         publishing_settings=settings_of().publishing,

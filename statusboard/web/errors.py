@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from statusboard.config import settings_of
 from statusboard.domain.errors import DomainError
 from statusboard.web.snapshots import DatabaseUnavailable
 
@@ -21,10 +22,17 @@ def _wants_json() -> bool:
 
 
 def _error_response(
-    status: int, code: str, message: str, field: str | None = None
+    status: int, code: str, message: str, field: str | None = None, *, database: bool = True
 ) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error={"code": code, "message": message, "field": field}), status
+    if not database:
+        # Without the context processors: Flask-Login's loads the operator from the database,
+        # which is what is missing. The page needs nothing but its settings.
+        page = current_app.jinja_env.get_template("error.html").render(
+            status=status, message=message, page_name=settings_of().page.name
+        )
+        return page, status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -59,10 +67,31 @@ def register_error_handlers(app: Flask) -> None:
                 "database_unavailable",
                 "The database cannot be reached right now, so nothing was read or saved. "
                 "Try again in a minute; the public status page keeps showing its last state.",
+                database=False,
             )
         )
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return _error_response(
+            413,
+            "request_too_large",
+            f"The request is larger than the {limit // 1024} KB this server accepts. "
+            "Send less (a shorter message), or ask whoever runs statusboard to raise "
+            "STATUSBOARD_MAX_REQUEST_BYTES.",
+        )
+
+    @app.errorhandler(DataError)
+    def _unstorable(error: DataError) -> ResponseReturnValue:
+        # The edges refuse what the database cannot hold (domain/text.py, bounded numbers);
+        # should one slip through, it is still the request's fault, not the server's.
+        log.warning("database refused a value for %s %s: %s", request.method, request.path, error)
+        return _error_response(
+            400, "unstorable_value", "A value in the request cannot be stored; nothing was saved."
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> ResponseReturnValue:

@@ -7,7 +7,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.models import Operator
 
@@ -21,10 +20,13 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def _load_operator(operator_id: str) -> Operator | None:
+def _load_operator(session_id: str) -> Operator | None:
+    """The session names the operator and the generation it was opened in (Operator.get_id);
+    a session from an older generation has ended."""
+    operator_id, _, generation = session_id.partition(".")
+    if not (operator_id.isdigit() and generation.isdigit()):
+        return None
     operator = db_session().get(Operator, int(operator_id))
-    return operator if operator is not None and operator.active else None
-
-
-def login_rate_limit() -> str:
-    return settings_of().web.login_rate_limit
+    if operator is None or not operator.active:
+        return None
+    return operator if operator.session_generation == int(generation) else None

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -18,15 +19,47 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from statusboard import clock
+from statusboard.domain import text
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.promises import local_datetime, next_occurrence
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Component
 
 UNCHANGED = ""
+
+
+class Text:
+    """The field's text normalised by the domain's one rule (see domain/text.py); its
+    error becomes the field's error."""
+
+    def __init__(self, max_length: int | None = None, *, one_line: bool = True) -> None:
+        self.max_length = max_length
+        self.one_line = one_line
+        self.field_flags = {"maxlength": max_length} if max_length else {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not isinstance(field.data, str):
+            return
+        try:
+            field.data = text.clean(
+                field.data,
+                field=field.name,
+                max_length=self.max_length,
+                one_line=self.one_line,
+                label=str(field.label.text).split(" (")[0].lower(),
+            )
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
 
 
 def operator_zone(name: str | None, fallback: str) -> str:
@@ -54,7 +87,10 @@ class MessageForm(FlaskForm):
     status = SelectField("Status", choices=UPDATE_STATUS_CHOICES)
     body = TextAreaField(
         "Message to customers (Markdown)",
-        validators=[DataRequired("Write what customers should know."), Length(max=20_000)],
+        validators=[
+            DataRequired("Write what customers should know."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
     )
     eta_mode = RadioField(
         "Expected resolution",
@@ -66,7 +102,7 @@ class MessageForm(FlaskForm):
         "Next update", choices=[("in", "In N minutes"), ("by", "By a time")], default="in"
     )
     next_in = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=10080)])
-    next_by = StringField("By (HH:MM)", validators=[Optional()])
+    next_by = StringField("By (HH:MM)", validators=[Optional(), Text(10)])
     time_zone = HiddenField(default="")
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
@@ -130,7 +166,7 @@ def component_changes(
 class DeclareForm(MessageForm):
     name = StringField(
         "Incident name (what customers see)",
-        validators=[DataRequired("Give the incident a name."), Length(max=200)],
+        validators=[DataRequired("Give the incident a name."), Text(text.INCIDENT_NAME)],
     )
     impact = SelectField("Impact", choices=IMPACT_CHOICES, default=Impact.MAJOR.value)
     status = SelectField("Status", choices=OPEN_STATUS_CHOICES)
@@ -139,14 +175,21 @@ class DeclareForm(MessageForm):
 class ResolveForm(FlaskForm):
     body = TextAreaField(
         "Resolution message (Markdown)",
-        validators=[DataRequired("Say what happened and that it is fixed."), Length(max=20_000)],
+        validators=[
+            DataRequired("Say what happened and that it is fixed."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
     )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
 
 class ComponentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
-    description = StringField("Description (optional)", validators=[Optional(), Length(max=500)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name."), Text(text.COMPONENT_NAME)]
+    )
+    description = StringField(
+        "Description (optional)", validators=[Optional(), Text(text.COMPONENT_DESCRIPTION)]
+    )
     group = SelectField("Group", choices=[], validate_choice=False)
     is_group = BooleanField("This is a group of components")
 
@@ -157,16 +200,19 @@ class ComponentStatusForm(FlaskForm):
 
 class OperatorForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Text(text.OPERATOR_NAME)])
     password = PasswordField(
-        "Initial password (10+ characters)", validators=[InputRequired(), Length(min=10)]
+        "Initial password (10+ characters)", validators=[InputRequired(), Length(min=10, max=256)]
     )
     admin = BooleanField("Admin (manages operators and components)")
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Text(text.OPERATOR_NAME)])
     sign_updates = BooleanField("Sign my public updates with my name")
     password = PasswordField(
-        "New password (leave empty to keep)", validators=[Optional(), Length(min=10)]
+        "New password (leave empty to keep)", validators=[Optional(), Length(min=10, max=256)]
+    )
+    current_password = PasswordField(
+        "Current password (needed to change it)", validators=[Optional(), Length(max=256)]
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from statusboard.domain import text
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 TIMESTAMP = {
@@ -55,6 +56,24 @@ def _text(description: str, nullable: bool = False, **extra: Any) -> dict[str, A
         "description": description,
         **extra,
     }
+
+
+# What domain/text.py accepts: no NUL or other control character (one-line fields: not even
+# tab or newline), at least one character, at most the field's limit.
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+MULTI_LINE = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$"
+
+
+def _input(
+    description: str, max_length: int, *, nullable: bool = False, one_line: bool = True
+) -> dict[str, Any]:
+    return _text(
+        description,
+        nullable=nullable,
+        minLength=1,
+        maxLength=max_length,
+        pattern=ONE_LINE if one_line else MULTI_LINE,
+    )
 
 
 SCHEMAS: dict[str, Any] = {
@@ -168,9 +187,11 @@ SCHEMAS: dict[str, Any] = {
     ),
     "ComponentCreate": _object(
         {
-            "name": _text("shown on the page"),
-            "description": _text("optional line under the name", nullable=True),
-            "group_id": _text("put it in this group", nullable=True),
+            "name": _input("shown on the page", text.COMPONENT_NAME),
+            "description": _input(
+                "optional line under the name", text.COMPONENT_DESCRIPTION, nullable=True
+            ),
+            "group_id": _input("put it in this group", 64, nullable=True),
             "group": {"type": "boolean", "description": "create a group instead"},
             "status": {"enum": COMPONENT_STATUSES},
         },
@@ -178,8 +199,10 @@ SCHEMAS: dict[str, Any] = {
     ),
     "ComponentChange": _object(
         {
-            "name": _text("new name"),
-            "description": _text("new description; null clears it", nullable=True),
+            "name": _input("new name", text.COMPONENT_NAME),
+            "description": _input(
+                "new description; null clears it", text.COMPONENT_DESCRIPTION, nullable=True
+            ),
             "status": {"enum": COMPONENT_STATUSES},
         },
         required=[],
@@ -191,9 +214,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "IncidentCreate": _object(
         {
-            "name": _text("what customers will recognise"),
+            "name": _input("what customers will recognise", text.INCIDENT_NAME),
             "impact": {"enum": IMPACTS},
-            "body": _text("the first update, Markdown"),
+            "body": _input("the first update, Markdown", text.MESSAGE_BODY, one_line=False),
             "status": {"enum": ["investigating", "identified", "monitoring"]},
             "eta": {
                 **INPUT_TIMESTAMP,
@@ -212,7 +235,7 @@ SCHEMAS: dict[str, Any] = {
     "UpdateCreate": _object(
         {
             "status": {"enum": INCIDENT_STATUSES},
-            "body": _text("the update, Markdown"),
+            "body": _input("the update, Markdown", text.MESSAGE_BODY, one_line=False),
             "eta": {
                 **INPUT_TIMESTAMP,
                 "description": "absent = keep the ETA in force; null = unknown",
@@ -228,7 +251,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Resolve": _object(
         {
-            "body": _text("the resolution message, Markdown"),
+            "body": _input("the resolution message, Markdown", text.MESSAGE_BODY, one_line=False),
             "components": {
                 **_ref("ComponentStatuses"),
                 "description": "absent = every affected component back to operational",
@@ -273,8 +296,8 @@ def _maintenance_schemas() -> dict[str, Any]:
         ),
         "MaintenanceCreate": _object(
             {
-                "name": _text("what customers will recognise"),
-                "body": _text("the announcement, Markdown"),
+                "name": _input("what customers will recognise", text.INCIDENT_NAME),
+                "body": _input("the announcement, Markdown", text.MESSAGE_BODY, one_line=False),
                 "scheduled_for": {**INPUT_TIMESTAMP, "type": "string", "description": "start"},
                 "scheduled_until": {
                     **INPUT_TIMESTAMP,
@@ -294,7 +317,7 @@ def _maintenance_schemas() -> dict[str, Any]:
         "MaintenanceUpdateCreate": _object(
             {
                 "status": {"enum": MAINTENANCE_STATUSES},
-                "body": _text("the update, Markdown"),
+                "body": _input("the update, Markdown", text.MESSAGE_BODY, one_line=False),
                 "scheduled_until": {
                     **INPUT_TIMESTAMP,
                     "description": "a new end, to extend the window; absent or null = keep",
@@ -305,7 +328,9 @@ def _maintenance_schemas() -> dict[str, Any]:
         ),
         "MaintenanceComplete": _object(
             {
-                "body": _text("the completion message, Markdown"),
+                "body": _input(
+                    "the completion message, Markdown", text.MESSAGE_BODY, one_line=False
+                ),
                 "notify": {"type": "boolean"},
             },
             required=["body"],
@@ -316,7 +341,9 @@ def _maintenance_schemas() -> dict[str, Any]:
 SCHEMAS.update(_maintenance_schemas())
 
 ERRORS = {
-    "400": "the body is not a JSON object",
+    "400": "the body is not a JSON object or nested too deeply, or the address holds a "
+    "control character",
+    "413": "the body is larger than the server accepts (STATUSBOARD_MAX_REQUEST_BYTES)",
     "401": "missing, invalid or revoked token",
     "403": "the token's owner may not do this",
     "404": "no such component, incident or maintenance",
@@ -343,7 +370,10 @@ def _operation(
         "operationId": summary.lower().replace(" ", "_").replace(",", ""),
         "responses": {
             status: _json(_ref(schema), description),
-            **{code: _json(_ref("Error"), ERRORS[code]) for code in errors},
+            **{
+                code: _json(_ref("Error"), ERRORS[code])
+                for code in sorted({*errors, "400", *(["413"] if body else [])})
+            },
         },
     }
     if admin:

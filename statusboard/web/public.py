@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from statusboard import clock
 from statusboard.config import settings_of
+from statusboard.db import database
 from statusboard.domain.honesty import PromiseState
-from statusboard.services import calendar, maintenance, statuspage, timeline
+from statusboard.services import calendar, health, maintenance, statuspage, timeline
 from statusboard.services.page import current_version
 from statusboard.web.surfaces import Body, surface
 
@@ -54,8 +55,26 @@ def healthz() -> ResponseReturnValue:
     return {"status": "ok"}
 
 
+@blueprint.route("/readyz")
+def readyz() -> ResponseReturnValue:
+    """Readiness: 200 when everything the service needs is there, else 503; each check named."""
+    settings = settings_of()
+    checks = health.readiness(database(), settings.channels.smtp, clock.now())
+    ready = all(check.ok for check in checks)
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": {check.name: {"ok": check.ok, "detail": check.detail} for check in checks},
+    }
+    response = jsonify(body)
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @surface(blueprint, "/history", "history", defaults={"page": 1})
-@surface(blueprint, "/history/<int:page>", "history")
+# Page numbers past any real history are refused by the route itself (404), long before a
+# number too large for the database could reach a query.
+@surface(blueprint, "/history/<int(min=1, max=1000000):page>", "history")
 def history(session: Session, page: int) -> Body:
     incidents, older = timeline.history_page(session, page)
     if page > 1 and not incidents:

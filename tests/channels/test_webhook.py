@@ -63,11 +63,31 @@ def test_an_old_signature_is_refused_as_a_replay():
         "http://0.0.0.0/hook",
         "ftp://example.com/hook",
         "http://user:pass@example.com/hook",
+        # IPv4 hidden inside IPv6, and the IETF block ipaddress calls global.
+        "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata service
+        "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+        "http://[2002:a00:1::]/",  # 6to4 of 10.0.0.1
+        "http://[::127.0.0.1]/",  # IPv4-compatible
+        "http://[::8.8.8.8]/",  # IPv4-compatible, even of a public address
+        "http://[::ffff:127.0.0.1]/",  # IPv4-mapped
+        "http://[::ffff:10.0.0.1]/",
+        "http://192.0.0.8/",
+        "http://192.0.0.9/",
+        "http://192.0.0.170/",
+        "http://[fe80::1%25eth0]/",
     ],
 )
 def test_private_loopback_and_link_local_targets_are_refused(url):
     with pytest.raises(UnsafeTarget):
         check_target(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://8.8.8.8/", "http://[2606:4700::1111]/", "http://[64:ff9b::808:808]/"]
+)
+def test_public_addresses_also_behind_nat64_are_accepted(url):
+    check_target(url)
 
 
 def test_the_allow_list_lets_a_private_address_through():

@@ -77,3 +77,40 @@ class TestRateLimit:
             for _ in range(4)
         ]
         assert codes == [400, 400, 400, 429]
+
+    def test_only_failures_count_and_a_correct_password_is_never_refused(self, client, operator):
+        for _ in range(5):
+            good = client.post("/login", data={"email": operator.email, "password": PASSWORD})
+            assert good.status_code == 302
+            client.post("/logout")
+        bad = [
+            client.post("/login", data={"email": operator.email, "password": "bad"}).status_code
+            for _ in range(4)
+        ]
+        assert bad == [400, 400, 400, 429]
+        good = client.post("/login", data={"email": operator.email, "password": PASSWORD})
+        assert good.status_code == 302
+
+    def test_the_limit_is_shared_by_every_web_process(self, app, client, operator, tmp_path):
+        """A second app on the same database, with its own memory, as a second process."""
+        from statusboard.app import create_app
+        from statusboard.config import settings_of
+
+        other = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "x",
+                "WTF_CSRF_ENABLED": False,
+                "DATABASE_URL": settings_of(app).database_url,
+                "SNAPSHOT_DIR": str(tmp_path / "other"),
+                "LOGIN_RATE_LIMIT": "3 per minute",
+            }
+        ).test_client()
+        codes = [
+            process.post("/login", data={"email": operator.email, "password": "bad"}).status_code
+            for process in (client, other, client, other)
+        ]
+        assert codes == [400, 400, 400, 429]
+        assert "Too many failed logins" in other.post(
+            "/login", data={"email": operator.email, "password": "bad"}
+        ).get_data(as_text=True)

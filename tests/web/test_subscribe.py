@@ -92,6 +92,23 @@ def test_a_forged_link_is_refused(client):
     assert client.post("/subscribe/unsubscribe/forged.token").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::7f00:1]/",
+        "http://[2002:7f00:1::]/",
+        "http://[::127.0.0.1]/",
+        "http://192.0.0.8/",
+        "http://[::ffff:169.254.169.254]/",
+    ],
+)
+def test_webhook_subscription_refuses_addresses_hiding_a_private_one(client, session, url):
+    refused = client.post("/subscribe/webhook", data={"url": url, "contact_email": "a@b.org"})
+    assert refused.status_code == 422
+    assert b"not on the public internet" in refused.data
+    assert session.scalar(select(Subscriber.id)) is None
+
+
 def test_webhook_subscription_refuses_private_targets_and_confirms_by_email(
     app, client, session, mailbox, receiver
 ):
