@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from statusboard import clock
@@ -13,16 +15,25 @@ from statusboard.models import PageState
 
 
 def bump_version(session: Session) -> int:
-    version = session.execute(
+    bump = (
         update(PageState)
         .where(PageState.id == 1)
         .values(version=PageState.version + 1, updated_at=clock.now())
         .returning(PageState.version)
-    ).scalar_one_or_none()
+    )
+    version = session.execute(bump).scalar_one_or_none()
     if version is None:
-        version = 2
-        session.add(PageState(id=1, version=version, updated_at=clock.now()))
-        session.flush()
+        # No row yet (the migrations create it; an emptied database may lack it): create it
+        # so that two writers doing this at once do not collide, then bump it.
+        insert = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        session.execute(
+            insert(PageState)
+            .values(id=1, version=1, updated_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        version = session.execute(bump).scalar_one()
     return version
 
 
