@@ -164,3 +164,14 @@ def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         Database.close_session(session)
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The dialect's INSERT, which offers ON CONFLICT DO NOTHING (PostgreSQL and SQLite)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from statusboard.config import Settings
-from statusboard.db import Database
+from statusboard.db import Database, upsert_insert
 from statusboard.domain import markup
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
@@ -207,7 +204,7 @@ def claim(
         )
         if not fresh:
             return []
-        insert = _insert_for(database.dialect)
+        insert = upsert_insert(database.dialect)
         rows = session.execute(
             insert(Nag)
             .values(
@@ -250,9 +247,3 @@ def queue(session: Session, message: NagMessage, *, nag_id: int, channels: froze
             nag_id=nag_id,
         )
     return len(letters)
-
-
-def _insert_for(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql_insert
-    return sqlite_insert

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.db import upsert_insert
 from statusboard.models import PageState
 
 
@@ -25,9 +24,7 @@ def bump_version(session: Session) -> int:
     if version is None:
         # No row yet (the migrations create it; an emptied database may lack it): create it
         # so that two writers doing this at once do not collide, then bump it.
-        insert = (
-            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
+        insert = upsert_insert(session.get_bind().dialect.name)
         session.execute(
             insert(PageState)
             .values(id=1, version=1, updated_at=clock.now())
