@@ -18,7 +18,7 @@ from statusboard.cli_options import load_app
 from statusboard.config import settings_of
 from statusboard.db import DatabaseBusy, database
 from statusboard.domain.errors import DomainError
-from statusboard.models import Role
+from statusboard.models import Operator, Role
 from statusboard.services import operators
 from statusboard.services.audit import Actor
 
@@ -114,6 +114,93 @@ def operator_password(email: str) -> None:
 
     _write(app, change)
     click.echo(f"password changed for {email}", err=True)
+
+
+@operator.command("list")
+def operator_list() -> None:
+    """List operators: email, name, role, on call, active."""
+    app = load_app()
+    with database(app).session() as session:
+        for row in operators.all_operators(session):
+            click.echo(
+                f"{row.email}\t{row.name}\t{row.role.value}\t"
+                f"{'on call' if row.on_call else 'off call'}\t"
+                f"{'active' if row.active else 'deactivated'}"
+            )
+
+
+def _change_operator(email: str, change: Callable[[Session, Operator], None]) -> Operator:
+    """One change to one operator, refused with the rule's words (exit 1, nothing saved)."""
+
+    def work(session: Session) -> Operator:
+        found = operators.find_operator(session, email)
+        change(session, found)
+        return found
+
+    return _write(load_app(), work)
+
+
+@operator.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def operator_role(email: str, role: str) -> None:
+    """Make EMAIL an admin or an operator; their sessions end at once. The last active
+    admin cannot be demoted."""
+    changed = _change_operator(
+        email,
+        lambda session, found: operators.set_role(
+            session, operator=found, role=Role(role), actor=CLI
+        ),
+    )
+    click.echo(f"{changed.email} is now {changed.role.value}; their sessions ended", err=True)
+
+
+@operator.command("deactivate")
+@click.argument("email")
+def operator_deactivate(email: str) -> None:
+    """Deactivate EMAIL: logged out everywhere, API tokens stop working, no more nags. The
+    last active admin cannot be deactivated."""
+    changed = _change_operator(
+        email,
+        lambda session, found: operators.set_active(
+            session, operator=found, active=False, actor=CLI
+        ),
+    )
+    click.echo(f"{changed.email} is deactivated", err=True)
+
+
+@operator.command("activate")
+@click.argument("email")
+def operator_activate(email: str) -> None:
+    """Let a deactivated operator log in again (their old sessions stay ended)."""
+    changed = _change_operator(
+        email,
+        lambda session, found: operators.set_active(
+            session, operator=found, active=True, actor=CLI
+        ),
+    )
+    click.echo(f"{changed.email} is active again", err=True)
+
+
+@operator.command("on-call")
+@click.argument("email")
+@click.option(
+    "--on/--off",
+    "on_call",
+    default=None,
+    help="On call: gets the nag when a promise falls due, with the incident's owner.",
+)
+def operator_on_call(email: str, on_call: bool | None) -> None:
+    """Put EMAIL on call (--on) or take them off (--off)."""
+    if on_call is None:
+        raise click.UsageError("say --on or --off")
+    changed = _change_operator(
+        email,
+        lambda session, found: operators.set_on_call(
+            session, operator=found, on_call=bool(on_call), actor=CLI
+        ),
+    )
+    click.echo(f"{changed.email} is {'on' if changed.on_call else 'off'} call", err=True)
 
 
 @main.command("init")

@@ -1,7 +1,8 @@
 """`statusboard incident open|update|resolve`: what the admin forms do, for scripts and ChatOps.
 
-Each command opens one write-locked session, calls one service, commits, and prints the
-incident's public id and address (or its JSON with --json).
+Text is normalised as the forms and the API do it; each command then runs one write-locked
+transaction (retried while another writer holds the database), calls one service, commits,
+and prints the incident's public id and address (or its JSON with --json).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from statusboard.cli_options import (
     JSON,
     NO_NOTIFY,
     acting_as,
+    clean_name,
     load_app,
     parse_component_changes,
     parse_eta,
@@ -25,9 +27,9 @@ from statusboard.cli_options import (
     published,
     read_body,
     refusals,
+    write,
 )
 from statusboard.config import settings_of
-from statusboard.db import database
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.models import Incident, IncidentKind
@@ -86,27 +88,29 @@ def incident_open(
 ) -> None:
     """Declare an incident with its first update BODY (Markdown)."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
-        expected = parse_eta(eta)
+    with refusals():
+        title, message, expected = clean_name(name), read_body(body, body_file), parse_eta(eta)
         if expected is incidents.KEEP_ETA:
             raise InvalidInput(
                 "a new incident has no ETA to keep: give a time or unknown", field="eta"
             )
-        opened = incidents.open_incident(
+
+    def work(session: Session) -> str:
+        return incidents.open_incident(
             session,
-            name=name,
+            name=title,
             impact=Impact(impact),
             status=IncidentStatus(status),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
             eta=expected,
             next_update_at=parse_next_update(next_update),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
-        )
-        public_id = opened.public_id
-    published(app, public_id, as_json)
+        ).public_id
+
+    published(app, write(app, work), as_json)
 
 
 @incident.command("update")
@@ -138,19 +142,24 @@ def incident_update(
 ) -> None:
     """Post an update BODY (Markdown) on incident ID."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
+    with refusals():
+        message, expected = read_body(body, body_file), parse_eta(eta)
+
+    def work(session: Session) -> None:
         incidents.post_update(
             session,
             incident=_find(session, incident_id),
             status=IncidentStatus(status),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
-            eta=parse_eta(eta),
+            eta=expected,
             next_update_at=parse_next_update(next_update),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
+
+    write(app, work)
     published(app, incident_id, as_json)
 
 
@@ -175,14 +184,19 @@ def incident_resolve(
     back to operational, or to the worst status another open incident or active maintenance
     still claims; --component statuses win."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
+    with refusals():
+        message = read_body(body, body_file)
+
+    def work(session: Session) -> None:
         incidents.resolve(
             session,
             incident=_find(session, incident_id),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
+
+    write(app, work)
     published(app, incident_id, as_json)

@@ -1,7 +1,8 @@
 """`statusboard maintenance schedule|update|complete`: what the maintenance forms do.
 
-Each command opens one write-locked session, calls one service, commits, and prints the
-window's public id and address (or its JSON with --json).
+Text is normalised as the forms and the API do it; each command then runs one write-locked
+transaction (retried while another writer holds the database), calls one service, commits,
+and prints the window's public id and address (or its JSON with --json).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import IO
 
 import click
+from sqlalchemy.orm import Session
 
 from statusboard.cli_options import (
     ACTING_AS,
@@ -17,15 +19,16 @@ from statusboard.cli_options import (
     JSON,
     NO_NOTIFY,
     acting_as,
+    clean_name,
     load_app,
     parse_components,
     parse_time,
     published,
     read_body,
     refusals,
+    write,
 )
 from statusboard.config import settings_of
-from statusboard.db import database
 from statusboard.domain.statuses import MaintenanceStatus
 from statusboard.services import maintenance as windows
 
@@ -64,20 +67,25 @@ def maintenance_schedule(
 ) -> None:
     """Schedule a window announced with the message BODY (Markdown)."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
-        window = windows.schedule_maintenance(
+    with refusals():
+        title, message = clean_name(name), read_body(body, body_file)
+        starts_at = parse_time(starts, "scheduled_for")
+        ends_at = parse_time(ends, "scheduled_until")
+
+    def work(session: Session) -> str:
+        return windows.schedule_maintenance(
             session,
-            name=name,
-            body=read_body(body, body_file),
+            name=title,
+            body=message,
             actor=acting_as(session, email),
-            scheduled_for=parse_time(starts, "scheduled_for"),
-            scheduled_until=parse_time(ends, "scheduled_until"),
+            scheduled_for=starts_at,
+            scheduled_until=ends_at,
             components=parse_components(session, references),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
-        )
-        public_id = window.public_id
-    published(app, public_id, as_json)
+        ).public_id
+
+    published(app, write(app, work), as_json)
 
 
 @maintenance.command("update")
@@ -101,17 +109,23 @@ def maintenance_update(
 ) -> None:
     """Post an update BODY (Markdown) on window ID."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
+    with refusals():
+        message = read_body(body, body_file)
+        until = parse_time(ends, "scheduled_until") if ends else None
+
+    def work(session: Session) -> None:
         windows.update_maintenance(
             session,
             window=windows.find_window(session, window_id),
             status=MaintenanceStatus(status),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
-            scheduled_until=parse_time(ends, "scheduled_until") if ends else None,
+            scheduled_until=until,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
+
+    write(app, work)
     published(app, window_id, as_json)
 
 
@@ -133,13 +147,18 @@ def maintenance_complete(
     """Complete window ID with the message BODY (Markdown); its components go back to
     operational, or to the worst status an open incident still claims."""
     app = load_app()
-    with refusals(), database(app).session(write_lock=True) as session:
+    with refusals():
+        message = read_body(body, body_file)
+
+    def work(session: Session) -> None:
         windows.complete_maintenance(
             session,
             window=windows.find_window(session, window_id),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
+
+    write(app, work)
     published(app, window_id, as_json)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import IO
+from typing import IO, TypeVar
 
 import click
 from flask import Flask
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from statusboard import clock
 from statusboard.app import create_app
 from statusboard.config import ConfigError, settings_of
-from statusboard.db import database
+from statusboard.db import DatabaseBusy, database
+from statusboard.domain import text as domain_text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.models import Component
@@ -49,6 +50,7 @@ OPTION_OF_FIELD = {
     "maintenance": "ID",
 }
 MINUTES = re.compile(r"^(\d+)\s*m(in)?$")
+T = TypeVar("T")
 
 # The options every public message has, in the order --help lists them.
 BODY = click.argument("body", required=False)
@@ -83,21 +85,43 @@ def refusals() -> Iterator[None]:
         raise click.ClickException(f"{option}: {exc.message}" if option else exc.message) from exc
 
 
+def write(app: Flask, work: Callable[[Session], T]) -> T:
+    """The command's one write transaction, as web writes take it: SQLite's write lock up
+    front, tried again with backoff while another writer holds the database (Database.write),
+    a clear message after a bounded wait. `work` may run more than once, so everything read
+    from the command line (the message from standard input) is read before it."""
+    with refusals():
+        try:
+            return database(app).write(work)
+        except DatabaseBusy as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def clean_name(name: str) -> str:
+    """`--name`, by the one rule for text at the edge (domain/text.py), as the forms and
+    the API apply it: one line, no control characters, NFC."""
+    return domain_text.clean(
+        name or "", field="name", one_line=True, max_length=domain_text.INCIDENT_NAME
+    )
+
+
 def acting_as(session: Session, email: str) -> Actor:
     """`--as EMAIL`: the operator the write is audited as."""
     return Actor(operators.find_active_operator(session, email), via="cli")
 
 
 def read_body(body: str | None, body_file: IO[str] | None) -> str:
-    """The message, from the argument or a file (`--body-file -` reads standard input).
+    """The message, from the argument or a file (`--body-file -` reads standard input),
+    normalised as the forms and the API do (control characters refused, naming where).
     An empty message is passed on: the service refuses it with the form's words."""
     if body is not None and body_file is not None:
         raise InvalidInput(
             "give the message as an argument or with --body-file, not both", field="body"
         )
-    if body_file is not None:
-        return body_file.read()
-    return body or ""
+    message = body_file.read() if body_file is not None else body or ""
+    return domain_text.clean(
+        message, field="body", label="message", max_length=domain_text.MESSAGE_BODY
+    )
 
 
 def parse_time(text: str, field: str) -> datetime:

@@ -1,15 +1,17 @@
-"""Components and groups: create, rename, reorder, set status."""
+"""Components and groups: create, rename, reorder, set status, delete."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.domain import text
-from statusboard.domain.errors import InvalidInput, NotFound
+from statusboard.domain.errors import Conflict, InvalidInput, NotFound
 from statusboard.domain.statuses import ComponentStatus
-from statusboard.models import Component
+from statusboard.models import Component, ComponentChange, Incident, Subscriber
+from statusboard.models.incident import incident_component
+from statusboard.models.subscriber import subscriber_component
 from statusboard.services import audit, page
 from statusboard.services.audit import Actor
 
@@ -189,3 +191,57 @@ def set_component_status(
         )
         page.bump_version(session)
     return old
+
+
+def delete_component(session: Session, *, component: Component, actor: Actor) -> int:
+    """Remove a component from the page, its feeds and its subscription choices.
+
+    Refused while an unresolved incident or an unfinished maintenance window names it (finish
+    or edit those first), and for a group that still has components. Past incidents keep
+    their name, their messages and their other components; the lines "<component>: major
+    outage → operational" that named this one go, as do its uptime history and its per-
+    component feed. A subscriber who followed only this component is unsubscribed rather
+    than silently widened to every component. Returns how many subscribers that was."""
+    if component.is_group and component.children:
+        raise Conflict(
+            f"the group {component.name} still has components; move or delete them first",
+            field="component",
+        )
+    open_names = session.scalars(
+        select(Incident.name)
+        .join(incident_component, incident_component.c.incident_id == Incident.id)
+        .where(incident_component.c.component_id == component.id, Incident.resolved_at.is_(None))
+        .order_by(Incident.started_at)
+    ).all()
+    if open_names:
+        listed = ", ".join(f"“{name}”" for name in open_names[:3])
+        raise Conflict(
+            f"{component.name} is part of {listed}, which is not over yet; "
+            "delete it once that is resolved or completed",
+            field="component",
+        )
+    followers = session.scalars(
+        select(Subscriber).where(Subscriber.components.any(Component.id == component.id))
+    ).all()
+    dropped = [s for s in followers if len(s.components) == 1 and s.unsubscribed_at is None]
+    for subscriber in dropped:
+        subscriber.unsubscribed_at = clock.now()
+    session.execute(delete(ComponentChange).where(ComponentChange.component_id == component.id))
+    session.execute(
+        delete(incident_component).where(incident_component.c.component_id == component.id)
+    )
+    session.execute(
+        delete(subscriber_component).where(subscriber_component.c.component_id == component.id)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="component.delete",
+        subject_type="component",
+        subject_id=component.public_id,
+        name=component.name,
+        unsubscribed=len(dropped),
+    )
+    session.delete(component)
+    page.bump_version(session)
+    return len(dropped)

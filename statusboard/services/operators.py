@@ -136,10 +136,55 @@ def change_own_password(
     set_password(session, operator=operator, password=new, actor=actor)
 
 
+def _remaining_admins(session: Session, *, without: Operator) -> int:
+    """Active admins other than `without`. Every active admin's row is locked, in one order
+    (PostgreSQL), so two admins demoting each other at the same moment take turns and the
+    second sees the first's change; SQLite writes hold the database's write lock already."""
+    ids = session.scalars(
+        select(Operator.id)
+        .where(Operator.role == Role.ADMIN, Operator.active.is_(True))
+        .order_by(Operator.id)
+        .with_for_update()
+    ).all()
+    return len([found for found in ids if found != without.id])
+
+
+def _check_admin_stays(
+    session: Session, *, operator: Operator, actor: Actor, change: str, command: str
+) -> None:
+    """Someone must always be able to manage the team: the last active admin cannot lose
+    that, and an admin does not lock themselves out by a slip of the mouse (another admin,
+    or `statusboard operator` on the server, can do it for them)."""
+    if not (operator.is_admin and operator.active):
+        return
+    if actor.operator is not None and actor.operator.id == operator.id:
+        raise Conflict(
+            f"you cannot {change} yourself; ask another admin, or run "
+            f"`statusboard operator {command}` on the server",
+            field="operator",
+        )
+    if _remaining_admins(session, without=operator) == 0:
+        raise Conflict(
+            f"{operator.email} is the last active admin; make another operator admin "
+            f"before you {change} them",
+            field="operator",
+        )
+
+
 def set_role(session: Session, *, operator: Operator, role: Role, actor: Actor) -> None:
     """A new role ends the operator's sessions: what they may do is decided at login again."""
+    role = Role(role)
     if operator.role is role:
         return
+    if role is not Role.ADMIN:
+        _check_admin_stays(
+            session,
+            operator=operator,
+            actor=actor,
+            change="demote",
+            command=f"role {operator.email} {role.value}",
+        )
+    old = operator.role
     operator.role = role
     operator.end_sessions()
     audit.record(
@@ -148,15 +193,26 @@ def set_role(session: Session, *, operator: Operator, role: Role, actor: Actor) 
         action="operator.role",
         subject_type="operator",
         subject_id=str(operator.id),
+        email=operator.email,
+        old=old.value,
         role=role.value,
     )
 
 
 def set_active(session: Session, *, operator: Operator, active: bool, actor: Actor) -> None:
     """Deactivating ends every session of the operator at once; their tokens stop working
-    because token authentication requires an active owner."""
+    because token authentication requires an active owner. Their name stays on what they
+    posted, and reactivating gives them back the same account (a new login is needed)."""
     if operator.active is active:
         return
+    if not active:
+        _check_admin_stays(
+            session,
+            operator=operator,
+            actor=actor,
+            change="deactivate",
+            command=f"deactivate {operator.email}",
+        )
     operator.active = active
     operator.end_sessions()
     audit.record(
@@ -165,6 +221,24 @@ def set_active(session: Session, *, operator: Operator, active: bool, actor: Act
         action="operator.activate" if active else "operator.deactivate",
         subject_type="operator",
         subject_id=str(operator.id),
+        email=operator.email,
+    )
+
+
+def set_on_call(session: Session, *, operator: Operator, on_call: bool, actor: Actor) -> None:
+    """On-call operators get the nag at a promise's due time, with the incident's owner
+    (services/nags.py); everyone else hears from the first escalation on."""
+    if operator.on_call is on_call:
+        return
+    operator.on_call = on_call
+    audit.record(
+        session,
+        actor=actor,
+        action="operator.on_call",
+        subject_type="operator",
+        subject_id=str(operator.id),
+        email=operator.email,
+        on_call=on_call,
     )
 
 
@@ -198,13 +272,19 @@ def all_operators(session: Session) -> list[Operator]:
     return list(session.scalars(select(Operator).order_by(Operator.name)))
 
 
-def find_active_operator(session: Session, email: str) -> Operator:
-    """The operator a command acts as: writes are audited as them, so they must exist and be
-    active (a deactivated operator can no more post from a script than log in)."""
+def find_operator(session: Session, email: str) -> Operator:
+    """An operator by email, whatever their state (for the team management screens)."""
     wanted = (email or "").strip().lower()
     operator = session.scalar(select(Operator).where(Operator.email == wanted))
     if operator is None:
-        raise NotFound(f"no operator with email {email.strip()}", field="operator")
+        raise NotFound(f"no operator with email {(email or '').strip()}", field="operator")
+    return operator
+
+
+def find_active_operator(session: Session, email: str) -> Operator:
+    """The operator a command acts as: writes are audited as them, so they must exist and be
+    active (a deactivated operator can no more post from a script than log in)."""
+    operator = find_operator(session, email)
     if not operator.active:
         raise InvalidInput(f"{operator.email} is deactivated", field="operator")
     return operator

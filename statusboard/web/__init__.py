@@ -20,7 +20,9 @@ def register_blueprints(app: Flask) -> None:
         admin_nags,
         admin_publishing,
         admin_report,
+        admin_team,
         admin_tokens,
+        api_team,
         api_v1,
         api_v2,
         auth,
@@ -32,10 +34,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint, url_prefix="/admin")
     app.register_blueprint(admin_nags.blueprint, url_prefix="/admin/nags")
+    app.register_blueprint(admin_team.blueprint, url_prefix="/admin")
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(api_team.blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")
     app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")
     app.register_blueprint(subscribe.blueprint)

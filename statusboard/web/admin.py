@@ -1,5 +1,6 @@
 """The operators' UI under /admin/: every route needs a logged-in operator; managing
-components and operators needs an admin. Views parse, call one service, commit, redirect."""
+components needs an admin (operators and the audit log: admin_team.py). Views parse, call
+one service, commit, redirect."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
-from statusboard.models import AuditEvent, Component, Role
+from statusboard.models import Component
 from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
@@ -297,6 +298,31 @@ def component_move(public_id: str) -> ResponseReturnValue:
     return redirect(url_for("admin.component_list"))
 
 
+@blueprint.route("/components/<public_id>/delete", methods=["POST"])
+@admin_required
+def component_delete(public_id: str) -> ResponseReturnValue:
+    if not FlaskForm().validate_on_submit():
+        flash("This form has expired; reload the page and try again.", "error")
+        return redirect(url_for("admin.component_list"))
+    session = db_session()
+    component = components.find_component(session, public_id)
+    name = component.name
+    try:
+        unsubscribed = components.delete_component(session, component=component, actor=_actor())
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        flash(f"Could not delete {name}: {error.message}.", "error")
+    else:
+        followers = (
+            f" {unsubscribed} subscriber(s) who followed only {name} were unsubscribed."
+            if unsubscribed
+            else ""
+        )
+        flash(f"Deleted “{name}”. Past incidents keep their messages.{followers}", "success")
+    return redirect(url_for("admin.component_list"))
+
+
 @blueprint.route("/components/<public_id>/status", methods=["POST"])
 @admin_required
 def component_status(public_id: str) -> ResponseReturnValue:
@@ -313,34 +339,7 @@ def component_status(public_id: str) -> ResponseReturnValue:
     return redirect(url_for("admin.component_list"))
 
 
-# -- operators and profile -------------------------------------------------------------------------
-
-
-@blueprint.route("/operators", methods=["GET", "POST"])
-@admin_required
-def operator_list() -> ResponseReturnValue:
-    session = db_session()
-    form = forms.OperatorForm()
-    if form.validate_on_submit():
-        try:
-            added = operators.add_operator(
-                session,
-                email=form.email.data,
-                name=form.name.data,
-                password=form.password.data,
-                actor=_actor(),
-                role=Role.ADMIN if form.admin.data else Role.OPERATOR,
-            )
-            session.commit()
-        except DomainError as error:
-            show_form_error(form, error)
-        else:
-            flash(f"Added {added.email}. Give them their password in person.", "success")
-            return redirect(url_for("admin.operator_list"))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "admin/operators.html", form=form, operators=operators.all_operators(session)
-    ), status
+# -- profile -------------------------------------------------------------------------
 
 
 @blueprint.route("/profile", methods=["GET", "POST"])
@@ -375,12 +374,3 @@ def profile() -> ResponseReturnValue:
             return redirect(url_for("admin.profile"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/profile.html", form=form), status
-
-
-@blueprint.route("/audit")
-@admin_required
-def audit_log() -> ResponseReturnValue:
-    from sqlalchemy import select
-
-    events = db_session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200))
-    return render_template("admin/audit.html", events=list(events))

@@ -44,7 +44,7 @@ UNAUTHENTICATED = {"api_v1.openapi_document", "api_v1.docs"}
 
 
 @blueprint.before_request
-def _authenticate() -> None:
+def authenticate() -> None:
     if request.endpoint in UNAUTHENTICATED:
         return
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
@@ -58,7 +58,7 @@ def _authenticate() -> None:
 
 
 @blueprint.after_request
-def _challenge(response: Response) -> Response:
+def challenge(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="statusboard"'
     return response

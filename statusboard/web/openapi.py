@@ -10,6 +10,7 @@ from typing import Any
 
 from statusboard.domain import text
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+from statusboard.models.operator import Role
 
 TIMESTAMP = {
     "type": "string",
@@ -339,6 +340,42 @@ def _maintenance_schemas() -> dict[str, Any]:
 
 
 SCHEMAS.update(_maintenance_schemas())
+SCHEMAS.update(
+    {
+        "Operator": _object(
+            {
+                "email": _text("sign-in email; names the operator in paths"),
+                "name": _text("shown to other operators"),
+                "role": {"enum": [r.value for r in Role]},
+                "active": {"type": "boolean", "description": "false: cannot log in or use tokens"},
+                "on_call": {
+                    "type": "boolean",
+                    "description": "gets the nag when a promise falls due, with the owner",
+                },
+                "created_at": TIMESTAMP,
+                "last_login_at": NULLABLE_TIMESTAMP,
+            }
+        ),
+        "OperatorList": _object({"operators": {"type": "array", "items": _ref("Operator")}}),
+        "OperatorChange": _object(
+            {
+                "role": {
+                    "enum": [r.value for r in Role],
+                    "description": "a new role ends the operator's sessions",
+                },
+                "active": {
+                    "type": "boolean",
+                    "description": "false ends their sessions and stops their tokens",
+                },
+                "on_call": {"type": "boolean"},
+            },
+            required=[],
+            description="Fields left out stay as they are. The last active admin cannot be "
+            "demoted or deactivated, nor can the token's owner demote or deactivate "
+            "themselves (409; nothing changes).",
+        ),
+    }
+)
 
 ERRORS = {
     "400": "the body is not a JSON object or nested too deeply, or the address holds a "
@@ -346,8 +383,9 @@ ERRORS = {
     "413": "the body is larger than the server accepts (STATUSBOARD_MAX_REQUEST_BYTES)",
     "401": "missing, invalid or revoked token",
     "403": "the token's owner may not do this",
-    "404": "no such component, incident or maintenance",
-    "409": "the incident or maintenance cannot move to that status",
+    "404": "no such component, incident, maintenance or operator",
+    "409": "the incident or maintenance cannot move to that status, or the change would "
+    "leave no active admin",
     "422": "a field is missing or invalid; `field` names it; nothing was saved",
 }
 
@@ -400,7 +438,7 @@ def document(base_url: str) -> dict[str, Any]:
             "version": "1",
             "description": "Declare and update incidents with honest ETAs and "
             "next-update promises, schedule and update maintenance windows, and manage "
-            "components. Authenticate with "
+            "components and the team of operators. Authenticate with "
             "`Authorization: Bearer <token>`; create a token with "
             "`statusboard token create EMAIL --name NAME` or under Admin → API tokens. "
             "Every write is audited as the token's owner.",
@@ -430,6 +468,31 @@ def document(base_url: str) -> dict[str, Any]:
                     body="ComponentChange",
                     admin=True,
                     params=["component_id"],
+                ),
+            },
+            "/operators": {
+                "get": _operation(
+                    "List operators",
+                    ("200", "OperatorList", "by name"),
+                    [*auth, "403"],
+                    admin=True,
+                ),
+            },
+            "/operators/{email}": {
+                "get": _operation(
+                    "Read an operator",
+                    ("200", "Operator", "the operator"),
+                    [*auth, "403", "404"],
+                    admin=True,
+                    params=["email"],
+                ),
+                "patch": _operation(
+                    "Change an operator",
+                    ("200", "Operator", "changed; audited"),
+                    [*auth, "400", "403", "404", "409", "422"],
+                    body="OperatorChange",
+                    admin=True,
+                    params=["email"],
                 ),
             },
             "/incidents": {

@@ -138,6 +138,13 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
     call("post", "/maintenance", {"name": "X", "body": "Y", "scheduled_for": "soon"})
     call("post", "/maintenance/nope/complete", {"body": "Done."})
     call("post", "/maintenance", raw="[]")
+    call("get", "/operators", secret=operator_secret)
+    call("get", "/operators")
+    call("get", f"/operators/{operator.email}")
+    call("get", "/operators/nobody@example.com")
+    call("patch", f"/operators/{operator.email}", {"on_call": False, "role": "admin"})
+    call("patch", f"/operators/{admin.email}", {"active": False})
+    call("patch", f"/operators/{operator.email}", {"active": None})
 
     documented = {
         (path, method) for path, operations in spec["paths"].items() for method in operations
