@@ -64,7 +64,8 @@ WINDOW = (
             "--name: the name contains an invisible control character (U+0001) at position 3",
         ),
         (
-            ["incident", "open", "Investigating \x0b the issue.", "--name", "DB", "--impact", "minor"],
+            ["incident", "open", "Investigating \x0b the issue.", "--name", "DB"]
+            + ["--impact", "minor"],
             None,
             "BODY: the message contains an invisible control character (U+000B) at position 15",
         ),
