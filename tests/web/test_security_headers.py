@@ -23,8 +23,23 @@ PUBLIC = [
     "/static/style.css",
     "/nowhere",
 ]
-ADMIN = ["/admin/", "/admin/incidents/new", "/admin/components", "/admin/profile", "/admin/tokens"]
-API = ["/api/v1/components", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/incidents/none"]
+ADMIN = [
+    "/admin/",
+    "/admin/incidents/new",
+    "/admin/components",
+    "/admin/profile",
+    "/admin/tokens",
+    "/admin/operators",
+    "/admin/audit",
+]
+API = [
+    "/api/v1/components",
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    "/api/v1/incidents/none",
+    "/api/v1/operators",
+    "/api/v1/operators/nobody@example.com",
+]
 
 
 def _assert_headers(response, https: bool = True) -> None:
