@@ -17,6 +17,9 @@ from statusboard.cli import main
 from statusboard.db import database
 from statusboard.models import AuditEvent, Incident, Update
 from tests.conftest import START
+from tests.web import test_hostile_input as hostile
+
+ADMIN = "admin@example.com"
 
 HELD = 3.0  # seconds another connection keeps the lock
 
@@ -184,3 +187,37 @@ def test_an_update_waits_for_a_held_write_lock_and_succeeds(
     [incident] = client.get("/api/v2/incidents.json").get_json()["incidents"]
     assert incident["status"] == "identified"
     assert incident["incident_updates"][0]["body"] == "Rolling back."
+
+
+# The hostile suite's texts, through the command line: every one is stored clean or refused
+# with exit 1 (never a traceback), and every public surface stays whole.
+token = hostile.token
+world = hostile.world
+ARGV_TEXTS = [value for value in hostile.TEXTS if value.strip()]
+
+
+@pytest.mark.parametrize("value", ARGV_TEXTS, ids=range(len(ARGV_TEXTS)))
+def test_hostile_text_through_the_command_line_leaves_every_surface_whole(
+    env, client, session, world, value
+):
+    answers = [
+        run("incident", "open", "b", "--name", value, "--impact", "minor", "--as", ADMIN),
+        run("incident", "open", value, "--name", "n", "--impact", "minor", "--as", ADMIN),
+        run(
+            "incident",
+            "update",
+            world["incident"],
+            value,
+            "--status",
+            "identified",
+            "--as",
+            ADMIN,
+        ),  # fmt: skip
+        run("maintenance", "schedule", value, "--name", value, *WINDOW, "--as", ADMIN),
+    ]
+    for result in answers:
+        assert result.exit_code in (0, 1), (value, result.output, result.exception)
+        assert isinstance(result.exception, SystemExit | None), result.exception
+        if result.exit_code == 1:
+            assert result.stderr.startswith("Error: "), result.stderr
+    hostile.assert_surfaces_whole(client, world)
