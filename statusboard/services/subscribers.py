@@ -100,7 +100,7 @@ def what_you_get(subscriber: Subscriber) -> str:
     """One sentence on what a subscriber will hear of: said when asking and when confirmed."""
     if subscriber.incidents:
         names = ", ".join(f'"{i.name}"' for i in subscriber.incidents)
-        return f"You will get every update on {names} until it is resolved, and nothing else."
+        return f"You will get every update on {names} until it is over, and nothing else."
     if subscriber.components:
         names = ", ".join(c.name for c in subscriber.components)
         return (

@@ -234,13 +234,13 @@ def test_subscribing_to_one_incident_brings_its_updates_and_no_others(
     )
     session.commit()
     incident_page = client.get(f"/incidents/{followed.public_id}").get_data(as_text=True)
-    assert f'href="/subscribe?incident={followed.public_id}"' in incident_page
+    assert f'href="/subscribe?incident={followed.public_id}">by email</a>' in incident_page
     form = client.get(f"/subscribe?incident={followed.public_id}").get_data(as_text=True)
     assert "Follow “Slow checkout”" in form
     client.post("/subscribe", data={"email": "fan@example.com", "incident": followed.public_id})
     deliver(app, session)
     [confirmation] = [m for m in mailbox.messages if m["To"] == "fan@example.com"]
-    assert 'every update on "Slow checkout" until it is resolved' in confirmation.get_content()
+    assert 'every update on "Slow checkout" until it is over' in confirmation.get_content()
     assert client.get(_link(confirmation, "confirm")).status_code == 200
     mailbox.clear()
     for incident in (followed, other):
