@@ -228,7 +228,9 @@ def from_manage_token(session: Session, *, secret_key: str, token: str) -> Subsc
 def set_components(
     session: Session, *, subscriber: Subscriber, components: Iterable[Component]
 ) -> None:
+    """Choosing components means every incident of those: following one incident ends."""
     subscriber.components = _leaves(components)
+    subscriber.incidents = []
 
 
 def unsubscribe(session: Session, *, subscriber: Subscriber) -> None:

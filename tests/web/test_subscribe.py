@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
 from statusboard.models.delivery import Purpose
+from statusboard.models.subscriber import subscriber_incident
 from statusboard.services import components, subscribers
 from statusboard.services.audit import Actor
 from tests.fakes.publishing import deliver, network_settings
@@ -256,3 +257,32 @@ def test_subscribing_to_one_incident_brings_its_updates_and_no_others(
     deliver(app, session)
     got = [m["Subject"] for m in mailbox.messages if m["To"] == "fan@example.com"]
     assert got == ["[Example Status] Slow checkout — Identified"]
+
+
+def test_choosing_components_ends_following_a_single_incident(
+    client, session, operator, publishing_settings
+):
+    from statusboard.domain.statuses import Impact
+    from statusboard.services import incidents
+
+    incident = incidents.open_incident(
+        session,
+        name="Slow checkout",
+        impact=Impact.MINOR,
+        body="Looking.",
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    subscriber = subscribers.request_email(session, email="fan@example.com", incident=incident)
+    subscriber.confirmed_at = subscriber.created_at
+    session.commit()
+    token = subscribers.manage_token("test-secret-key", subscriber)
+    page = client.get(f"/subscribe/manage/{token}").get_data(as_text=True)
+    assert "You follow only “Slow checkout”." in page
+    assert client.post(f"/subscribe/manage/{token}", data={}).status_code == 302
+    session.rollback()
+    assert session.execute(select(subscriber_incident)).all() == []
+    page = client.get(f"/subscribe/manage/{token}").get_data(as_text=True)
+    assert "You follow only" not in page
+    assert "Your choice of components is saved." in page
