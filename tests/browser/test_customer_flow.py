@@ -118,3 +118,28 @@ def test_a_customer_on_a_phone_follows_the_outage_and_subscribes_without_sideway
     page.wait_for_selector('h1:has-text("You\'re subscribed")')
     assert "EU (Frankfurt)" in page.locator("main").inner_text()
     _fits(page)
+
+
+class TestAnOpenPage:
+    @pytest.fixture
+    def app_overrides(self, publishing_overrides):
+        return {**publishing_overrides, "PAGE_REFRESH_SECONDS": 1}
+
+    def test_announces_a_new_status_once_and_not_the_overdue_counter(
+        self, live_url, browser_page, session, operator, publishing_settings, outage
+    ):
+        page = browser_page
+        page.goto(live_url)
+        assert page.locator("[aria-live], [role=status]").count() == 1  # the announcer only
+        assert page.locator("#announcer").inner_text() == ""
+        incidents.resolve(
+            session,
+            incident=outage,
+            body="Fixed.",
+            actor=Actor(operator, "test"),
+            publishing_settings=publishing_settings,
+        )
+        session.commit()
+        # Within one polling interval (1 s with jitter) and the two small fetches.
+        page.wait_for_selector("#announcer:has-text('Status:')", state="attached", timeout=5000)
+        assert page.locator("#announcer").inner_text() == "Status: All Systems Operational"
