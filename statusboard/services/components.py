@@ -223,7 +223,12 @@ def delete_component(session: Session, *, component: Component, actor: Actor) ->
     followers = session.scalars(
         select(Subscriber).where(Subscriber.components.any(Component.id == component.id))
     ).all()
-    dropped = [s for s in followers if len(s.components) == 1 and s.unsubscribed_at is None]
+    # One who follows chosen incidents keeps hearing of just those: nothing widens for them.
+    dropped = [
+        s
+        for s in followers
+        if len(s.components) == 1 and not s.incidents and s.unsubscribed_at is None
+    ]
     for subscriber in dropped:
         subscriber.unsubscribed_at = clock.now()
     session.execute(delete(ComponentChange).where(ComponentChange.component_id == component.id))
