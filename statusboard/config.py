@@ -267,6 +267,18 @@ SETTINGS: list[Setting] = [
         'how long an operator\'s "on it" pauses the nags of an incident',
     ),
     Setting(
+        "ALERT_NAG_ESCALATE_ALL_MINUTES",
+        5,
+        _positive_int,
+        "an alert-started draft nags the on-call operators at once, every operator after this",
+    ),
+    Setting(
+        "ALERT_NAG_ESCALATE_ADMINS_MINUTES",
+        15,
+        _positive_int,
+        "and the admins and the escalation address after this, until it is published or dismissed",
+    ),
+    Setting(
         "ESCALATION_EMAIL",
         None,
         _address,
@@ -522,6 +534,9 @@ class NagSettings:
     repeat_max: int
     acknowledge: int
     escalation_email: str | None
+    # An alert-started draft: nagged at once, then everyone after this, then the admins.
+    draft_escalate_all: int = 5
+    draft_escalate_admins: int = 15
 
 
 @dataclass(frozen=True)
@@ -676,6 +691,8 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             repeat_max=v["NAG_REPEAT_MAX_MINUTES"],
             acknowledge=v["NAG_ACKNOWLEDGE_MINUTES"],
             escalation_email=v["ESCALATION_EMAIL"],
+            draft_escalate_all=v["ALERT_NAG_ESCALATE_ALL_MINUTES"],
+            draft_escalate_admins=v["ALERT_NAG_ESCALATE_ADMINS_MINUTES"],
         ),
         publishing=PublishingSettings(
             channels=channels.enabled - {"chat"},

@@ -78,14 +78,19 @@ class Promise(Base):
 
 
 class Nag(Base):
-    """One reminder per (promise, level). The row and its deliveries are inserted in one
+    """One reminder per (promise, level) or (draft, level). The row and its deliveries are inserted in one
     transaction, so the unique constraint decides which worker queues it: it is sent once."""
 
     __tablename__ = "nag"
-    __table_args__ = (UniqueConstraint("promise_id", "level", name="uq_nag_promise_level"),)
+    __table_args__ = (
+        UniqueConstraint("promise_id", "level", name="uq_nag_promise_level"),
+        UniqueConstraint("draft_id", "level", name="uq_nag_draft_level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"))
+    # A nag chases a public promise, or a draft nobody has acknowledged yet (one of the two).
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(32))  # heads_up, due, escalation_1, ...
     claimed_at: Mapped[datetime] = mapped_column(default=clock.now)
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -95,4 +100,4 @@ class Nag(Base):
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 
-    promise: Mapped[Promise] = relationship(back_populates="nags")
+    promise: Mapped[Promise | None] = relationship(back_populates="nags")
