@@ -281,6 +281,7 @@ def receive(session: Session, *, source: AlertSource, payload: Any) -> Intake:
 def _new_draft(session: Session, source: AlertSource, now: datetime) -> Draft:
     draft = Draft(
         source_id=source.id,
+        state=DraftState.OPEN,
         name=rules_of.suggested_name([]),
         body=rules_of.suggested_body([], rules_of.DEFAULT_IMPACT),
         impact=rules_of.DEFAULT_IMPACT,
@@ -505,4 +506,21 @@ def dismiss(session: Session, *, draft: Draft, actor: Actor, reason: str = "") -
         subject_type="draft",
         subject_id=draft.public_id,
         reason=reason,
+    )
+
+
+def set_automation(session: Session, *, component: Component, on: bool, actor: Actor) -> None:
+    """Opt a component in to (or out of) status automation from alerts; audited."""
+    if component.is_group:
+        raise InvalidInput("a group's status follows its components", field="component")
+    if component.alert_automation == on:
+        return
+    component.alert_automation = on
+    audit.record(
+        session,
+        actor=actor,
+        action="component.alert_automation",
+        subject_type="component",
+        subject_id=component.public_id,
+        on=on,
     )
