@@ -109,9 +109,7 @@ class Draft(Base):
     source: Mapped[AlertSource | None] = relationship()
     incident: Mapped[Incident | None] = relationship()
     closed_by: Mapped[Operator | None] = relationship()
-    alerts: Mapped[list[Alert]] = relationship(
-        back_populates="draft", order_by="Alert.received_at"
-    )
+    alerts: Mapped[list[Alert]] = relationship(back_populates="draft", order_by="Alert.received_at")
 
     def __repr__(self) -> str:
         return f"<Draft {self.public_id} {self.state} {self.name!r}>"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +18,9 @@ from statusboard import clock
 from statusboard.models.base import Base
 from statusboard.models.incident import Incident, Update
 from statusboard.models.operator import Operator
+
+if TYPE_CHECKING:
+    from statusboard.models.alert import Draft
 
 
 class PromiseKind(StrEnum):
@@ -78,8 +81,9 @@ class Promise(Base):
 
 
 class Nag(Base):
-    """One reminder per (promise, level) or (draft, level). The row and its deliveries are inserted in one
-    transaction, so the unique constraint decides which worker queues it: it is sent once."""
+    """One reminder per (promise, level) or (draft, level). The row and its deliveries are
+    inserted in one transaction, so the unique constraint decides which worker queues it: it
+    is sent once."""
 
     __tablename__ = "nag"
     __table_args__ = (
@@ -101,3 +105,4 @@ class Nag(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     promise: Mapped[Promise | None] = relationship(back_populates="nags")
+    draft: Mapped[Draft | None] = relationship()

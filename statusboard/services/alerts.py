@@ -395,7 +395,10 @@ def _automate(
         if worst_component_status([component.status, status]) is component.status:
             continue
         components.set_component_status(
-            session, component=component, status=status, actor=Actor(None, via=f"alert:{source.name}")
+            session,
+            component=component,
+            status=status,
+            actor=Actor(None, via=f"alert:{source.name}"),
         )
 
 

@@ -196,7 +196,9 @@ def _plan_drafts(session: Session, *, setup: NagSetup, now: datetime) -> list[Pl
     )
     due = []
     for draft in drafts:
-        level = setup.draft_ladder.level_at(due_at=draft.created_at, made_at=draft.created_at, now=now)
+        level = setup.draft_ladder.level_at(
+            due_at=draft.created_at, made_at=draft.created_at, now=now
+        )
         if level is not None and (draft.id, level) not in claimed:
             due.append((draft, level))
     if not due:

@@ -36,8 +36,7 @@ def banner_drafts() -> list[dict[str, Any]]:
     """Open drafts for the nag banner and the dashboard, oldest first."""
     now = clock.now()
     return [
-        {"draft": d, "waiting": now - d.first_alert_at}
-        for d in alerts.open_drafts(db_session())
+        {"draft": d, "waiting": now - d.first_alert_at} for d in alerts.open_drafts(db_session())
     ]
 
 

@@ -3,9 +3,8 @@ rules (admins change them), and drafts (any operator publishes or dismisses)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from flask import g, jsonify
 from flask.typing import ResponseReturnValue

@@ -340,9 +340,7 @@ def _maintenance_schemas() -> dict[str, Any]:
 
 
 SCHEMAS.update(_maintenance_schemas())
-SCHEMAS.update(
-    openapi_alerts.schemas(_object, _text, _input, TIMESTAMP, NULLABLE_TIMESTAMP)
-)
+SCHEMAS.update(openapi_alerts.schemas(_object, _text, _input, TIMESTAMP, NULLABLE_TIMESTAMP))
 
 ERRORS = {
     "400": "the body is not a JSON object or nested too deeply, or the address holds a "

@@ -36,7 +36,7 @@ def schemas(
     }
     generic = {
         "type": "object",
-        "description": "statusboard's generic shape: one alert (or {\"alerts\": [...]})",
+        "description": 'statusboard\'s generic shape: one alert (or {"alerts": [...]})',
         "properties": {
             "title": {"type": "string", "minLength": 1, "description": "what is wrong"},
             "status": STATUS,
@@ -161,7 +161,9 @@ def paths(
         "shape is read. A payload that cannot be read gets a 4xx and is kept in the intake "
         "log for the admins.",
         "security": [{"alertToken": []}],
-        "parameters": [{"name": "source", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [
+            {"name": "source", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
         "requestBody": {
             "required": True,
             "content": {

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from statusboard.config import settings_of
 from statusboard.db import database
-from statusboard.models import AlertFormat, Draft, Operator, Role
 from statusboard.domain.statuses import Impact
+from statusboard.models import AlertFormat, Draft, Operator, Role
 from statusboard.services import alerts, components, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import NagSetup
@@ -32,7 +32,9 @@ def app_overrides(mailbox, room):
 def team(session):
     people = [
         Operator(email="oncall@example.com", name="Oscar Oncall", password_hash="-", on_call=True),
-        Operator(email="offcall@example.com", name="Otto Offcall", password_hash="-", on_call=False),
+        Operator(
+            email="offcall@example.com", name="Otto Offcall", password_hash="-", on_call=False
+        ),
         Operator(
             email="admin@example.com",
             name="Ada Admin",
@@ -50,9 +52,16 @@ def team(session):
 def draft(session, clock, team):
     system = Actor(None, "t")
     api = components.create_component(session, name="API", actor=system)
-    alerts.create_rule(session, key="service", value="api", component=api, impact=None, actor=system)
     alerts.create_rule(
-        session, key="severity", value="critical", component=None, impact=Impact.CRITICAL, actor=system
+        session, key="service", value="api", component=api, impact=None, actor=system
+    )
+    alerts.create_rule(
+        session,
+        key="severity",
+        value="critical",
+        component=None,
+        impact=Impact.CRITICAL,
+        actor=system,
     )
     source, _ = alerts.create_source(
         session, name="prometheus", format=AlertFormat.ALERTMANAGER, actor=system
@@ -137,4 +146,10 @@ def test_two_workers_checking_at_once_send_the_draft_nag_once(app, session, cloc
     assert len(first.drafts_nagged) + len(second.drafts_nagged) == 1
     assert len(mailbox.messages) == 1
     assert session.scalar(select(Draft)).state == "open"
-    assert START == clock.now()
+    assert clock.now() == START
+
+
+def test_the_nags_page_lists_reminders_about_drafts(app, session, clock, draft, operator_client):
+    check(app)
+    page = operator_client.get("/admin/nags/").get_data(as_text=True)
+    assert "Problems with API" in page and "draft from monitoring" in page

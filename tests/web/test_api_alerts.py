@@ -104,10 +104,19 @@ def resolved(payload: dict) -> dict:
 def api(session):
     api = components.create_component(session, name="API", actor=SYSTEM)
     web = components.create_component(session, name="Web app", actor=SYSTEM)
-    alerts.create_rule(session, key="service", value="api", component=api, impact=None, actor=SYSTEM)
-    alerts.create_rule(session, key="service", value="web", component=web, impact=None, actor=SYSTEM)
     alerts.create_rule(
-        session, key="severity", value="critical", component=None, impact=Impact.CRITICAL, actor=SYSTEM
+        session, key="service", value="api", component=api, impact=None, actor=SYSTEM
+    )
+    alerts.create_rule(
+        session, key="service", value="web", component=web, impact=None, actor=SYSTEM
+    )
+    alerts.create_rule(
+        session,
+        key="severity",
+        value="critical",
+        component=None,
+        impact=Impact.CRITICAL,
+        actor=SYSTEM,
     )
     session.commit()
     return api
@@ -354,15 +363,17 @@ def test_dismissing_as_noise_is_audited_and_the_noise_does_not_come_back(
     assert event.detail == {"reason": "load test"}
     # Alertmanager repeats a firing group: it joins the dismissed draft, no new one.
     clock.advance(timedelta(hours=4))
-    assert post(client, "prometheus", prometheus, ALERTMANAGER_FIRING).json["drafts"][0][
-        "state"
-    ] == "dismissed"
+    assert (
+        post(client, "prometheus", prometheus, ALERTMANAGER_FIRING).json["drafts"][0]["state"]
+        == "dismissed"
+    )
     assert fresh(session).query(Draft).count() == 1
     # Once resolved, the same alert firing again is a new problem.
     post(client, "prometheus", prometheus, resolved(ALERTMANAGER_FIRING))
-    assert post(client, "prometheus", prometheus, ALERTMANAGER_FIRING).json["drafts"][0][
-        "created"
-    ] is True
+    assert (
+        post(client, "prometheus", prometheus, ALERTMANAGER_FIRING).json["drafts"][0]["created"]
+        is True
+    )
     assert client.get("/api/v2/summary.json").json["incidents"] == []
 
 
@@ -380,9 +391,7 @@ def test_component_automation_is_off_by_default_and_on_sets_the_status_at_once(
     listed = client.get("/api/v2/components.json").json["components"]
     assert listed[0]["status"] == "major_outage"  # before anyone published anything
     assert client.get("/api/v2/summary.json").json["incidents"] == []
-    event = fresh(session).scalar(
-        select(AuditEvent).where(AuditEvent.action == "component.status")
-    )
+    event = fresh(session).scalar(select(AuditEvent).where(AuditEvent.action == "component.status"))
     assert event.via == "alert:prometheus"
     clock.advance(timedelta(minutes=5))
     post(client, "prometheus", prometheus, resolved(ALERTMANAGER_FIRING))

@@ -140,16 +140,28 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
     call("post", "/maintenance/nope/complete", {"body": "Done."})
     call("post", "/maintenance", raw="[]")
     # the intake path: a rule, an alert from a source (its own token), a draft each way
-    rule = call("post", "/alert-rules", {"key": "service", "value": "api", "component_id": api["id"]})
+    rule = call(
+        "post", "/alert-rules", {"key": "service", "value": "api", "component_id": api["id"]}
+    )
     call("get", "/alert-rules")
     call("post", "/alert-rules", {"key": "service", "value": "api"})  # maps to nothing: 422
     call("post", "/alert-rules", {"key": "a", "value": "b", "component_id": "nope"})
-    call("post", "/alert-rules", {"key": "a", "value": "b", "impact": "minor"}, secret=operator_secret)
+    call(
+        "post",
+        "/alert-rules",
+        {"key": "a", "value": "b", "impact": "minor"},
+        secret=operator_secret,
+    )
     _, alert_secret = alerts.create_source(
         session, name="cron", format=AlertFormat.GENERIC, actor=Actor(None, "test")
     )
     session.commit()
-    first = call("post", "/alerts/cron", {"title": "Errors", "labels": {"service": "api"}}, secret=alert_secret)
+    first = call(
+        "post",
+        "/alerts/cron",
+        {"title": "Errors", "labels": {"service": "api"}},
+        secret=alert_secret,
+    )
     second = call("post", "/alerts/cron", {"title": "Latency"}, secret=alert_secret)
     call("post", "/alerts/cron", {"title": "Errors"})  # an operator token: 401
     call("post", "/alerts/cron", {"labels": {}}, secret=alert_secret)
