@@ -32,3 +32,22 @@ def test_the_demo_report_shows_first_alert_to_first_public_word(
     assert "First alert → first public word 3 min median; p90 11 min; worst 11 min" in page
     assert "3 of 5 alert-started drafts published, 1 still waiting" in page
     assert "Drafts dismissed 1" in page
+
+
+def test_alert_source_create_prints_only_a_token_that_opens_the_intake_route(
+    app, database_url, monkeypatch, client
+):
+    monkeypatch.setenv("STATUSBOARD_DATABASE_URL", database_url)
+    monkeypatch.setenv("STATUSBOARD_SECRET_KEY", "cli-test")
+    result = CliRunner().invoke(main, ["alert-source", "create", "cron", "--format", "generic"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("sba_") and "\n" not in secret
+    response = client.post(
+        "/api/v1/alerts/cron",
+        json={"title": "Backup failed"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 202
+    again = CliRunner().invoke(main, ["alert-source", "create", "cron"])
+    assert again.exit_code != 0 and "already a source named cron" in again.output
