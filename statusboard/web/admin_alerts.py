@@ -51,13 +51,15 @@ def _drafts_banner() -> dict[str, Any]:
     }
 
 
+def _component_names() -> dict[str, str]:
+    return {c.public_id: c.name for c in components.ordered_components(db_session())}
+
+
 @blueprint.route("/drafts/<public_id>")
 def draft(public_id: str) -> ResponseReturnValue:
-    session = db_session()
-    found = alerts.find_draft(session, public_id)
-    names = {c.public_id: c.name for c in components.ordered_components(session)}
+    found = alerts.find_draft(db_session(), public_id)
     return render_template(
-        "admin/draft.html", draft=found, DraftState=DraftState, component_names=names
+        "admin/draft.html", draft=found, DraftState=DraftState, component_names=_component_names()
     )
 
 
@@ -108,6 +110,7 @@ def intake_log() -> ResponseReturnValue:
         formats=list(AlertFormat),
         secret=None,
         base_url=settings_of().page.base_url,
+        component_names=_component_names(),
     )
 
 
@@ -136,6 +139,7 @@ def create_source() -> ResponseReturnValue:
         secret=secret,
         new_source=source,
         base_url=settings_of().page.base_url,
+        component_names=_component_names(),
     )
 
 

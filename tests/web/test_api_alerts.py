@@ -442,3 +442,18 @@ def test_drafts_can_be_published_through_the_api(client, session, clock, api, pr
     assert published.status_code == 201
     assert published.json["incident_updates"][0]["body"] == "We are looking into API errors."
     assert client.get("/api/v1/drafts", headers=headers).json["drafts"] == []
+
+
+def test_the_intake_log_shows_each_alert_its_mapping_and_its_draft(
+    client, session, clock, api, prometheus, admin
+):
+    from tests.conftest import login
+
+    post(client, "prometheus", prometheus, ALERTMANAGER_FIRING)
+    post(client, "prometheus", prometheus, resolved(ALERTMANAGER_FIRING))
+    login(client, admin)
+    page = " ".join(client.get("/admin/alerts/").get_data(as_text=True).split())
+    assert page.count('Problems with API</a> <span class="muted">(open)') == 2
+    assert "firing: 5xx ratio above 5% on api-gateway" in page
+    assert "resolved: 5xx ratio above 5% on api-gateway" in page
+    assert "API, critical impact" in page
