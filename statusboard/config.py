@@ -739,6 +739,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> Setti
         NagPolicy.from_settings(settings.nags)
     except ValueError as exc:
         raise ConfigError(f"invalid configuration:\n  {exc}") from exc
+    if settings.nags.draft_escalate_admins <= settings.nags.draft_escalate_all:
+        raise ConfigError(
+            "invalid configuration:\n  STATUSBOARD_ALERT_NAG_ESCALATE_ADMINS_MINUTES must be "
+            "more than STATUSBOARD_ALERT_NAG_ESCALATE_ALL_MINUTES"
+        )
     app.extensions[EXTENSION] = settings
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],

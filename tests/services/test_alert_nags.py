@@ -153,3 +153,18 @@ def test_the_nags_page_lists_reminders_about_drafts(app, session, clock, draft, 
     check(app)
     page = operator_client.get("/admin/nags/").get_data(as_text=True)
     assert "Problems with API" in page and "draft from monitoring" in page
+
+
+def test_an_alert_ladder_whose_admins_come_before_everyone_fails_at_start(database_url):
+    from statusboard.app import create_app
+    from statusboard.config import ConfigError
+
+    with pytest.raises(ConfigError, match="ALERT_NAG_ESCALATE_ADMINS_MINUTES must be more"):
+        create_app(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "k",
+                "ALERT_NAG_ESCALATE_ALL_MINUTES": 20,
+                "ALERT_NAG_ESCALATE_ADMINS_MINUTES": 15,
+            }
+        )
