@@ -2,8 +2,8 @@
 drafts; a nag may chase a draft instead of a promise; components may opt in to alert
 automation.
 
-Revision ID: 0009_alert_intake
-Revises: 0008_hardening
+Revision ID: 0010_alert_intake
+Revises: 0009_incident_subscriptions
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_alert_intake"
-down_revision = "0008_hardening"
+revision = "0010_alert_intake"
+down_revision = "0009_incident_subscriptions"
 branch_labels = None
 depends_on = None
 
