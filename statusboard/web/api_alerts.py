@@ -42,6 +42,8 @@ def receive(source_name: str) -> ResponseReturnValue:
     try:
         try:
             payload = json.loads(raw)
+        except RecursionError:
+            raise MalformedBody("the body is nested too deeply", field="body") from None
         except ValueError as exc:
             raise MalformedBody(f"the body is not JSON: {exc}", field="body") from exc
         intake = alerts.receive(session, source=source, payload=payload)

@@ -457,3 +457,17 @@ def test_the_intake_log_shows_each_alert_its_mapping_and_its_draft(
     assert "firing: 5xx ratio above 5% on api-gateway" in page
     assert "resolved: 5xx ratio above 5% on api-gateway" in page
     assert "API, critical impact" in page
+
+
+def test_hostile_alert_text_is_made_printable_and_deep_nesting_is_refused(
+    client, session, clock, api
+):
+    token = source_token(session, "cron", AlertFormat.GENERIC)
+    body = {"title": "Disk\x00 full\x1b[31m", "labels": {"service": "api\x07"}}
+    assert post(client, "cron", token, body).status_code == 202
+    alert = fresh(session).scalar(select(Alert))
+    assert alert.title == "Disk full[31m"
+    assert alert.labels["service"] == "api"
+    deep = "[" * 100_000 + "]" * 100_000
+    response = post(client, "cron", token, raw=deep)
+    assert response.status_code in (400, 413)
