@@ -316,13 +316,9 @@ def _extend(
 
 
 def _live_draft(session: Session, fingerprint: str) -> Draft | None:
+    holding = select(Alert.draft_id).where(Alert.fingerprint == fingerprint)
     candidates = session.scalars(
-        select(Draft)
-        .join(Alert, Alert.draft_id == Draft.id)
-        .where(Alert.fingerprint == fingerprint)
-        .order_by(Draft.id.desc())
-        .distinct()
-        .limit(5)
+        select(Draft).where(Draft.id.in_(holding)).order_by(Draft.id.desc()).limit(5)
     ).all()
     for draft in candidates:
         if draft.state is DraftState.OPEN:

@@ -208,8 +208,9 @@ def _plan_drafts(session: Session, *, setup: NagSetup, now: datetime) -> list[Pl
     for draft, level in due:
         people = _recipients(level, None, operators, setup.escalation_email)
         titles = session.scalars(
-            select(Alert.title).where(Alert.draft_id == draft.id).order_by(Alert.id).distinct()
+            select(Alert.title).where(Alert.draft_id == draft.id).order_by(Alert.id)
         ).all()
+        titles = list(dict.fromkeys(titles))  # each alert once, in the order they came
         facts = DraftNagFacts(
             level=level,
             draft_name=draft.name,
