@@ -151,4 +151,3 @@ def test_a_write_uploads_exactly_the_changed_objects_and_deletions_propagate(
     assert s3.get_object(Bucket=BUCKET, Key="status/index.html")["Body"].read() == (
         client.get("/").get_data()
     )
-
