@@ -198,8 +198,9 @@ class Exporter:
                 since = self.since or began - timedelta(hours=1)
                 chosen |= set(public_paths(self.app, session, since))
                 chosen |= {p for p in everything if self._missing(file_for(p))}
-            if sweeping and not full:
-                chosen |= {self.sweep.popleft() for _ in range(min(SWEEP_SLICE, len(self.sweep)))}
+            if sweeping and not (full or new_version):  # a new version goes out first
+                slice_size = min(SWEEP_SLICE, len(self.sweep))
+                chosen |= {self.sweep.popleft() for _ in range(slice_size)}
             files = self._render(session, sorted(chosen & set(everything)))
         if full or self.version is None or refill:
             files += _static_files(self.app)

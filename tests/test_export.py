@@ -4,6 +4,7 @@ import re
 import shutil
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,20 @@ def test_export_never_follows_a_symbolic_link_out_of_its_directory(
     with pytest.raises(ExportRefused, match="symbolic link"):
         export(app, tmp_path / "link")
     assert list(outside.iterdir()) == []
+
+
+def test_the_sweep_repairs_a_damaged_file_without_a_new_version(
+    app, session, operator, tmp_path, publishing_settings
+):
+    incident = _open(session, operator, publishing_settings, "Old outage")
+    exporter = Exporter(app, [DirectoryTarget(tmp_path)], full_every=timedelta(0))
+    exporter.sync()
+    page = tmp_path / f"incidents/{incident.public_id}.html"
+    good = page.read_bytes()
+    page.write_bytes(b"<html>damaged")
+    (tmp_path / "feed.atom").unlink()
+    for _ in range(10):  # the sweep goes over every surface again, a slice per round
+        exporter.sync()
+    exporter.close()
+    assert page.read_bytes() == good
+    assert (tmp_path / "feed.atom").exists()
