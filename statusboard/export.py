@@ -322,7 +322,7 @@ def queue_purge(app: Flask, result: ExportResult) -> None:
             purpose=Purpose.PURGE,
             channel="purge",
             to=ACCOUNT,
-            subject=f"{len(paths)} paths of version {result.version}",
+            subject=f"{len(paths)} paths",
             text=json.dumps(paths),
         )
 
