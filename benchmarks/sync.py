@@ -30,6 +30,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -107,7 +108,11 @@ def probes(deployment, s3, incident: str, receiver, mastodon) -> dict[str, Calla
         "webhook": arrived(
             receiver, lambda r: r.path.startswith("/hook"), lambda r, t, _a: t in r.body
         ),
-        "mastodon": arrived(mastodon, lambda r: r.method == "POST", lambda r, t, _a: t in r.body),
+        "mastodon": arrived(  # Mastodon.py posts a form: the text arrives URL-encoded
+            mastodon,
+            lambda r: r.method == "POST",
+            lambda r, t, _a: t.decode() in unquote_plus(r.body.decode()),
+        ),
         "cdn purge": arrived(
             receiver, lambda r: r.path == "/purge", lambda r, _t, answered: r.at >= answered
         ),
@@ -132,7 +137,7 @@ def one_write(deployment, token, incident, surfaces, number: int, scenario: str)
             if at is not None:
                 found[name] = max(0.0, at - answered)
                 return
-            time.sleep(0.01)
+            time.sleep(0.03)  # the probes' own load stays small beside the surge
 
     threads = [threading.Thread(target=watch, args=item) for item in surfaces.items()]
     for thread in threads:

@@ -283,8 +283,8 @@ SETTINGS: list[Setting] = [
         "EXPORT_FULL_MINUTES",
         10,
         _positive_int,
-        "the export re-checks every surface (deep history too) at least this often, a few "
-        "at a time between changes; every change itself is exported within a second",
+        "how often the export starts re-checking every surface (deep history too), 25 a "
+        "second between changes; what a change touches is exported at once",
     ),
     Setting(
         "PURGE_URL",

@@ -178,7 +178,14 @@ class Exporter:
 
     def sync(self, *, full: bool = False) -> ExportResult | None:
         """Bring every target to the current version. None when it is there already and
-        the sweep has nothing due."""
+        the sweep has nothing due.
+
+        A new version goes out in two steps: first the surfaces readers look at after a
+        write (those without route arguments — page, JSON, site feeds — the pages and feeds
+        of the incidents written to, and any surface new to the targets), then the other
+        live ones (component feeds, open incidents that may have turned overdue, history
+        pages 2-20). Measured on the demo data (5 updates, a loaded machine): the first
+        step's 19 files were in place after 38-49% of the whole run's 0.3-1.6 s."""
         started, began = time.monotonic(), clock.now()
         with self.app.app_context(), database(self.app).session() as session:
             version, _changed_at = current_version(session)
@@ -193,31 +200,59 @@ class Exporter:
             if refill:
                 self.sweep.extend(everything)
                 self.sweep_started = started
-            chosen = set(everything) if full else set()
-            if new_version:
+            steps: list[set[str]] = [set(everything)] if full else []
+            if new_version and not full:
                 since = self.since or began - timedelta(hours=1)
-                chosen |= set(public_paths(self.app, session, since))
-                chosen |= {p for p in everything if self._missing(file_for(p))}
-            if sweeping and not (full or new_version):  # a new version goes out first
+                live = set(public_paths(self.app, session, since))
+                written_to = set(
+                    session.scalars(select(Incident.public_id).where(Incident.updated_at >= since))
+                )
+                first = {p for p in live if self._urgent(p, written_to)}
+                first |= {p for p in everything if self._missing(file_for(p))}
+                steps += [first, live - first]
+            elif sweeping and not full:  # a new version goes out first
                 slice_size = min(SWEEP_SLICE, len(self.sweep))
-                chosen |= {self.sweep.popleft() for _ in range(slice_size)}
-            files = self._render(session, sorted(chosen & set(everything)))
-        if full or self.version is None or refill:
-            files += _static_files(self.app)
-        expected = {file_for(p) for p in everything} | {f.relative for f in files}
-        written: dict[str, None] = {}
-        deleted: dict[str, None] = {}
-        for target in self.targets:
-            w, d = self._apply(target, files, expected)
-            written.update(dict.fromkeys(w))
-            deleted.update(dict.fromkeys(d))
+                steps.append({self.sweep.popleft() for _ in range(slice_size)})
+            static = _static_files(self.app) if full or self.version is None or refill else []
+            known = set(everything)
+            expected = {file_for(p) for p in everything} | {f.relative for f in static}
+            written: dict[str, None] = {}
+            deleted: dict[str, None] = {}
+            rendered = 0
+            for number, paths in enumerate(steps):
+                files = self._render(session, sorted(paths & known))
+                files += static if number == 0 else []
+                rendered += len(files)
+                step_written: dict[str, None] = {}
+                step_deleted: dict[str, None] = {}
+                for target in self.targets:
+                    w, d = self._apply(target, files, expected, delete=number == len(steps) - 1)
+                    step_written.update(dict.fromkeys(w))
+                    step_deleted.update(dict.fromkeys(d))
+                written.update(step_written)
+                deleted.update(step_deleted)
+                if (step_written or step_deleted) and self.on_change is not None:
+                    self.on_change(
+                        ExportResult(
+                            version,
+                            len(files),
+                            tuple(step_written),
+                            tuple(step_deleted),
+                            time.monotonic() - started,
+                        )
+                    )
         self.version, self.since = version, began - IN_FLIGHT
-        result = ExportResult(
-            version, len(files), tuple(written), tuple(deleted), time.monotonic() - started
+        return ExportResult(
+            version, rendered, tuple(written), tuple(deleted), time.monotonic() - started
         )
-        if (result.written or result.deleted) and self.on_change is not None:
-            self.on_change(result)
-        return result
+
+    def _urgent(self, path: str, written_to: set[str]) -> bool:
+        found = match(self.app.url_map, path)
+        if found is None or found[0] not in ARGUMENTS:
+            return True
+        name, _enumerate = ARGUMENTS[found[0]]
+        value = found[1].get(name)
+        return value in written_to or (found[0] == "public.history" and value == 1)
 
     def _sweep_due(self) -> bool:
         if self.sweep:
@@ -243,7 +278,7 @@ class Exporter:
         return files
 
     def _apply(
-        self, target: Target, files: list[File], expected: set[str]
+        self, target: Target, files: list[File], expected: set[str], *, delete: bool
     ) -> tuple[list[str], list[str]]:
         assert self.held is not None
         held = self.held[target.name]
@@ -255,6 +290,8 @@ class Exporter:
             batch = list(group)
             list(self.pool.map(target.put, batch))  # a rank is all in before the next starts
             held.update((f.relative, f.md5) for f in batch)
+        if not delete:
+            return [f.relative for f in changed], []
         stale = sorted(r for r in held if r not in expected and self._is_surface(r))
         list(self.pool.map(target.delete, stale))
         for relative in stale:
