@@ -200,50 +200,56 @@ class Exporter:
             if refill:
                 self.sweep.extend(everything)
                 self.sweep_started = started
-            steps: list[set[str]] = [set(everything)] if full else []
-            if new_version and not full:
-                since = self.since or began - timedelta(hours=1)
-                live = set(public_paths(self.app, session, since))
-                written_to = set(
-                    session.scalars(select(Incident.public_id).where(Incident.updated_at >= since))
-                )
-                first = {p for p in live if self._urgent(p, written_to)}
-                first |= {p for p in everything if self._missing(file_for(p))}
-                steps += [first, live - first]
-            elif sweeping and not full:  # a new version goes out first
-                slice_size = min(SWEEP_SLICE, len(self.sweep))
-                steps.append({self.sweep.popleft() for _ in range(slice_size)})
+            if full:
+                steps = [set(everything)]
+            elif new_version:
+                steps = self._new_version_steps(session, everything, began)
+            else:  # only the sweep: a new version always goes out first
+                steps = [{self.sweep.popleft() for _ in range(min(SWEEP_SLICE, len(self.sweep)))}]
             static = _static_files(self.app) if full or self.version is None or refill else []
-            known = set(everything)
             expected = {file_for(p) for p in everything} | {f.relative for f in static}
-            written: dict[str, None] = {}
-            deleted: dict[str, None] = {}
-            rendered = 0
+            total = ExportResult(version, 0, (), (), 0.0)
             for number, paths in enumerate(steps):
-                files = self._render(session, sorted(paths & known))
+                files = self._render(session, sorted(paths & set(everything)))
                 files += static if number == 0 else []
-                rendered += len(files)
-                step_written: dict[str, None] = {}
-                step_deleted: dict[str, None] = {}
-                for target in self.targets:
-                    w, d = self._apply(target, files, expected, delete=number == len(steps) - 1)
-                    step_written.update(dict.fromkeys(w))
-                    step_deleted.update(dict.fromkeys(d))
-                written.update(step_written)
-                deleted.update(step_deleted)
-                if (step_written or step_deleted) and self.on_change is not None:
-                    self.on_change(
-                        ExportResult(
-                            version,
-                            len(files),
-                            tuple(step_written),
-                            tuple(step_deleted),
-                            time.monotonic() - started,
-                        )
-                    )
+                step = self._publish(version, files, expected, delete=number == len(steps) - 1)
+                total = ExportResult(
+                    version,
+                    total.files + step.files,
+                    total.written + tuple(r for r in step.written if r not in total.written),
+                    total.deleted + step.deleted,
+                    time.monotonic() - started,
+                )
+                if (step.written or step.deleted) and self.on_change is not None:
+                    self.on_change(step)
         self.version, self.since = version, began - IN_FLIGHT
+        return total
+
+    def _new_version_steps(
+        self, session: Session, everything: list[str], began: datetime
+    ) -> list[set[str]]:
+        since = self.since or began - timedelta(hours=1)
+        live = set(public_paths(self.app, session, since))
+        written_to = set(
+            session.scalars(select(Incident.public_id).where(Incident.updated_at >= since))
+        )
+        first = {p for p in live if self._urgent(p, written_to)}
+        first |= {p for p in everything if self._missing(file_for(p))}
+        return [first, live - first]
+
+    def _publish(
+        self, version: int, files: list[File], expected: set[str], *, delete: bool
+    ) -> ExportResult:
+        """Write `files` to every target (and delete what is not `expected`)."""
+        started = time.monotonic()
+        written: dict[str, None] = {}
+        deleted: dict[str, None] = {}
+        for target in self.targets:
+            w, d = self._apply(target, files, expected, delete=delete)
+            written.update(dict.fromkeys(w))
+            deleted.update(dict.fromkeys(d))
         return ExportResult(
-            version, rendered, tuple(written), tuple(deleted), time.monotonic() - started
+            version, len(files), tuple(written), tuple(deleted), time.monotonic() - started
         )
 
     def _urgent(self, path: str, written_to: set[str]) -> bool:
