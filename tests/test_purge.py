@@ -172,3 +172,12 @@ def test_bucket_and_purge_settings_are_read_from_the_environment_and_checked():
         )
     assert "STATUSBOARD_EXPORT_URL" in str(refused.value)
     assert "STATUSBOARD_PURGE_HEADERS" in str(refused.value)
+
+
+def test_the_admin_button_purges_the_front_page(app, session, receiver, admin_client):
+    answer = admin_client.post("/admin/publishing/test/purge")
+    assert answer.status_code == 302
+    deliver(app, session)
+    assert receiver.bodies == [{"files": [f"{BASE}/"]}]
+    page = admin_client.get("/admin/publishing/").get_data(as_text=True)
+    assert "Purge /" in page and "Recent test messages" in page
