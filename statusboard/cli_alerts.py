@@ -8,7 +8,7 @@ from statusboard.cli_options import load_app
 from statusboard.db import DatabaseBusy, database
 from statusboard.domain.errors import DomainError
 from statusboard.models import AlertFormat
-from statusboard.services import alerts
+from statusboard.services import alert_sources
 from statusboard.services.audit import Actor
 
 CLI = Actor(operator=None, via="cli")
@@ -34,7 +34,7 @@ def create(name: str, format_: str) -> None:
     app = load_app()
     try:
         source, secret = database(app).write(
-            lambda session: alerts.create_source(
+            lambda session: alert_sources.create_source(
                 session, name=name, format=AlertFormat(format_), actor=CLI
             )
         )

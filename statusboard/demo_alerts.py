@@ -12,7 +12,7 @@ from statusboard import clock
 from statusboard.config import PublishingSettings
 from statusboard.domain.statuses import Impact
 from statusboard.models import AlertFormat, Component
-from statusboard.services import alerts, incidents
+from statusboard.services import alert_sources, alerts, incidents
 from statusboard.services.audit import Actor
 
 RULES = [
@@ -60,7 +60,7 @@ def seed(
 ) -> None:
     clock.freeze(now - timedelta(days=30))
     for key, value, component, impact in RULES:
-        alerts.create_rule(
+        alert_sources.create_rule(
             session,
             key=key,
             value=value,
@@ -68,7 +68,7 @@ def seed(
             impact=impact,
             actor=actor,
         )
-    source, _ = alerts.create_source(
+    source, _ = alert_sources.create_source(
         session, name="prometheus", format=AlertFormat.ALERTMANAGER, actor=actor
     )
     for number, (days, name, service, severity, ack, fix) in enumerate(HISTORY):

@@ -15,7 +15,7 @@ from statusboard.db import db_session
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import Impact
 from statusboard.models import AlertFormat, DraftState
-from statusboard.services import alerts, components
+from statusboard.services import alert_sources, alerts, components
 from statusboard.services.audit import Actor
 from statusboard.web.auth import require_operator
 
@@ -106,7 +106,7 @@ def intake_log() -> ResponseReturnValue:
     return render_template(
         "admin/alerts.html",
         alerts=alerts.recent_alerts(session),
-        sources=alerts.list_sources(session) if current_user.is_admin else [],
+        sources=alert_sources.list_sources(session) if current_user.is_admin else [],
         formats=list(AlertFormat),
         secret=None,
         base_url=settings_of().page.base_url,
@@ -119,7 +119,7 @@ def create_source() -> ResponseReturnValue:
     _require_admin()
     session = db_session()
     try:
-        source, secret = alerts.create_source(
+        source, secret = alert_sources.create_source(
             session,
             name=request.form.get("name", ""),
             format=AlertFormat(request.form.get("format", "alertmanager")),
@@ -134,7 +134,7 @@ def create_source() -> ResponseReturnValue:
     return render_template(
         "admin/alerts.html",
         alerts=alerts.recent_alerts(session),
-        sources=alerts.list_sources(session),
+        sources=alert_sources.list_sources(session),
         formats=list(AlertFormat),
         secret=secret,
         new_source=source,
@@ -147,7 +147,9 @@ def create_source() -> ResponseReturnValue:
 def revoke_source(public_id: str) -> ResponseReturnValue:
     _require_admin()
     session = db_session()
-    alerts.revoke_source(session, source=alerts.find_source(session, public_id), actor=_actor())
+    alert_sources.revoke_source(
+        session, source=alert_sources.find_source(session, public_id), actor=_actor()
+    )
     session.commit()
     flash("Source revoked: its token no longer works.", "success")
     return redirect(url_for("admin_alerts.intake_log"))
@@ -161,7 +163,7 @@ def rules() -> ResponseReturnValue:
         try:
             component_id = request.form.get("component") or None
             impact = request.form.get("impact") or None
-            alerts.create_rule(
+            alert_sources.create_rule(
                 session,
                 key=request.form.get("key", ""),
                 value=request.form.get("value", ""),
@@ -181,7 +183,7 @@ def rules() -> ResponseReturnValue:
     leaves = [c for c in components.ordered_components(session) if not c.is_group]
     return render_template(
         "admin/alert_rules.html",
-        rules=alerts.list_rules(session),
+        rules=alert_sources.list_rules(session),
         components=leaves,
         impacts=list(Impact),
     )
@@ -191,7 +193,9 @@ def rules() -> ResponseReturnValue:
 def delete_rule(public_id: str) -> ResponseReturnValue:
     _require_admin()
     session = db_session()
-    alerts.delete_rule(session, rule=alerts.find_rule(session, public_id), actor=_actor())
+    alert_sources.delete_rule(
+        session, rule=alert_sources.find_rule(session, public_id), actor=_actor()
+    )
     session.commit()
     flash("Rule deleted.", "success")
     return redirect(url_for("admin_alerts.rules"))
@@ -202,7 +206,7 @@ def automation(public_id: str) -> ResponseReturnValue:
     _require_admin()
     session = db_session()
     component = components.find_component(session, public_id)
-    alerts.set_automation(
+    alert_sources.set_automation(
         session, component=component, on=request.form.get("on") == "1", actor=_actor()
     )
     session.commit()

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from statusboard.db import db_session
 from statusboard.domain.errors import InvalidInput
-from statusboard.services import alerts
+from statusboard.services import alert_sources, alerts
 from statusboard.web.api_input import MalformedBody
 from statusboard.web.extensions import csrf
 
@@ -35,7 +35,7 @@ def receive(source_name: str) -> ResponseReturnValue:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     source = None
     if scheme.lower() == "bearer" and secret.strip():
-        source = alerts.authenticate_source(session, source_name, secret.strip())
+        source = alert_sources.authenticate_source(session, source_name, secret.strip())
     if source is None:
         abort(401, "Send this source's alert token: Authorization: Bearer <token>.")
     raw = request.get_data(as_text=True)

@@ -16,7 +16,7 @@ from statusboard.domain import text
 from statusboard.domain.errors import Forbidden
 from statusboard.domain.statuses import Impact
 from statusboard.models import AlertRule, Draft
-from statusboard.services import alerts, components
+from statusboard.services import alert_sources, alerts, components
 from statusboard.web.api_input import Body
 from statusboard.web.api_v1 import _actor, _created, _incident_json, blueprint
 
@@ -60,7 +60,7 @@ def draft_json(draft: Draft) -> dict[str, Any]:
 
 @blueprint.get("/alert-rules")
 def list_alert_rules() -> ResponseReturnValue:
-    return jsonify(alert_rules=[rule_json(r) for r in alerts.list_rules(db_session())])
+    return jsonify(alert_rules=[rule_json(r) for r in alert_sources.list_rules(db_session())])
 
 
 @blueprint.post("/alert-rules")
@@ -69,7 +69,7 @@ def create_alert_rule() -> ResponseReturnValue:
     body = Body({"key", "value", "component_id", "impact"}, nullable={"component_id", "impact"})
     session = db_session()
     component_id = body.text("component_id", max_length=64)
-    rule = alerts.create_rule(
+    rule = alert_sources.create_rule(
         session,
         key=body.text("key", required=True, max_length=120),
         value=body.text("value", required=True, max_length=200),
@@ -85,9 +85,9 @@ def create_alert_rule() -> ResponseReturnValue:
 def delete_alert_rule(public_id: str) -> ResponseReturnValue:
     _require_admin()
     session = db_session()
-    rule = alerts.find_rule(session, public_id)
+    rule = alert_sources.find_rule(session, public_id)
     data = rule_json(rule)
-    alerts.delete_rule(session, rule=rule, actor=_actor())
+    alert_sources.delete_rule(session, rule=rule, actor=_actor())
     session.commit()
     return jsonify(data)
 

@@ -13,7 +13,7 @@ from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.statuses import Impact
 from statusboard.models import AlertFormat, Draft, Operator, Role
-from statusboard.services import alerts, components, promises
+from statusboard.services import alert_sources, alerts, components, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import NagSetup
 from tests.conftest import QUIET, START
@@ -52,10 +52,10 @@ def team(session):
 def draft(session, clock, team):
     system = Actor(None, "t")
     api = components.create_component(session, name="API", actor=system)
-    alerts.create_rule(
+    alert_sources.create_rule(
         session, key="service", value="api", component=api, impact=None, actor=system
     )
-    alerts.create_rule(
+    alert_sources.create_rule(
         session,
         key="severity",
         value="critical",
@@ -63,7 +63,7 @@ def draft(session, clock, team):
         impact=Impact.CRITICAL,
         actor=system,
     )
-    source, _ = alerts.create_source(
+    source, _ = alert_sources.create_source(
         session, name="prometheus", format=AlertFormat.ALERTMANAGER, actor=system
     )
     intake = alerts.receive(session, source=source, payload=ALERTMANAGER_FIRING)

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from statusboard.models import AlertFormat
-from statusboard.services import alerts, components, incidents
+from statusboard.services import alert_sources, alerts, components, incidents
 from statusboard.services.audit import Actor
 from tests.conftest import QUIET, START
 from tests.web.test_api_alerts import ALERTMANAGER_FIRING
@@ -32,8 +32,10 @@ def test_the_report_shows_how_long_customers_waited_after_the_first_alert(
     actor = Actor(admin, "test")
     api = components.create_component(session, name="API", actor=actor)
     components.create_component(session, name="Web app", actor=actor)
-    alerts.create_rule(session, key="service", value="api", component=api, impact=None, actor=actor)
-    source, _ = alerts.create_source(
+    alert_sources.create_rule(
+        session, key="service", value="api", component=api, impact=None, actor=actor
+    )
+    source, _ = alert_sources.create_source(
         session, name="prometheus", format=AlertFormat.ALERTMANAGER, actor=actor
     )
     # Three problems: acknowledged after 2 and 9 minutes, and one dismissed as noise.

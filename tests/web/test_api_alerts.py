@@ -17,6 +17,8 @@ from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.models import (
     Alert,
     AlertFormat,
+    AlertRule,
+    AlertSource,
     AuditEvent,
     Component,
     Draft,
@@ -24,7 +26,7 @@ from statusboard.models import (
     Incident,
     Update,
 )
-from statusboard.services import alerts, components, tokens
+from statusboard.services import alert_sources, components, tokens
 from statusboard.services.audit import Actor
 from tests.conftest import START
 
@@ -104,13 +106,13 @@ def resolved(payload: dict) -> dict:
 def api(session):
     api = components.create_component(session, name="API", actor=SYSTEM)
     web = components.create_component(session, name="Web app", actor=SYSTEM)
-    alerts.create_rule(
+    alert_sources.create_rule(
         session, key="service", value="api", component=api, impact=None, actor=SYSTEM
     )
-    alerts.create_rule(
+    alert_sources.create_rule(
         session, key="service", value="web", component=web, impact=None, actor=SYSTEM
     )
-    alerts.create_rule(
+    alert_sources.create_rule(
         session,
         key="severity",
         value="critical",
@@ -123,7 +125,7 @@ def api(session):
 
 
 def source_token(session, name="prometheus", format=AlertFormat.ALERTMANAGER) -> str:
-    _, secret = alerts.create_source(session, name=name, format=format, actor=SYSTEM)
+    _, secret = alert_sources.create_source(session, name=name, format=format, actor=SYSTEM)
     session.commit()
     return secret
 
@@ -271,8 +273,8 @@ def test_missing_or_wrong_tokens_are_refused_with_401_and_nothing_is_kept(
 
 
 def test_a_revoked_source_token_stops_working(client, session, clock, prometheus):
-    source = session.scalar(select(alerts.AlertSource))
-    alerts.revoke_source(session, source=source, actor=SYSTEM)
+    source = session.scalar(select(AlertSource))
+    alert_sources.revoke_source(session, source=source, actor=SYSTEM)
     session.commit()
     assert post(client, "prometheus", prometheus, ALERTMANAGER_FIRING).status_code == 401
 
@@ -391,7 +393,7 @@ def test_component_automation_is_off_by_default_and_on_sets_the_status_at_once(
     assert client.get("/api/v2/components.json").json["components"][0]["status"] == "operational"
     post(client, "prometheus", prometheus, resolved(ALERTMANAGER_FIRING))
     component = fresh(session).get(Component, api.id)
-    alerts.set_automation(session, component=component, on=True, actor=SYSTEM)
+    alert_sources.set_automation(session, component=component, on=True, actor=SYSTEM)
     session.commit()
     clock.advance(timedelta(minutes=1))
     post(client, "prometheus", prometheus, ALERTMANAGER_FIRING)
@@ -431,7 +433,7 @@ def test_rules_are_managed_by_admins_through_the_api(client, session, clock, adm
         headers={"Authorization": f"Bearer {admin_token}"},
     )
     assert gone.status_code == 200
-    assert fresh(session).query(alerts.AlertRule).count() == 0
+    assert fresh(session).query(AlertRule).count() == 0
 
 
 def test_drafts_can_be_published_through_the_api(client, session, clock, api, prometheus, operator):

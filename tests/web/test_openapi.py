@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from statusboard.models import AlertFormat
-from statusboard.services import alerts, tokens
+from statusboard.services import alert_sources, tokens
 from statusboard.services.audit import Actor
 from tests.conftest import START
 
@@ -152,7 +152,7 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
         {"key": "a", "value": "b", "impact": "minor"},
         secret=operator_secret,
     )
-    _, alert_secret = alerts.create_source(
+    _, alert_secret = alert_sources.create_source(
         session, name="cron", format=AlertFormat.GENERIC, actor=Actor(None, "test")
     )
     session.commit()
