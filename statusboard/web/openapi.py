@@ -11,6 +11,7 @@ from typing import Any
 from statusboard.domain import text
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from statusboard.models.operator import Role
+from statusboard.web import openapi_alerts
 
 TIMESTAMP = {
     "type": "string",
@@ -376,6 +377,7 @@ SCHEMAS.update(
         ),
     }
 )
+SCHEMAS.update(openapi_alerts.schemas(_object, _text, _input, TIMESTAMP, NULLABLE_TIMESTAMP))
 
 ERRORS = {
     "400": "the body is not a JSON object or nested too deeply, or the address holds a "
@@ -446,7 +448,14 @@ def document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "alertToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an alert source's token: POST /alerts/{source} only",
+                },
+            },
             "schemas": SCHEMAS,
         },
         "paths": {
@@ -568,5 +577,6 @@ def document(base_url: str) -> dict[str, Any]:
                     params=["maintenance_id"],
                 ),
             },
+            **openapi_alerts.paths(_operation, _json),
         },
     }
