@@ -413,7 +413,7 @@ def test_a_row_stored_with_control_characters_breaks_no_surface_and_no_export(
 
     from statusboard.export import export
 
-    result = export(app, tmp_path / "site", full=True)
+    result = export(app, tmp_path / "site")
     assert result is not None and result.files > 0
     for name in ("feed.atom", "feed.rss", "history.atom", "history.rss"):
         written = tmp_path / "site" / name
