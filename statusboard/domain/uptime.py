@@ -1,0 +1,206 @@
+"""Uptime history: minutes per status per day, downtime and uptime %, from status spans.
+
+Rules (shown on the page's "how we count" and in the README):
+- a day is a calendar day in the page's time zone, so it has 23 or 25 hours on DST changes;
+- at any moment a component has the worst status of the spans covering it, else operational;
+- downtime counts major outage fully, partial outage at 30 %, degraded performance and under
+  maintenance not at all;
+- only time the component existed, up to now, is counted; a day with none of it is "no data";
+- uptime % = 100 x (1 - downtime / counted minutes); over a window, the counted minutes of all
+  its days;
+- a group's figure is the average of its children's figures (children with no data left out);
+  its day's worst status is the worst of its children's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from statusboard.domain.statuses import ComponentStatus
+
+DOWNTIME_WEIGHT: dict[ComponentStatus, float] = {
+    ComponentStatus.OPERATIONAL: 0.0,
+    ComponentStatus.DEGRADED_PERFORMANCE: 0.0,
+    ComponentStatus.UNDER_MAINTENANCE: 0.0,
+    ComponentStatus.PARTIAL_OUTAGE: 0.3,
+    ComponentStatus.MAJOR_OUTAGE: 1.0,
+}
+# Which status wins when spans overlap, and which one colours a day: the worst.
+SEVERITY = [
+    ComponentStatus.OPERATIONAL,
+    ComponentStatus.UNDER_MAINTENANCE,
+    ComponentStatus.DEGRADED_PERFORMANCE,
+    ComponentStatus.PARTIAL_OUTAGE,
+    ComponentStatus.MAJOR_OUTAGE,
+]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A status claimed from `start` until `end` (None: still claimed)."""
+
+    start: datetime
+    end: datetime | None
+    status: ComponentStatus
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    minutes: dict[ComponentStatus, float] = field(default_factory=dict)  # counted, per status
+
+    @property
+    def counted(self) -> float:
+        return sum(self.minutes.values())
+
+    @property
+    def has_data(self) -> bool:
+        return self.counted > 0
+
+    @property
+    def worst(self) -> ComponentStatus | None:
+        present = [s for s, m in self.minutes.items() if m > 0]
+        return max(present, key=SEVERITY.index) if present else None
+
+    @property
+    def downtime(self) -> float:
+        return sum(m * DOWNTIME_WEIGHT[s] for s, m in self.minutes.items())
+
+    @property
+    def uptime_percent(self) -> float | None:
+        return percent(self.downtime, self.counted)
+
+
+@dataclass(frozen=True)
+class GroupDay:
+    """A group's day: the average of its children's figures."""
+
+    day: date
+    children: tuple[Day, ...]
+
+    @property
+    def has_data(self) -> bool:
+        return any(c.has_data for c in self.children)
+
+    @property
+    def worst(self) -> ComponentStatus | None:
+        statuses = [c.worst for c in self.children if c.worst is not None]
+        return max(statuses, key=SEVERITY.index) if statuses else None
+
+    @property
+    def downtime(self) -> float:
+        values = [c.downtime for c in self.children if c.has_data]
+        return sum(values) / len(values) if values else 0.0
+
+    @property
+    def uptime_percent(self) -> float | None:
+        values = [p for c in self.children if (p := c.uptime_percent) is not None]
+        return sum(values) / len(values) if values else None
+
+
+def percent(downtime: float, counted: float) -> float | None:
+    return None if counted <= 0 else 100.0 * (1.0 - downtime / counted)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants a local day starts and ends (23 or 25 h apart on DST changes)."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def window_days(now: datetime, zone: ZoneInfo, days: int) -> list[date]:
+    """The last `days` local days, oldest first, ending with today."""
+    today = now.astimezone(zone).date()
+    return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+
+
+def timeline(spans: Iterable[Span], since: datetime, until: datetime) -> list[Span]:
+    """Non-overlapping spans covering [since, until): the worst claimed status at each moment,
+    operational where nothing is claimed."""
+    clipped = [
+        (max(s.start, since), min(s.end or until, until), s.status)
+        for s in spans
+        if s.start < until and (s.end is None or s.end > since)
+    ]
+    cuts = sorted({since, until, *(a for a, _, _ in clipped), *(b for _, b, _ in clipped)})
+    result: list[Span] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        if start >= end or start < since or end > until:
+            continue
+        claimed = [status for a, b, status in clipped if a <= start and b >= end]
+        status = max(claimed, key=SEVERITY.index) if claimed else ComponentStatus.OPERATIONAL
+        if result and result[-1].status is status and result[-1].end == start:
+            result[-1] = Span(result[-1].start, end, status)
+        else:
+            result.append(Span(start, end, status))
+    return result
+
+
+def daily(
+    spans: Iterable[Span],
+    *,
+    days: Sequence[date],
+    zone: ZoneInfo,
+    created_at: datetime,
+    now: datetime,
+) -> list[Day]:
+    """Minutes per status for each of `days` (local, ascending), counting only the time
+    from `created_at` to `now`."""
+    if not days:
+        return []
+    since = max(day_bounds(days[0], zone)[0], created_at)
+    until = min(day_bounds(days[-1], zone)[1], now)
+    parts = timeline(spans, since, until) if since < until else []
+    result = []
+    index = 0
+    for day in days:
+        start, end = day_bounds(day, zone)
+        minutes: dict[ComponentStatus, float] = {}
+        while index < len(parts) and parts[index].end <= start:  # type: ignore[operator]
+            index += 1
+        for part in parts[index:]:
+            if part.start >= end:
+                break
+            overlap = min(part.end, end) - max(part.start, start)  # type: ignore[type-var]
+            if overlap > timedelta(0):
+                minutes[part.status] = minutes.get(part.status, 0.0) + overlap / timedelta(
+                    minutes=1
+                )
+        result.append(Day(day, minutes))
+    return result
+
+
+def window_percent(days: Iterable[Day]) -> float | None:
+    """Uptime % over several days of one component: counted minutes weigh, not days."""
+    days = list(days)
+    return percent(sum(d.downtime for d in days), sum(d.counted for d in days))
+
+
+def group_days(children: Sequence[Sequence[Day]]) -> list[GroupDay]:
+    if not children:
+        return []
+    return [GroupDay(days[0].day, tuple(days)) for days in zip(*children, strict=True)]
+
+
+def group_percent(children: Sequence[Sequence[Day]]) -> float | None:
+    """A group's window %: the average of its children's window %."""
+    values = [p for days in children if (p := window_percent(days)) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def spans_from_changes(
+    changes: Iterable[tuple[datetime, ComponentStatus, ComponentStatus]],
+) -> list[Span]:
+    """A component's recorded changes (at, old, new), in any order, as spans: each new status
+    holds until the next change; the first change's old status held before it."""
+    ordered = sorted(changes, key=lambda change: change[0])
+    if not ordered:
+        return []
+    spans = [Span(datetime.min.replace(tzinfo=UTC), ordered[0][0], ordered[0][1])]
+    for (at, _old, new), following in zip(ordered, [*ordered[1:], None], strict=True):
+        spans.append(Span(at, following[0] if following else None, new))
+    return [s for s in spans if s.end is None or s.start < s.end]
