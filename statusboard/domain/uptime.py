@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus
 
 DOWNTIME_WEIGHT: dict[ComponentStatus, float] = {
@@ -36,6 +37,31 @@ SEVERITY = [
     ComponentStatus.PARTIAL_OUTAGE,
     ComponentStatus.MAJOR_OUTAGE,
 ]
+
+
+# How far back an incident may be declared or resolved after the fact (a backfill).
+BACKFILL_LIMIT = timedelta(days=30)
+
+
+def check_backfill(
+    at: datetime, now: datetime, *, not_before: datetime | None = None, field: str
+) -> datetime:
+    """A past time an operator gives for a start or a resolution: aware, not in the future,
+    at most BACKFILL_LIMIT back, and not before `not_before` (the incident's last word)."""
+    if at.tzinfo is None:
+        raise InvalidInput("give the time with its time zone", field=field)
+    if at > now:
+        raise InvalidInput("a past time cannot be in the future", field=field)
+    if now - at > BACKFILL_LIMIT:
+        raise InvalidInput(
+            f"a past time can be at most {BACKFILL_LIMIT.days} days back", field=field
+        )
+    if not_before is not None and at < not_before:
+        raise InvalidInput(
+            "a resolution cannot be earlier than the incident's start or last update",
+            field=field,
+        )
+    return at.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -154,22 +180,24 @@ def daily(
         return []
     since = max(day_bounds(days[0], zone)[0], created_at)
     until = min(day_bounds(days[-1], zone)[1], now)
-    parts = timeline(spans, since, until) if since < until else []
+    parts = (
+        [(p.start, p.end or until, p.status) for p in timeline(spans, since, until)]
+        if since < until
+        else []
+    )
     result = []
     index = 0
     for day in days:
         start, end = day_bounds(day, zone)
         minutes: dict[ComponentStatus, float] = {}
-        while index < len(parts) and parts[index].end <= start:  # type: ignore[operator]
+        while index < len(parts) and parts[index][1] <= start:
             index += 1
-        for part in parts[index:]:
-            if part.start >= end:
+        for part_start, part_end, status in parts[index:]:
+            if part_start >= end:
                 break
-            overlap = min(part.end, end) - max(part.start, start)  # type: ignore[type-var]
+            overlap = min(part_end, end) - max(part_start, start)
             if overlap > timedelta(0):
-                minutes[part.status] = minutes.get(part.status, 0.0) + overlap / timedelta(
-                    minutes=1
-                )
+                minutes[status] = minutes.get(status, 0.0) + overlap / timedelta(minutes=1)
         result.append(Day(day, minutes))
     return result
 

@@ -112,7 +112,7 @@ class Update(Base):
     signed_by: Mapped[str | None] = mapped_column(String(120))
     deliver_notifications: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    display_at: Mapped[datetime] = mapped_column(default=clock.now)
+    display_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[Operator | None] = relationship()

@@ -74,7 +74,13 @@ def test_dst_days_have_23_and_25_hours() -> None:
     assert spring.counted == 23 * 60
     assert autumn.counted == 25 * 60
     # One hour of major outage on the 25-hour day: 1 - 60/1500.
-    outage = [Span(datetime(2026, 10, 25, 9, tzinfo=UTC), datetime(2026, 10, 25, 10, tzinfo=UTC), S.MAJOR_OUTAGE)]
+    outage = [
+        Span(
+            datetime(2026, 10, 25, 9, tzinfo=UTC),
+            datetime(2026, 10, 25, 10, tzinfo=UTC),
+            S.MAJOR_OUTAGE,
+        )
+    ]
     (day,) = days_of(outage, date(2026, 10, 25), 1, BERLIN)
     assert day.uptime_percent == pytest.approx(96.0)
 
@@ -133,10 +139,16 @@ def test_a_group_is_the_average_of_its_children() -> None:
 
 
 def test_a_backfilled_incident_corrects_the_days_it_covers() -> None:
-    recorded = [(at(20, 9), S.OPERATIONAL, S.MAJOR_OUTAGE), (at(20, 10), S.MAJOR_OUTAGE, S.OPERATIONAL)]
+    recorded = [
+        (at(20, 9), S.OPERATIONAL, S.MAJOR_OUTAGE),
+        (at(20, 10), S.MAJOR_OUTAGE, S.OPERATIONAL),
+    ]
     # Declared later with a start time two days back and a resolution time in the past:
     # its changes take the times given, in any order of recording.
-    backfilled = [(at(18, 23), S.OPERATIONAL, S.PARTIAL_OUTAGE), (at(19, 1), S.PARTIAL_OUTAGE, S.OPERATIONAL)]
+    backfilled = [
+        (at(18, 23), S.OPERATIONAL, S.PARTIAL_OUTAGE),
+        (at(19, 1), S.PARTIAL_OUTAGE, S.OPERATIONAL),
+    ]
     days = days_of(spans_from_changes(recorded + backfilled), date(2026, 11, 18), 3)
     assert [d.downtime for d in days] == pytest.approx([60 * 0.3, 60 * 0.3, 60])
     assert [d.worst for d in days] == [S.PARTIAL_OUTAGE, S.PARTIAL_OUTAGE, S.MAJOR_OUTAGE]
@@ -155,4 +167,8 @@ def test_changes_become_spans_each_holding_until_the_next() -> None:
 
 def test_the_window_ends_today_in_the_page_zone() -> None:
     now = datetime(2026, 11, 21, 2, tzinfo=UTC)  # still the 20th in New York
-    assert window_days(now, NEW_YORK, 3) == [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
+    assert window_days(now, NEW_YORK, 3) == [
+        date(2026, 11, 18),
+        date(2026, 11, 19),
+        date(2026, 11, 20),
+    ]

@@ -1,0 +1,22 @@
+"""An index on when updates take effect, so the uptime bars read only their window.
+
+Revision ID: 0009_uptime
+Revises: 0008_hardening
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0009_uptime"
+down_revision = "0008_hardening"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_incident_update_display_at", "incident_update", ["display_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_incident_update_display_at", table_name="incident_update")
