@@ -131,6 +131,15 @@ def percent(downtime: float, counted: float) -> float | None:
     return None if counted <= 0 else 100.0 * (1.0 - downtime / counted)
 
 
+def percent_text(value: float | None) -> str:
+    """99.953 -> "99.95%"; a window with any downtime never shows as 100.00%."""
+    if value is None:
+        return "No data"
+    if value < 100 and round(value, 2) >= 100:
+        return "99.99%"
+    return f"{value:.2f}%"
+
+
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants a local day starts and ends (23 or 25 h apart on DST changes)."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

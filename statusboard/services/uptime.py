@@ -210,3 +210,31 @@ def _merged(children: Sequence[dict[date, list[Event]]]) -> dict[date, list[Even
         for day, listed in events.items():
             merged[day].extend(e for e in listed if e not in merged[day])
     return merged
+
+
+@dataclass(frozen=True)
+class Month:
+    first: date
+    weeks: list[list[Day | GroupDay | None]]  # Monday first; None pads outside the month
+
+
+def months(history: History) -> list[Month]:
+    """The history's days as calendar months, oldest first."""
+    result: list[Month] = []
+    for day in history.days:
+        if not result or result[-1].first.month != day.day.month:
+            result.append(Month(day.day.replace(day=1), [[None] * day.day.weekday()]))
+        weeks = result[-1].weeks
+        if len(weeks[-1]) == 7:
+            weeks.append([])
+        weeks[-1].append(day)
+    for month in result:
+        month.weeks[-1] += [None] * (7 - len(month.weeks[-1]))
+    return result
+
+
+def last_days_percent(history: History, days: int) -> float | None:
+    """Uptime % over the history's last `days` days (a group: its children's average)."""
+    if history.component.is_group:
+        return group_percent([child.days[-days:] for child in history.children])  # type: ignore[misc]
+    return window_percent(history.days[-days:])  # type: ignore[arg-type]

@@ -1,0 +1,146 @@
+"""Uptime history on public surfaces: component pages, "how we count", badges and the embed.
+
+All of them are public surfaces (snapshot-cached per page version, ETag/304, exported). The
+one exception is `/components/<id>/badge.svg?metric=uptime`: surfaces are paths, so that
+query is answered by a thin view from the snapshot of the path it names
+(`/components/<id>/uptime.svg`), with the same bytes and headers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
+
+from statusboard import clock
+from statusboard.config import settings_of
+from statusboard.domain import badges
+from statusboard.domain.errors import NotFound as DomainNotFound
+from statusboard.domain.statuses import ComponentStatus
+from statusboard.domain.uptime import BACKFILL_LIMIT, DOWNTIME_WEIGHT, percent_text
+from statusboard.services import timeline, uptime
+from statusboard.models import Component, Incident
+from statusboard.services.components import find_component
+from statusboard.web.snapshots import snapshots
+from statusboard.web.surfaces import Body, surface
+
+blueprint = Blueprint("uptime", __name__)
+HTML = "text/html; charset=utf-8"
+SVG = "image/svg+xml"
+CALENDAR_MONTHS = 12
+
+
+def _zone() -> str:
+    return settings_of().page.time_zone
+
+
+def _component(session: Session, public_id: str) -> Component:
+    try:
+        return find_component(session, public_id)
+    except DomainNotFound:
+        raise NotFound("There is no component at this address.") from None
+
+
+def _calendar_days(today: date) -> int:
+    month = today.replace(day=1)
+    for _ in range(CALENDAR_MONTHS - 1):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return (today - month).days + 1
+
+
+@surface(blueprint, "/components/<public_id>")
+def component(session: Session, public_id: str) -> Body:
+    found = _component(session, public_id)
+    now = clock.now()
+    history = uptime.uptime(session, zone=_zone(), days=_calendar_days(now.date()), now=now)
+    own = history.find(found.public_id)
+    if own is None:
+        raise NotFound("There is no component at this address.")
+    members = [found, *found.children] if found.is_group else [found]
+    incidents: list[Incident] = []
+    for member in members:
+        incidents += [
+            i for i in timeline.feed_incidents(session, component=member) if i not in incidents
+        ]
+    incidents.sort(key=lambda i: i.started_at, reverse=True)
+    page = render_template(
+        "public/component.html",
+        history=own,
+        months=uptime.months(own),
+        incidents=incidents,
+        ninety=uptime.last_days_percent(own, uptime.PAGE_DAYS),
+    )
+    return page, HTML
+
+
+@surface(blueprint, "/uptime")
+def how_we_count(session: Session) -> Body:
+    weights = {status: DOWNTIME_WEIGHT[status] for status in ComponentStatus}
+    page = render_template(
+        "public/uptime_rules.html",
+        weights=weights,
+        zone=_zone(),
+        backfill_days=BACKFILL_LIMIT.days,
+    )
+    return page, HTML
+
+
+@surface(blueprint, "/badge.svg")
+def page_badge(session: Session) -> Body:
+    indicator = timeline.page_indicator(session)
+    return badges.status_badge("status", indicator), SVG
+
+
+@surface(blueprint, "/components/<public_id>/status.svg")
+def component_status_badge(session: Session, public_id: str) -> Body:
+    found = _component(session, public_id)
+    return badges.status_badge(found.name, found.effective_status), SVG
+
+
+@surface(blueprint, "/components/<public_id>/uptime.svg")
+def component_uptime_badge(session: Session, public_id: str) -> Body:
+    found = _component(session, public_id)
+    history = uptime.uptime(session, zone=_zone()).find(found.public_id)
+    percent = history.percent if history is not None else None
+    return badges.uptime_badge(f"{found.name} uptime", percent), SVG
+
+
+@blueprint.route("/components/<public_id>/badge.svg")
+def component_badge(public_id: str) -> ResponseReturnValue:
+    """The status badge, or with ?metric=uptime the 90-day uptime badge: the same bytes and
+    headers as the surface it names."""
+    metric = request.args.get("metric", "status")
+    if metric not in ("status", "uptime"):
+        raise NotFound("metric is status or uptime")
+    rendered, _stale = snapshots(current_app).current(f"/components/{public_id}/{metric}.svg")
+    response = Response(rendered.body, content_type=rendered.content_type)
+    for name, value in rendered.headers:
+        response.headers[name] = value
+    return response.make_conditional(request)
+
+
+@surface(blueprint, "/embed")
+def embed(session: Session) -> Body:
+    view = timeline.page_view(session)
+    return render_template("public/embed.html", view=view), HTML
+
+
+@surface(blueprint, "/embed.js")
+def embed_script(session: Session) -> Body:
+    base = settings_of().page.base_url
+    script = render_template("public/embed.js", embed_url=f"{base}/embed")
+    return script, "text/javascript; charset=utf-8"
+
+
+@blueprint.app_template_filter("uptime_percent")
+def _percent_filter(value: float | None) -> str:
+    return percent_text(value)
+
+
+@blueprint.app_template_filter("local_day")
+def _day_filter(value: date) -> Markup:
+    return Markup(f"{value:%a} {value.day} {value:%b %Y}")
