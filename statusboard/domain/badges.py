@@ -77,5 +77,10 @@ def uptime_badge(label: str, percent: float | None) -> str:
     if percent is None:
         return badge(label, "no data", GREY)
     shown = percent_text(percent)
-    colour = GREEN if percent >= 99.9 else YELLOW if percent >= 99 else ORANGE if percent >= 95 else RED
+    if percent >= 99.9:
+        colour = GREEN
+    elif percent >= 99:
+        colour = YELLOW
+    else:
+        colour = ORANGE if percent >= 95 else RED
     return badge(label, shown, colour)

@@ -22,8 +22,8 @@ from statusboard.domain import badges
 from statusboard.domain.errors import NotFound as DomainNotFound
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.domain.uptime import BACKFILL_LIMIT, DOWNTIME_WEIGHT, percent_text
-from statusboard.services import timeline, uptime
 from statusboard.models import Component, Incident
+from statusboard.services import timeline, uptime
 from statusboard.services.components import find_component
 from statusboard.web.snapshots import snapshots
 from statusboard.web.surfaces import Body, surface
