@@ -150,3 +150,33 @@ def test_the_export_writes_component_pages_and_badges(app, client, outage, tmp_p
     ).get_data()
     assert (tmp_path / "badge.svg").exists() and (tmp_path / "embed.html").exists()
     assert (tmp_path / "embed.js").exists() and (tmp_path / "uptime.html").exists()
+
+
+def test_components_json_carries_uptime_under_the_namespace_only(client, outage):
+    api, _ = outage
+    document = client.get("/api/v2/components.json").get_json()
+    [component] = document["components"]
+    assert component["id"] == api.public_id and component["status"] == "operational"
+    facts = component["statusboard"]["uptime"]
+    assert facts["days"] == 90 and facts["percent"] == pytest.approx(99.1667, abs=1e-4)
+    assert facts["daily"][-3] == {
+        "date": "2026-11-22",
+        "downtime_minutes": 120,
+        "percent": pytest.approx(91.6667, abs=1e-4),
+        "worst_status": "major_outage",
+    }
+    assert facts["daily"][0]["worst_status"] is None and facts["daily"][0]["percent"] is None
+    summary = client.get("/api/v2/summary.json").get_json()
+    assert "statusboard" not in summary["components"][0]
+
+
+def test_uptime_json_lists_every_component_per_day(client, outage):
+    api, _ = outage
+    response = client.get("/api/v2/uptime.json")
+    document = response.get_json()
+    assert set(document) == {"page", "statusboard"}
+    body = document["statusboard"]
+    assert body["time_zone"] == "UTC" and body["to"] == "2026-11-24"
+    assert [c["id"] for c in body["components"]] == [api.public_id]
+    assert len(body["components"][0]["uptime"]["daily"]) == 90
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
