@@ -8,7 +8,8 @@ query is answered by a thin view from the snapshot of the path it names
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -20,6 +21,7 @@ from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.domain import badges
 from statusboard.domain.errors import NotFound as DomainNotFound
+from statusboard.domain.promises import format_minutes
 from statusboard.domain.statuses import ComponentStatus
 from statusboard.domain.uptime import BACKFILL_LIMIT, DOWNTIME_WEIGHT, percent_text
 from statusboard.models import Component, Incident
@@ -144,3 +146,40 @@ def _percent_filter(value: float | None) -> str:
 @blueprint.app_template_filter("local_day")
 def _day_filter(value: date) -> Markup:
     return Markup(f"{value:%a} {value.day} {value:%b %Y}")
+
+
+def _local_date(value: datetime) -> date:
+    return value.astimezone(ZoneInfo(_zone())).date()
+
+
+@blueprint.app_template_filter("by_month")
+def by_month(incidents: list[Incident]) -> list[tuple[date, list[Incident]]]:
+    """Incidents (newest first) grouped by the month they started in, in the page's zone."""
+    months: list[tuple[date, list[Incident]]] = []
+    for incident in incidents:
+        first = _local_date(incident.started_at).replace(day=1)
+        if not months or months[-1][0] != first:
+            months.append((first, []))
+        months[-1][1].append(incident)
+    return months
+
+
+@blueprint.app_template_filter("by_day")
+def by_day(incidents: list[Incident], days: int = 14) -> list[tuple[date, list[Incident]]]:
+    """The last `days` days of the page's zone, newest first, each with the incidents that
+    started on it (those started earlier, still listed, on the window's first day)."""
+    today = _local_date(clock.now())
+    listed: dict[date, list[Incident]] = {today - timedelta(days=n): [] for n in range(days)}
+    oldest = today - timedelta(days=days - 1)
+    for incident in sorted(incidents, key=lambda i: i.started_at, reverse=True):
+        day = max(_local_date(incident.started_at), oldest)
+        if day in listed and incident not in listed[day]:
+            listed[day].append(incident)
+    return list(listed.items())
+
+
+@blueprint.app_template_filter("incident_duration")
+def duration(incident: Incident) -> str:
+    if incident.resolved_at is None:
+        return f"ongoing for {format_minutes(clock.now() - incident.started_at)}"
+    return f"lasted {format_minutes(incident.resolved_at - incident.started_at)}"

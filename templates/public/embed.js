@@ -4,7 +4,9 @@
   "use strict";
   var script = document.currentScript;
   var frame = document.createElement("iframe");
-  frame.src = {{ embed_url|tojson }};
+  // The page next to this script, wherever it is served from (the app, an export, a CDN).
+  var own = script && script.src ? script.src.replace(/\.js(\?.*)?$/, "") : "";
+  frame.src = own || {{ embed_url|tojson }};
   frame.title = {{ (page_name ~ " status")|tojson }};
   frame.loading = "lazy";
   frame.style.cssText = "border:0;width:100%;max-width:420px;height:260px;";

@@ -180,3 +180,40 @@ def test_uptime_json_lists_every_component_per_day(client, outage):
     assert [c["id"] for c in body["components"]] == [api.public_id]
     assert len(body["components"][0]["uptime"]["daily"]) == 90
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_page_lists_each_of_the_last_14_days_with_no_incidents_reported(client, outage):
+    _, incident = outage
+    page = client.get("/").get_data(as_text=True)
+    recent = page[page.index('id="recent-heading"') :]
+    days = re.findall(r"<h3>(\w{3} \d+ \w{3} 2026)</h3>", recent)
+    assert len(days) == 14
+    assert days[0] == "Tue 24 Nov 2026" and days[-1] == "Wed 11 Nov 2026"
+    assert recent.count("No incidents reported.") == 13
+    sunday = recent[recent.index("Sun 22 Nov 2026") : recent.index("Sat 21 Nov 2026")]
+    assert f'href="/incidents/{incident.public_id}">API &lt;down&gt;</a>' in sunday
+    assert "Critical impact" in sunday and "lasted 2 h" in sunday
+
+
+def test_history_groups_incidents_by_month_with_impact_duration_and_components(
+    client, session, clock, outage, actor, publishing_settings
+):
+    api, _ = outage
+    clock.freeze(START - timedelta(days=30))
+    older = incidents.open_incident(
+        session,
+        name="Slow logins",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    clock.freeze(START)
+    page = client.get("/history").get_data(as_text=True)
+    assert re.findall(r"<h2>(\w+ 2026)</h2>", page) == ["November 2026", "October 2026"]
+    assert 'class="history-item impact-critical"' in page
+    assert 'class="history-item impact-minor"' in page
+    assert "lasted 2 h" in page and "ongoing for 30 d" in page
+    assert f'Affected: <a href="/components/{api.public_id}">API</a>' in page
+    assert older.public_id in page
