@@ -100,6 +100,7 @@ def declare() -> ResponseReturnValue:
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
                 channels=_channel_choices(form.name.data, form.status.data, form.body.data, None),
+                started_at=form.started_at_value(_zone()),
             )
             session.commit()
         except DomainError as error:
@@ -219,6 +220,7 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 actor=_actor(),
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                resolved_at=form.resolved_at_value(_zone()),
             )
             session.commit()
         except DomainError as error:

@@ -170,6 +170,15 @@ class DeclareForm(MessageForm):
     )
     impact = SelectField("Impact", choices=IMPACT_CHOICES, default=Impact.MAJOR.value)
     status = SelectField("Status", choices=OPEN_STATUS_CHOICES)
+    started_at = DateTimeLocalField(
+        "It began at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+    def started_at_value(self, fallback_zone: str) -> datetime | None:
+        """A backfill: the past time it began, read in the operator's zone; None = now."""
+        if self.started_at.data is None:
+            return None
+        return local_datetime(self.started_at.data, self.zone(fallback_zone))
 
 
 class ResolveForm(FlaskForm):
@@ -181,6 +190,18 @@ class ResolveForm(FlaskForm):
         ],
     )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
+    resolved_at = DateTimeLocalField(
+        "It ended at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_zone = HiddenField(default="")
+
+    def resolved_at_value(self, fallback_zone: str) -> datetime | None:
+        """A backfill: the past time it ended, read in the operator's zone; None = now."""
+        if self.resolved_at.data is None:
+            return None
+        return local_datetime(
+            self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
+        )
 
 
 class ComponentForm(FlaskForm):

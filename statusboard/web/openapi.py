@@ -229,6 +229,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+            "started_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it began, if earlier (up to 30 days back): corrects the "
+                "uptime history; absent or null = now",
+            },
         },
         required=["name", "impact", "body"],
     ),
@@ -257,6 +262,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "absent = every affected component back to operational",
             },
             "notify": {"type": "boolean"},
+            "resolved_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it ended, if earlier (up to 30 days back, not before its "
+                "last update): corrects the uptime history; absent or null = now",
+            },
         },
         required=["body"],
     ),
