@@ -14,8 +14,10 @@ Rules (shown on the page's "how we count" and in the README):
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +41,7 @@ SEVERITY = [
 ]
 
 
+ZERO, MINUTE = timedelta(0), timedelta(minutes=1)
 # How far back an incident may be declared or resolved after the fact (a backfill).
 BACKFILL_LIMIT = timedelta(days=30)
 
@@ -75,25 +78,32 @@ class Span:
 
 @dataclass(frozen=True)
 class Day:
+    """One component's local day. The figures are worked out once, when it is made: a page
+    reads each of them for thousands of days."""
+
     day: date
     minutes: dict[ComponentStatus, float] = field(default_factory=dict)  # counted, per status
+    counted: float = field(init=False)
+    downtime: float = field(init=False)
+    worst: ComponentStatus | None = field(init=False)
 
-    @property
-    def counted(self) -> float:
-        return sum(self.minutes.values())
+    def __post_init__(self) -> None:
+        if len(self.minutes) == 1:  # most days: one status all day
+            [(status, minutes)] = self.minutes.items()
+            object.__setattr__(self, "counted", minutes)
+            object.__setattr__(self, "downtime", minutes * DOWNTIME_WEIGHT[status])
+            object.__setattr__(self, "worst", status if minutes > 0 else None)
+            return
+        present = [s for s, m in self.minutes.items() if m > 0]
+        object.__setattr__(self, "counted", sum(self.minutes.values()))
+        object.__setattr__(
+            self, "downtime", sum(m * DOWNTIME_WEIGHT[s] for s, m in self.minutes.items())
+        )
+        object.__setattr__(self, "worst", max(present, key=SEVERITY.index) if present else None)
 
     @property
     def has_data(self) -> bool:
         return self.counted > 0
-
-    @property
-    def worst(self) -> ComponentStatus | None:
-        present = [s for s, m in self.minutes.items() if m > 0]
-        return max(present, key=SEVERITY.index) if present else None
-
-    @property
-    def downtime(self) -> float:
-        return sum(m * DOWNTIME_WEIGHT[s] for s, m in self.minutes.items())
 
     @property
     def uptime_percent(self) -> float | None:
@@ -106,25 +116,25 @@ class GroupDay:
 
     day: date
     children: tuple[Day, ...]
+    has_data: bool = field(init=False)
+    worst: ComponentStatus | None = field(init=False)
+    downtime: float = field(init=False)
+    uptime_percent: float | None = field(init=False)
 
-    @property
-    def has_data(self) -> bool:
-        return any(c.has_data for c in self.children)
-
-    @property
-    def worst(self) -> ComponentStatus | None:
-        statuses = [c.worst for c in self.children if c.worst is not None]
-        return max(statuses, key=SEVERITY.index) if statuses else None
-
-    @property
-    def downtime(self) -> float:
-        values = [c.downtime for c in self.children if c.has_data]
-        return sum(values) / len(values) if values else 0.0
-
-    @property
-    def uptime_percent(self) -> float | None:
-        values = [p for c in self.children if (p := c.uptime_percent) is not None]
-        return sum(values) / len(values) if values else None
+    def __post_init__(self) -> None:
+        with_data = [c for c in self.children if c.has_data]
+        statuses = [c.worst for c in with_data if c.worst is not None]
+        percents = [p for c in with_data if (p := c.uptime_percent) is not None]
+        object.__setattr__(self, "has_data", bool(with_data))
+        object.__setattr__(self, "worst", max(statuses, key=SEVERITY.index) if statuses else None)
+        object.__setattr__(
+            self,
+            "downtime",
+            sum(c.downtime for c in with_data) / len(with_data) if with_data else 0.0,
+        )
+        object.__setattr__(
+            self, "uptime_percent", sum(percents) / len(percents) if percents else None
+        )
 
 
 def percent(downtime: float, counted: float) -> float | None:
@@ -140,6 +150,7 @@ def percent_text(value: float | None) -> str:
     return f"{value:.2f}%"
 
 
+@lru_cache(maxsize=4096)
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants a local day starts and ends (23 or 25 h apart on DST changes)."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -155,20 +166,23 @@ def window_days(now: datetime, zone: ZoneInfo, days: int) -> list[date]:
 
 def timeline(spans: Iterable[Span], since: datetime, until: datetime) -> list[Span]:
     """Non-overlapping spans covering [since, until): the worst claimed status at each moment,
-    operational where nothing is claimed."""
-    clipped = [
-        (max(s.start, since), min(s.end or until, until), s.status)
-        for s in spans
-        if s.start < until and (s.end is None or s.end > since)
-    ]
-    cuts = sorted({since, until, *(a for a, _, _ in clipped), *(b for _, b, _ in clipped)})
+    operational where nothing is claimed. A sweep over the span ends: O(n log n)."""
+    starts: dict[datetime, list[ComponentStatus]] = defaultdict(list)
+    ends: dict[datetime, list[ComponentStatus]] = defaultdict(list)
+    for span in spans:
+        start, end = max(span.start, since), min(span.end or until, until)
+        if start < end:
+            starts[start].append(span.status)
+            ends[end].append(span.status)
+    active: Counter[ComponentStatus] = Counter()
     result: list[Span] = []
+    cuts = sorted({since, until, *starts, *ends})
     for start, end in zip(cuts, cuts[1:], strict=False):
-        if start >= end or start < since or end > until:
-            continue
-        claimed = [status for a, b, status in clipped if a <= start and b >= end]
+        active.update(starts.get(start, ()))
+        active.subtract(ends.get(start, ()))
+        claimed = [status for status, count in active.items() if count > 0]
         status = max(claimed, key=SEVERITY.index) if claimed else ComponentStatus.OPERATIONAL
-        if result and result[-1].status is status and result[-1].end == start:
+        if result and result[-1].status is status:
             result[-1] = Span(result[-1].start, end, status)
         else:
             result.append(Span(start, end, status))
@@ -204,9 +218,11 @@ def daily(
         for part_start, part_end, status in parts[index:]:
             if part_start >= end:
                 break
-            overlap = min(part_end, end) - max(part_start, start)
-            if overlap > timedelta(0):
-                minutes[status] = minutes.get(status, 0.0) + overlap / timedelta(minutes=1)
+            overlap = (part_end if part_end < end else end) - (
+                part_start if part_start > start else start
+            )
+            if overlap > ZERO:
+                minutes[status] = minutes.get(status, 0.0) + overlap / MINUTE
         result.append(Day(day, minutes))
     return result
 

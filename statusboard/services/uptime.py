@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from statusboard import clock
@@ -88,15 +88,26 @@ class Uptime:
 
 
 def uptime(
-    session: Session, *, zone: str, days: int = PAGE_DAYS, now: datetime | None = None
+    session: Session,
+    *,
+    zone: str,
+    days: int = PAGE_DAYS,
+    now: datetime | None = None,
+    only: Component | None = None,
 ) -> Uptime:
+    """Every component's history over the last `days` local days; with `only`, that component
+    (a group: with its children) alone."""
     now = now or clock.now()
     tz = ZoneInfo(zone)
     local_days = window_days(now, tz, days)
     since = day_bounds(local_days[0], tz)[0]
     components = ordered_components(session)
-    changes = _changes(session, since, now)
-    events = _events(session, since, local_days, tz, now)
+    ids: list[int] | None = None
+    if only is not None:
+        components = [c for c in components if only.id in (c.id, c.group_id)]
+        ids = [c.id for c in components]
+    changes = _changes(session, since, now, ids)
+    events = _events(session, since, local_days, tz, now, ids)
     histories: dict[int, History] = {}
     rows: list[History] = []
     for component in components:
@@ -129,7 +140,9 @@ def uptime(
     return Uptime(local_days, tz, rows)
 
 
-def _changes(session: Session, since: datetime, until: datetime) -> dict[int, list[Change]]:
+def _changes(
+    session: Session, since: datetime, until: datetime, ids: list[int] | None
+) -> dict[int, list[Change]]:
     """Recorded changes per component inside [since, until]: from updates (incidents,
     maintenance), and from admins setting a status by hand (audited, with no update)."""
     result: dict[int, list[Change]] = defaultdict(list)
@@ -142,6 +155,7 @@ def _changes(session: Session, since: datetime, until: datetime) -> dict[int, li
         )
         .join(UpdateRow, UpdateRow.id == ComponentChange.update_id)
         .where(UpdateRow.display_at >= since, UpdateRow.display_at <= until)
+        .where(true() if ids is None else ComponentChange.component_id.in_(ids))
     )
     for component_id, at, old, new in rows:
         result[component_id].append((at, ComponentStatus(old), ComponentStatus(new)))
@@ -152,6 +166,7 @@ def _changes(session: Session, since: datetime, until: datetime) -> dict[int, li
             AuditEvent.action == "component.status",
             AuditEvent.at >= since,
             AuditEvent.at <= until,
+            true() if ids is None else Component.id.in_(ids),
         )
     )
     for component_id, at, detail in manual:
@@ -164,7 +179,12 @@ def _changes(session: Session, since: datetime, until: datetime) -> dict[int, li
 
 
 def _events(
-    session: Session, since: datetime, local_days: Sequence[date], zone: ZoneInfo, now: datetime
+    session: Session,
+    since: datetime,
+    local_days: Sequence[date],
+    zone: ZoneInfo,
+    now: datetime,
+    ids: list[int] | None,
 ) -> dict[int, dict[date, list[Event]]]:
     """Per component, per local day: the incidents and maintenance windows active on it."""
     link = incident_component.c
@@ -188,6 +208,7 @@ def _events(
                 Incident.kind == IncidentKind.INCIDENT,
                 and_(Incident.kind == IncidentKind.MAINTENANCE, Incident.status != "scheduled"),
             ),
+            true() if ids is None else link.component_id.in_(ids),
         )
         .order_by(Incident.started_at)
     )

@@ -50,7 +50,7 @@ def outage(session, clock, operator, publishing_settings):
 def test_a_bar_opens_by_keyboard_and_lists_the_days_incident(live_url, browser_page, outage):
     page = browser_page
     page.goto(live_url)
-    detail = page.locator(".uptime-row .ud").nth(-2)  # yesterday
+    detail = page.locator(".uptime-row .uptime-bars > details").nth(-2)  # yesterday
     assert not detail.locator(".ut").is_visible()
     summary = detail.locator("summary")
     assert summary.get_attribute("title") == "Mon 23 Nov 2026: 40 min downtime"
