@@ -9,8 +9,8 @@ query is answered by a thin view from the snapshot of the path it names
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
