@@ -23,7 +23,7 @@ from werkzeug.exceptions import BadRequest
 from statusboard.config import settings_of
 from statusboard.domain.text import has_forbidden
 
-# Paths other sites may frame (the embeddable status widget, when there is one).
+# Paths other sites may frame: the embeddable status widget (/embed, and /embed.js, harmless).
 FRAMEABLE_PREFIXES: tuple[str, ...] = ("/embed",)
 
 SCRIPTS_AND_STYLES = (
