@@ -59,7 +59,7 @@ class Incident(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
     started_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     monitoring_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     # The promises in force, copied from the latest update: the ETA (None = unknown) and the

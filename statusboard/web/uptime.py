@@ -66,12 +66,7 @@ def component(session: Session, public_id: str) -> Body:
     if own is None:
         raise NotFound("There is no component at this address.")
     members = [found, *found.children] if found.is_group else [found]
-    incidents: list[Incident] = []
-    for member in members:
-        incidents += [
-            i for i in timeline.feed_incidents(session, component=member) if i not in incidents
-        ]
-    incidents.sort(key=lambda i: i.started_at, reverse=True)
+    incidents = uptime.component_incidents(session, members)
     page = render_template(
         "public/component.html",
         history=own,

@@ -1,4 +1,5 @@
-"""An index on when updates take effect, so the uptime bars read only their window.
+"""Indexes for the uptime history: when updates take effect and when incidents ended, so
+the bars read only their window's changes and incidents, however long the history.
 
 Revision ID: 0009_uptime
 Revises: 0008_hardening
@@ -16,7 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_incident_update_display_at", "incident_update", ["display_at"])
+    op.create_index("ix_incident_resolved_at", "incident", ["resolved_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incident_resolved_at", table_name="incident")
     op.drop_index("ix_incident_update_display_at", table_name="incident_update")
