@@ -4,8 +4,9 @@ One query reads the changes of all components inside the window (by the time eac
 takes effect, `display_at`, indexed), one the manual status changes (the audit log), one the
 incidents and maintenance windows that overlap it; the status before the window is the first
 change's old status, or the current one when nothing changed. So the cost follows the
-window's changes, never the whole history: a rollup table was not needed (see
-benchmarks/history_scale.py).
+window's changes, never the whole history, and no rollup table is needed: in one run of
+benchmarks/history_scale.py (SQLite, 50 components, 2 shared cores) `/` with its 4,500 bars
+rendered cold in 425 ms with 100,000 incidents and 446 ms with 100.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from statusboard.models import Update as UpdateRow
 from statusboard.models.incident import incident_component
 from statusboard.services.components import ordered_components
 
-PAGE_DAYS = 90
-PHONE_DAYS = 30
+PAGE_DAYS = 90  # the page's bars (a phone shows the last 30 of them)
 Change = tuple[datetime, ComponentStatus, ComponentStatus]
 
 
@@ -62,10 +62,6 @@ class History:
     events: dict[date, list[Event]]
     children: list[History] = field(default_factory=list)
 
-    @property
-    def has_data(self) -> bool:
-        return any(d.has_data for d in self.days)
-
 
 @dataclass
 class Uptime:
@@ -81,10 +77,6 @@ class Uptime:
                 if history.component.public_id == public_id:
                     return history
         return None
-
-    @property
-    def leaves(self) -> list[History]:
-        return [h for row in self.rows for h in (row.children if row.component.is_group else [row])]
 
 
 def uptime(
@@ -108,7 +100,6 @@ def uptime(
         ids = [c.id for c in components]
     changes = _changes(session, since, now, ids)
     events = _events(session, since, local_days, tz, now, ids)
-    histories: dict[int, History] = {}
     rows: list[History] = []
     for component in components:
         if component.is_group:
@@ -128,7 +119,6 @@ def uptime(
                 rows[-1].children.append(history)
             else:
                 rows.append(history)
-        histories[component.id] = history
     for row in rows:
         if row.component.is_group:
             children = [child.days for child in row.children]
