@@ -33,6 +33,7 @@ INDICATOR_VALUES = {
 NARROW = set("fijlrt.,:;!|()[] '")
 WIDE = set("mwMW%@")
 MAX_LABEL = 40
+QUOTES = {'"': "&quot;", "'": "&apos;"}
 
 
 def text_width(text: str) -> int:
@@ -46,7 +47,7 @@ def badge(label: str, value: str, colour: str) -> str:
     label = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
     left, right = text_width(label) + 10, text_width(value) + 10
     total = left + right
-    title = escape(f"{label}: {value}")
+    title = escape(f"{label}: {value}", QUOTES)  # also inside attributes
     label_text, value_text = escape(label), escape(value)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 
@@ -217,3 +218,11 @@ def test_history_groups_incidents_by_month_with_impact_duration_and_components(
     assert "lasted 2 h" in page and "ongoing for 30 d" in page
     assert f'Affected: <a href="/components/{api.public_id}">API</a>' in page
     assert older.public_id in page
+
+
+def test_a_badge_is_well_formed_svg_whatever_the_component_is_called(client, session, clock, actor):
+    hostile = components.create_component(session, name='Say "hi" & <b>bye</b>', actor=actor)
+    session.commit()
+    body = client.get(f"/components/{hostile.public_id}/badge.svg").get_data(as_text=True)
+    svg = ElementTree.fromstring(body)
+    assert svg.get("aria-label") == 'Say "hi" & <b>bye</b>: operational'
