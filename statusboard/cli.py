@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from statusboard import migrate
+from statusboard.cli_alerts import alert_source
 from statusboard.cli_incidents import incident
 from statusboard.cli_maintenance import maintenance
 from statusboard.cli_options import load_app
@@ -51,6 +52,7 @@ def main() -> None:
 
 main.add_command(incident)
 main.add_command(maintenance)
+main.add_command(alert_source)
 
 
 @main.group()
@@ -172,12 +174,12 @@ def export_site(directory: str) -> None:
     from statusboard.export import ExportRefused, export
 
     try:
-        result = export(load_app(), directory, full=True)
+        result = export(load_app(), directory)
     except ExportRefused as refused:
         raise click.ClickException(f"export refused: {refused}") from None
-    assert result is not None
     click.echo(
-        f"exported {result.files} surfaces of version {result.version} "
+        f"exported {result.files} files of version {result.version} "
+        f"({len(result.written)} changed, {len(result.deleted)} deleted) "
         f"in {result.seconds:.1f}s to {directory}",
         err=True,
     )
