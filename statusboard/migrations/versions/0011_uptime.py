@@ -1,16 +1,16 @@
 """Indexes for the uptime history: when updates take effect and when incidents ended, so
 the bars read only their window's changes and incidents, however long the history.
 
-Revision ID: 0010_uptime
-Revises: 0009_incident_subscriptions
+Revision ID: 0011_uptime
+Revises: 0010_alert_intake
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_uptime"
-down_revision = "0009_incident_subscriptions"
+revision = "0011_uptime"
+down_revision = "0010_alert_intake"
 branch_labels = None
 depends_on = None
 
