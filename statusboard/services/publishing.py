@@ -213,6 +213,7 @@ def notices_for(
             .options(
                 selectinload(Update.component_changes),
                 selectinload(Update.incident).selectinload(Incident.updates),
+                selectinload(Update.incident).selectinload(Incident.components),
             )
         )
     }
@@ -310,6 +311,7 @@ def notice_of(
             when = f"Starts {soon}. {when}"
         if update.status == "scheduled":
             text = f"{when}\n{text}"
+    maintenance = incident.kind is IncidentKind.MAINTENANCE
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
@@ -321,7 +323,21 @@ def notice_of(
         url=page.incident_url(incident),
         created_at=update.created_at,
         resolves=is_finished_status(update.status),
+        impact="maintenance" if maintenance else incident.impact.value,
+        components=tuple(c.name for c in incident.components if not c.is_group),
+        eta_at=None if maintenance else update.eta_at,
+        eta_revisions=0 if maintenance else _eta_revisions(incident, update),
+        next_update_at=update.next_update_at,
+        time_zone=page.time_zone,
     )
+
+
+def _eta_revisions(incident: Incident, update: Update) -> int:
+    """How often the ETA changed between the incident's open updates, up to this one."""
+    etas = [
+        u.eta_at for u in incident.updates if u.id <= update.id and not is_finished_status(u.status)
+    ]
+    return sum(1 for before, after in zip(etas, etas[1:], strict=False) if before != after)
 
 
 def window_text(window: Incident, zone_name: str) -> str:
