@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 from statusboard.domain.text import printable, printable_line
 from statusboard.domain.text_fitting import fit
@@ -156,3 +157,17 @@ def fit_notice(
         return text, length(text), limit
     fitted = fit(message_of(notice), limit=limit, length=length, link=link)
     return fitted.text, fitted.length, fitted.limit
+
+
+def when(value: datetime, zone_name: str) -> str:
+    """ "24 Nov 15:00 CET" in the reader's time zone, with the date: mail and chat are read
+    later."""
+    local = value.astimezone(ZoneInfo(zone_name))
+    return f"{local.day} {local:%b %H:%M %Z}"
+
+
+def revised(count: int) -> str:
+    """ " (revised twice)" after an ETA, or nothing when it never changed."""
+    if count == 0:
+        return ""
+    return " (revised " + {1: "once", 2: "twice"}.get(count, f"{count} times") + ")"

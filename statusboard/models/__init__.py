@@ -5,6 +5,7 @@ from statusboard.models.base import Base
 from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.heartbeat import WorkerHeartbeat
+from statusboard.models.imported import ImportedRecord
 from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
@@ -21,6 +22,7 @@ __all__ = [
     "Component",
     "ComponentChange",
     "Incident",
+    "ImportedRecord",
     "IncidentKind",
     "LoginFailure",
     "Operator",

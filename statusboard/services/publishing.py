@@ -224,7 +224,11 @@ def notices_for(
             s.id: s
             for s in session.execute(
                 select(
-                    Subscriber.id, Subscriber.public_id, Subscriber.address, Subscriber.secret
+                    Subscriber.id,
+                    Subscriber.public_id,
+                    Subscriber.address,
+                    Subscriber.secret,
+                    Subscriber.time_zone,
                 ).where(Subscriber.id.in_(subscriber_ids))
             )
         }
@@ -266,6 +270,8 @@ def notices_for(
                 "manage_url": f"{context.base_url}/subscribe/manage/{token}",
                 "unsubscribe_url": unsubscribe,
             }
+            if target.time_zone:  # the subscriber's own zone for the times it is told
+                fields["time_zone"] = target.time_zone
             if row.channel == "webhook":
                 if indicator is None:
                     indicator = timeline.page_indicator(session)
