@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         admin_nags,
         admin_publishing,
         admin_report,
+        admin_subscribers,
         admin_tokens,
         api_v1,
         api_v2,
@@ -41,3 +42,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
+    app.register_blueprint(admin_subscribers.blueprint, url_prefix="/admin/subscribers")
