@@ -300,7 +300,6 @@ def import_csv(
     actor: Actor,
     context: ImportContext,
     attestation: str | None = None,
-    dry_run: bool = False,
 ) -> ImportResult:
     """Subscribers from a CSV in export_csv's shape. Addresses already here are left alone.
     With an attestation, email rows that were active stay active (audited); without one each
@@ -317,7 +316,7 @@ def import_csv(
         raise InvalidInput(f"the CSV needs the columns: {', '.join(COLUMNS)}", field="file")
     for number, row in enumerate(reader, start=2):
         try:
-            created = _import_row(session, row, names, attestation, context, result, dry_run)
+            created = _import_row(session, row, names, attestation, context, result)
         except InvalidInput as error:
             result.errors.append(f"line {number}: {error.message}")
             continue
@@ -325,7 +324,7 @@ def import_csv(
             result.created += 1
         else:
             result.skipped += 1
-    if attestation and result.created and not dry_run:
+    if attestation and result.created:
         audit.record(
             session,
             actor=actor,
@@ -345,7 +344,6 @@ def _import_row(
     attestation: str | None,
     context: ImportContext,
     result: ImportResult,
-    dry_run: bool,
 ) -> bool:
     try:
         kind = SubscriberKind((row.get("kind") or "").strip().lower())
@@ -378,8 +376,6 @@ def _import_row(
     ]
     zone = subscribers.clean_time_zone(row.get("time_zone"))
     state = (row.get("state") or "active").strip().lower()
-    if dry_run:
-        return True
     contact = (row.get("contact_email") or "").strip().removeprefix("'")
     subscriber = Subscriber(
         kind=kind,
