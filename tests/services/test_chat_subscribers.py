@@ -195,3 +195,22 @@ def test_a_gone_hook_is_disabled_after_repeated_failures_and_the_admins_are_told
     session.commit()
     deliver(app, session)
     assert len(chat_hooks.received("discord")) == 4
+
+
+def test_the_manage_link_in_the_room_shows_only_the_start_of_the_hook(
+    app, client, session, chat_hooks
+):
+    _subscribe(client, SLACK_HOOK)
+    deliver(app, session)
+    text = chat_hooks.received("slack")[0].json()["text"]
+    manage = text.split("Manage or leave: ")[1].strip()
+    page = client.get(manage.removeprefix("https://status.example.com")).get_data(as_text=True)
+    assert "Slack channel" in page and "active" in page
+    assert SLACK_HOOK[:44] in page and SLACK_HOOK not in page
+
+
+def test_an_unknown_time_zone_is_refused_on_the_form(client, session):
+    response = _subscribe(client, SLACK_HOOK, time_zone="Mars/Olympus")
+    assert response.status_code == 422
+    assert "choose a time zone from the list" in response.get_data(as_text=True)
+    assert session.scalars(select(Subscriber)).all() == []
