@@ -123,3 +123,8 @@ def statuspage(where: str, subscribers_file: Any, attest: str | None, dry_run: b
         )
         for error in imported.errors:
             click.echo(f"  warning: subscriber {error}")
+        if not attest and imported.created and "email" not in settings.publishing.channels:
+            click.echo(
+                "  warning: email is off (STATUSBOARD_SMTP_*), so no opt-in email could be "
+                "queued: these subscribers stay unconfirmed"
+            )
