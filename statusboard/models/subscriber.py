@@ -1,6 +1,7 @@
 """Subscribers: email addresses, webhook URLs and chat rooms (Slack, Discord, Teams incoming
 webhooks), optionally limited to some components.
 
+A subscriber may follow only some incidents ("subscribe to this incident").
 Nothing is sent to a subscriber before it is confirmed (email: double opt-in; webhooks: created
 by an operator or confirmed through the contact email; chat rooms: the platform accepted the
 test message, which proves the URL works and is the subscriber's to give).
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from statusboard import clock
 from statusboard.models.base import Base, new_public_id
 from statusboard.models.component import Component
+from statusboard.models.incident import Incident
 
 
 class SubscriberKind(StrEnum):
@@ -57,6 +59,15 @@ subscriber_component = Table(
     Column("component_id", ForeignKey("component.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# "Subscribe to this incident": when a subscriber has rows here, it hears only of these
+# incidents (whatever their components); with none, of every incident its components allow.
+subscriber_incident = Table(
+    "subscriber_incident",
+    Base.metadata,
+    Column("subscriber_id", ForeignKey("subscriber.id", ondelete="CASCADE"), primary_key=True),
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Subscriber(Base):
     __tablename__ = "subscriber"
@@ -82,6 +93,10 @@ class Subscriber(Base):
     # Empty means every component.
     components: Mapped[list[Component]] = relationship(
         secondary=subscriber_component, order_by="Component.position"
+    )
+    # Empty means every incident (of those components).
+    incidents: Mapped[list[Incident]] = relationship(
+        secondary=subscriber_incident, order_by="Incident.id"
     )
 
     @property

@@ -36,7 +36,7 @@ from statusboard.models import (
 )
 from statusboard.models.base import new_public_id
 from statusboard.models.delivery import ACCOUNT, DELIVERED, FINAL_STATES, Purpose
-from statusboard.models.subscriber import subscriber_component
+from statusboard.models.subscriber import subscriber_component, subscriber_incident
 from statusboard.services import subscribers, timeline
 from statusboard.services.statuspage import (
     PageInfo,
@@ -146,6 +146,15 @@ def _matching_subscribers(
         select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)
     ):
         filters.setdefault(subscriber_id, set()).add(component_id)
+    # Subscribers who follow only some incidents: those of this one hear of it whatever its
+    # components; the others never do.
+    following: dict[int, bool] = {}
+    for subscriber_id, incident_id in session.execute(
+        select(subscriber_incident.c.subscriber_id, subscriber_incident.c.incident_id)
+    ):
+        following[subscriber_id] = following.get(subscriber_id, False) or (
+            incident_id == incident.id
+        )
     affected = {c.id for c in incident.components}
     candidates = session.execute(
         select(Subscriber.id, Subscriber.public_id, Subscriber.kind)
@@ -153,9 +162,10 @@ def _matching_subscribers(
         .order_by(Subscriber.id)
     )
     return [
-        (sid, public_id, kind, filters.get(sid, set()))
+        (sid, public_id, kind, set() if sid in following else filters.get(sid, set()))
         for sid, public_id, kind in candidates
-        if sid not in filters or filters[sid] & affected
+        if following.get(sid)
+        or (sid not in following and (sid not in filters or filters[sid] & affected))
     ]
 
 

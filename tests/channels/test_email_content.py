@@ -147,3 +147,16 @@ def test_the_unsubscribe_headers_are_plain_one_click_urls_to_a_mail_client(
     path = header[1:-1].removeprefix("https://status.example.com")
     response = app.test_client().post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 204
+
+
+def test_the_confirmation_email_lists_the_chosen_components(app, client, session, mailbox, actor):
+    api = components.create_component(session, name="API", actor=actor)
+    components.create_component(session, name="Web app", actor=actor)
+    eu = components.create_component(session, name="EU region", actor=actor)
+    session.commit()
+    client.post("/subscribe", data={"email": READER, "components": [api.public_id, eu.public_id]})
+    deliver(app, session)
+    [confirmation] = _received(mailbox)
+    text = confirmation.get_content()
+    assert "updates that affect: API, EU region." in text
+    assert "Web app" not in text

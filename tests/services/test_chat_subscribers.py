@@ -66,7 +66,7 @@ def test_subscribing_queues_a_test_message_and_the_room_is_active_once_it_is_acc
 ):
     response = _subscribe(client, HOOKS[platform], components=[api.public_id])
     assert response.status_code == 200
-    assert "test message is on its way" in response.get_data(as_text=True)
+    assert "A test message is on its way" in response.get_data(as_text=True)
     # Nothing left the request: the worker sends it.
     assert chat_hooks.requests == []
     [subscriber] = session.scalars(select(Subscriber)).all()
@@ -212,5 +212,7 @@ def test_the_manage_link_in_the_room_shows_only_the_start_of_the_hook(
 def test_an_unknown_time_zone_is_refused_on_the_form(client, session):
     response = _subscribe(client, SLACK_HOOK, time_zone="Mars/Olympus")
     assert response.status_code == 422
-    assert "choose a time zone from the list" in response.get_data(as_text=True)
+    assert "Choose a time zone from the list, like Europe/Berlin." in response.get_data(
+        as_text=True
+    )
     assert session.scalars(select(Subscriber)).all() == []
