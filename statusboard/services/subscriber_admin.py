@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, or_, select
@@ -108,6 +108,19 @@ def find(
         .offset(offset)
     ).all()
     return Page(list(rows), total)
+
+
+def recently_disabled(session: Session, *, days: int = 7) -> int:
+    """Webhooks and chat rooms disabled after repeated failures in the last `days` days."""
+    since = clock.now() - timedelta(days=days)
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Subscriber.disabled_at >= since, Subscriber.unsubscribed_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def get(session: Session, public_id: str) -> Subscriber:

@@ -104,6 +104,7 @@ def index() -> ResponseReturnValue:
         leaves=leaves,
         args=request.args,
         state_of=subscriber_admin.state_of,
+        disabled=subscriber_admin.recently_disabled(session),
         form=FlaskForm(),
     )
 

@@ -11,7 +11,7 @@ from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
 from statusboard.services import components, incidents
 from statusboard.services.audit import Actor
-from tests.conftest import START
+from tests.conftest import START, login
 from tests.fakes.chat_hooks import DISCORD_HOOK, SLACK_HOOK, TEAMS_HOOK
 from tests.fakes.publishing import deliver
 
@@ -195,6 +195,11 @@ def test_a_gone_hook_is_disabled_after_repeated_failures_and_the_admins_are_told
     session.commit()
     deliver(app, session)
     assert len(chat_hooks.received("discord")) == 4
+    # And the admins see it on Admin → Subscribers.
+    session.commit()
+    login(client, admin)
+    listed = " ".join(client.get("/admin/subscribers/").get_data(as_text=True).split())
+    assert "1 webhook or chat subscriber was disabled in the last 7 days" in listed
 
 
 def test_the_manage_link_in_the_room_shows_only_the_start_of_the_hook(
