@@ -253,8 +253,9 @@ def notices_for(
         time_zone=context.time_zone,
         updated_at=now,
     )
-    # What is the same for every target of an update is built once per update.
-    bases: dict[tuple[int, bool], Notice] = {}
+    # What is the same for every target of an update is built once per update (and per time
+    # zone subscribers chose: a maintenance window's times are in the words).
+    bases: dict[tuple[int, bool, str], Notice] = {}
     events: dict[int, dict[str, Any]] = {}
     indicator = None
     result: dict[int, tuple[Notice, ThreadRef | None]] = {}
@@ -262,15 +263,18 @@ def notices_for(
         assert row.update_id is not None
         update = updates[row.update_id]
         reminder = row.purpose is Purpose.REMINDER
-        base = bases.get((update.id, reminder))
+        target = targets.get(row.subscriber_id) if row.subscriber_id else None
+        zone = (target.time_zone if target is not None else None) or page.time_zone
+        base = bases.get((update.id, reminder, zone))
         if base is None:
-            base = bases[update.id, reminder] = notice_of(update, page, reminder=reminder, now=now)
+            base = bases[update.id, reminder, zone] = notice_of(
+                update, replace(page, time_zone=zone), reminder=reminder, now=now
+            )
         fields: dict[str, Any] = {
             "delivery_id": row.public_id,
             "custom_text": None if reminder else row.custom_text,
             "ambiguous": row.ambiguous,
         }
-        target = targets.get(row.subscriber_id) if row.subscriber_id else None
         if target is not None:
             token = subscribers.manage_token_of(context.secret_key, target.public_id)
             unsubscribe = f"{context.base_url}/subscribe/unsubscribe/{token}"
@@ -280,8 +284,6 @@ def notices_for(
                 "manage_url": f"{context.base_url}/subscribe/manage/{token}",
                 "unsubscribe_url": unsubscribe,
             }
-            if target.time_zone:  # the subscriber's own zone for the times it is told
-                fields["time_zone"] = target.time_zone
             if row.channel == "webhook":
                 if indicator is None:
                     indicator = timeline.page_indicator(session)

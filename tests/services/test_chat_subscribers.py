@@ -221,3 +221,29 @@ def test_an_unknown_time_zone_is_refused_on_the_form(client, session):
         as_text=True
     )
     assert session.scalars(select(Subscriber)).all() == []
+
+
+def test_a_maintenance_window_is_told_in_the_rooms_own_time_zone(
+    app, client, session, clock, chat_hooks, actor, api, publishing_settings
+):
+    from statusboard.services import maintenance
+
+    _subscribe(client, SLACK_HOOK, time_zone="America/New_York")
+    _subscribe(client, DISCORD_HOOK)  # the page's zone, Paris
+    deliver(app, session)
+    maintenance.schedule_maintenance(
+        session,
+        name="Database upgrade",
+        body="Writes pause for up to an hour.",
+        scheduled_for=START + timedelta(days=1, hours=10),
+        scheduled_until=START + timedelta(days=1, hours=11),
+        components=[api],
+        actor=actor,
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    deliver(app, session)
+    slack = chat_hooks.received("slack")[-1].json()["attachments"][0]["blocks"][2]
+    assert slack["text"]["text"].startswith("Scheduled for 25 Nov 17:00 – 18:00 EST.")
+    embed = chat_hooks.received("discord")[-1].json()["embeds"][0]
+    assert embed["description"].startswith("Scheduled for 25 Nov 23:00 – 26 Nov 00:00 CET.")
