@@ -1,8 +1,8 @@
 """Chat subscribers and imports: a subscriber's own time zone, and the record of what an
 import brought in (Slack, Discord and Teams are new values of the VARCHAR subscriber kind).
 
-Revision ID: 0010_chat_subscribers
-Revises: 0009_incident_subscriptions
+Revision ID: 0011_chat_subscribers
+Revises: 0010_alert_intake
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_chat_subscribers"
-down_revision = "0009_incident_subscriptions"
+revision = "0011_chat_subscribers"
+down_revision = "0010_alert_intake"
 branch_labels = None
 depends_on = None
 
