@@ -138,12 +138,17 @@ def message_of(notice: Notice) -> str:
 
 
 def fit_notice(
-    notice: Notice, *, limit: int, length: Callable[[str], int], link: str | None
+    notice: Notice, *, limit: int, length: Callable[[str], int], include_link: bool
 ) -> tuple[str, int, int]:
-    """The post text, its counted length and the limit. Our own text is trimmed to fit; the
-    operator's custom text never is (the form refuses it when too long)."""
+    """The post text, its counted length and the limit: what the form previews and what the
+    channel posts (both call the channel's `preview`, which calls this). Our own text is cut
+    where a sentence ends and then always carries the incident link, even on a network whose
+    link is off; the operator's custom text is never cut (the form refuses it when too long)."""
+    link = notice.url if include_link else None
     if notice.custom_text:
         text = notice.custom_text.strip() + (f"\n\n{link}" if link else "")
         return text, length(text), limit
-    fitted = fit(message_of(notice), limit=limit, length=length, link=link)
+    fitted = fit(
+        message_of(notice), limit=limit, length=length, link=link, link_when_cut=notice.url
+    )
     return fitted.text, fitted.length, fitted.limit

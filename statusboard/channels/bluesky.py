@@ -86,7 +86,7 @@ class BlueskyChannel:
             notice,
             limit=BLUESKY_LIMIT,
             length=bluesky_length,
-            link=notice.url if self.include_link else None,
+            include_link=self.include_link,
         )
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:

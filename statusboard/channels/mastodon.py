@@ -54,7 +54,7 @@ class MastodonChannel:
             notice,
             limit=self.limit,
             length=mastodon_length,
-            link=notice.url if self.include_link else None,
+            include_link=self.include_link,
         )
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:

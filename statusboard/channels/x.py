@@ -73,9 +73,7 @@ class XChannel:
         self.client.session.mount("http://", _HostAndTimeout(api_url, timeout))
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        return fit_notice(
-            notice, limit=X_LIMIT, length=x_length, link=notice.url if self.include_link else None
-        )
+        return fit_notice(notice, limit=X_LIMIT, length=x_length, include_link=self.include_link)
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
         notice = public_notice(self.name, message)

@@ -291,8 +291,65 @@ def notice_of(
 ) -> Notice:
     """What any channel may say about an update (a maintenance says when it happens; a
     reminder says it starts soon)."""
-    incident = update.incident
-    text = markup.plain_text(update.html)
+    return _notice(
+        update.incident,
+        status=update.status,
+        html=update.html,
+        update_id=update.public_id,
+        created_at=update.created_at,
+        page=page,
+        reminder=reminder,
+        now=now,
+    )
+
+
+PREVIEW_ID = "x" * 12  # as long as a real public id, so counted lengths match
+
+
+def draft_notice(
+    page: PageInfo, *, incident: Incident | None, name: str, status: str, body: str
+) -> Notice:
+    """What an update not posted yet would say: the forms' preview. Built like `notice_of`
+    from the same parts (the incident's name and link, the sanitized body), so a channel's
+    `preview` of it is, byte for byte, the text the worker will post. Before an incident
+    exists its link has a placeholder id of the same length."""
+    html = markup.render(body.strip())
+    now = clock.now()
+    if incident is not None:
+        return _notice(
+            incident,
+            status=status,
+            html=html,
+            update_id=PREVIEW_ID,
+            created_at=now,
+            page=page,
+        )
+    return Notice(
+        delivery_id="preview",
+        incident_id=PREVIEW_ID,
+        incident_name=name,
+        update_id=PREVIEW_ID,
+        status=status,
+        text=markup.plain_text(html),
+        html=html,
+        url=f"{page.base_url}/incidents/{PREVIEW_ID}",
+        created_at=now,
+        resolves=is_finished_status(status),
+    )
+
+
+def _notice(
+    incident: Incident,
+    *,
+    status: str,
+    html: str,
+    update_id: str,
+    created_at: datetime,
+    page: PageInfo,
+    reminder: bool = False,
+    now: datetime | None = None,
+) -> Notice:
+    text = markup.plain_text(html)
     name = incident.name
     if incident.kind is IncidentKind.MAINTENANCE and incident.scheduled_for is not None:
         when = window_text(incident, page.time_zone)
@@ -300,19 +357,19 @@ def notice_of(
             name = f"Reminder: {incident.name}"
             soon = _starts_in(incident.scheduled_for - (now or clock.now()))
             when = f"Starts {soon}. {when}"
-        if update.status == "scheduled":
+        if status == "scheduled":
             text = f"{when}\n{text}"
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
         incident_name=name,
-        update_id=update.public_id,
-        status=update.status,
+        update_id=update_id,
+        status=status,
         text=text,
-        html=update.html,
+        html=html,
         url=page.incident_url(incident),
-        created_at=update.created_at,
-        resolves=is_finished_status(update.status),
+        created_at=created_at,
+        resolves=is_finished_status(status),
     )
 
 

@@ -18,7 +18,7 @@ from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
-from statusboard.models import AuditEvent, Component, Role
+from statusboard.models import AuditEvent, Component, Incident, Role
 from statusboard.services import components, incidents, operators, timeline
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
@@ -176,7 +176,7 @@ def post_update(public_id: str) -> ResponseReturnValue:
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
                 channels=_channel_choices(
-                    incident.name, form.status.data, form.body.data, incident.public_id
+                    incident.name, form.status.data, form.body.data, incident
                 ),
             )
             session.commit()
@@ -199,9 +199,11 @@ def post_update(public_id: str) -> ResponseReturnValue:
     ), status
 
 
-def _channel_choices(name: str, status: str, body: str, incident_id: str | None) -> PublishOptions:
+def _channel_choices(
+    name: str, status: str, body: str, incident: Incident | None
+) -> PublishOptions:
     """The form's per-channel choices (untick a network, or a custom text that must fit)."""
-    notice = draft_notice(name=name, status=status, body=body, incident_id=incident_id)
+    notice = draft_notice(name=name, status=status, body=body, incident=incident)
     return channel_options_from_form(request.form, notice=notice)
 
 
@@ -219,6 +221,9 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 actor=_actor(),
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                channels=_channel_choices(
+                    incident.name, IncidentStatus.RESOLVED, form.body.data, incident
+                ),
             )
             session.commit()
         except DomainError as error:
@@ -227,7 +232,9 @@ def resolve(public_id: str) -> ResponseReturnValue:
             flash("Incident resolved.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/resolve.html", form=form, incident=incident), status
+    return render_template(
+        "admin/resolve.html", form=form, incident=incident, chosen=request.form
+    ), status
 
 
 # -- components ----------------------------------------------------------------------------------

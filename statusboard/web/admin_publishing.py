@@ -23,18 +23,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from statusboard import clock
 from statusboard.app import channels
 from statusboard.channels.base import Channel, Notice
 from statusboard.channels.registry import SOCIAL, statuses
 from statusboard.config import settings_of
 from statusboard.db import db_session
-from statusboard.domain import markup
+from statusboard.domain import text
 from statusboard.domain.errors import InvalidInput
 from statusboard.models import Delivery, Incident, Subscriber, SubscriberKind, Update
 from statusboard.models.delivery import ACCOUNT, Purpose
 from statusboard.services import incidents, outbox, publishing
 from statusboard.services.publishing import ChannelChoice, PublishOptions
+from statusboard.services.statuspage import page_info
 from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_publishing", __name__)
@@ -84,18 +84,19 @@ def _with(notice: Notice, custom: str | None) -> Notice:
     return replace(notice, custom_text=custom)
 
 
-def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) -> Notice:
-    base_url = settings_of().page.base_url
-    return Notice(
-        delivery_id="preview",
-        incident_id=incident_id or "preview",
-        incident_name=name,
-        update_id="preview",
+def draft_notice(*, name: str, status: str, body: str, incident: Incident | None = None) -> Notice:
+    """The notice of a message not posted yet, built by the same function the worker's
+    notices come from (services/publishing.py)."""
+    try:
+        body = text.clean(body, field="body")
+    except InvalidInput:
+        pass  # the form will refuse it; the preview still shows something
+    return publishing.draft_notice(
+        page_info(settings_of().page, None),
+        incident=incident,
+        name=name,
         status=status,
-        text=markup.plain_text(markup.render(body)),
-        html="",
-        url=f"{base_url}/incidents/{incident_id or 'xxxxxxxxxxxx'}",
-        created_at=clock.now(),
+        body=body,
     )
 
 
@@ -195,25 +196,30 @@ def retry(public_id: str) -> ResponseReturnValue:
 
 @blueprint.post("/preview")
 def preview() -> ResponseReturnValue:
-    """Per channel: the text that would go out, its counted length and the limit."""
+    """Per channel: the text that would go out, its counted length and the limit. The forms
+    send the incident's public id (update, resolve) so the preview has its real name and link."""
     form = request.form
+    incident = None
+    if form.get("incident"):
+        incident = incidents.find_incident(db_session(), form["incident"])
     notice = draft_notice(
         name=form.get("name", "") or "Incident name",
         status=form.get("status", "investigating"),
         body=form.get("body", ""),
-        incident_id=form.get("incident") or None,
+        incident=incident,
     )
     result = {}
     for name, channel in channels().items():
         if name not in SOCIAL:
             continue
         custom = (form.get(f"text_{name}") or "").strip() or None
-        text, length, limit = channel.preview(_with(notice, custom))
+        text_, length, limit = channel.preview(_with(notice, custom))
         result[name] = {
             "label": channel.label,
-            "text": text,
+            "text": text_,
             "length": length,
             "limit": limit,
             "fits": length <= limit,
+            "link": getattr(channel, "include_link", True),
         }
     return jsonify(channels=result)

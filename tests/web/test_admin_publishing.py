@@ -55,7 +55,10 @@ def test_preview_returns_each_channels_text_and_counted_length(admin_client):
     )
     data = response.get_json()["channels"]
     assert data["x"]["length"] <= 280 and data["x"]["limit"] == 280
-    assert "https://" not in data["x"]["text"]  # X link is off by default
+    # X links are off by default, but a cut post carries one so the rest is a tap away.
+    assert data["x"]["text"] == "API errors — Investigating…\n\n" + (
+        "https://status.example.com/incidents/xxxxxxxxxxxx"
+    )
     assert data["bluesky"]["text"].endswith("/incidents/xxxxxxxxxxxx")
     assert data["mastodon"]["text"].startswith("Custom words.")
 
@@ -107,7 +110,7 @@ def test_form_fields_become_fan_out_options(app):
         assert options["x"].send is False
         assert options["mastodon"].send is True
         assert options["mastodon"].custom_text == "Own words."
-        notice = draft_notice(name="API", status="investigating", body="b", incident_id=None)
+        notice = draft_notice(name="API", status="investigating", body="b")
         with pytest.raises(InvalidInput, match="280"):
             channel_options_from_form(
                 MultiDict([("channels_offered", "x"), ("send_x", "on"), ("text_x", "w " * 200)]),
