@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
+from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
@@ -68,6 +70,21 @@ def _minutes() -> Mapping[str, int]:
     return settings_of().publishing.next_update_minutes
 
 
+def _time_fields(impact: str | None) -> dict[str, object]:
+    """What the ETA and next-update fields say: the zone times are read in, its clock now,
+    and the real default number of minutes for this impact."""
+    minutes = _minutes()
+    impact = impact if impact in minutes else Impact.MAJOR.value
+    zone = _zone()
+    return {
+        "minutes": minutes,
+        "default_minutes": minutes.get(impact, 30),
+        "default_impact": impact,
+        "zone": zone,
+        "zone_now": f"{clock.now().astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}",
+    }
+
+
 # -- dashboard and incidents -------------------------------------------------------------------
 
 
@@ -114,7 +131,7 @@ def declare() -> ResponseReturnValue:
         leaves=leaves,
         preview=preview,
         chosen=request.form,
-        minutes=_minutes(),
+        **_time_fields(form.impact.data),
     ), status
 
 
@@ -193,8 +210,8 @@ def post_update(public_id: str) -> ResponseReturnValue:
         leaves=leaves,
         preview=preview,
         chosen=request.form,
-        minutes=_minutes(),
         view=timeline.page_view(session),
+        **_time_fields(str(incident.impact)),
         repeated=repeated,
     ), status
 
