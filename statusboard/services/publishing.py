@@ -47,6 +47,7 @@ from statusboard.services.statuspage import (
 )
 
 SOCIAL = ("x", "mastodon", "bluesky")
+PUBLIC_PURPOSES = (Purpose.NOTICE, Purpose.REMINDER)
 
 
 # --- what the operator chose for one update ------------------------------------------------
@@ -462,6 +463,18 @@ def counts_by_state(session: Session, incident: Incident) -> dict[str, int]:
             .group_by(Delivery.state)
         )
     }
+
+
+def counts_by_update(session: Session, incident: Incident) -> dict[int, dict[str, int]]:
+    """Per update of the incident: how many of its public deliveries are in each state."""
+    result: dict[int, dict[str, int]] = {}
+    for update_id, state, count in session.execute(
+        select(Delivery.update_id, Delivery.state, func.count())
+        .where(Delivery.incident_id == incident.id, Delivery.purpose.in_(PUBLIC_PURPOSES))
+        .group_by(Delivery.update_id, Delivery.state)
+    ):
+        result.setdefault(update_id, {})[DeliveryState(state).value] = count
+    return result
 
 
 def undelivered_resolutions(session: Session) -> list[tuple[Incident, int]]:

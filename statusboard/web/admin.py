@@ -21,7 +21,7 @@ from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
 from statusboard.models import AuditEvent, Component, Incident, Role
-from statusboard.services import components, incidents, operators, timeline
+from statusboard.services import components, incidents, operators, publishing, timeline
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
 from statusboard.web import forms
@@ -141,7 +141,10 @@ def incident(public_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404, "There is no incident at this address.")
     return render_template(
-        "admin/incident.html", incident=found, view=timeline.page_view(db_session())
+        "admin/incident.html",
+        incident=found,
+        view=timeline.page_view(db_session()),
+        delivery_counts=publishing.counts_by_update(db_session(), found),
     )
 
 

@@ -127,12 +127,40 @@ def channels_page() -> ResponseReturnValue:
     )
 
 
-@blueprint.post("/test/<name>")
+def _where(name: str, channel: Channel) -> str:
+    """Where a test through this channel will appear, in words an operator can check."""
+    if name == "x":
+        return (
+            "the public X account of the configured access token (STATUSBOARD_X_ACCESS_TOKEN), "
+            "seen by everyone who follows it"
+        )
+    if name == "mastodon":
+        base = getattr(getattr(channel, "client", None), "api_base_url", "the configured server")
+        return f"the public Mastodon account on {base}, seen by everyone who follows it"
+    if name == "bluesky":
+        return (
+            f"the public Bluesky account @{getattr(channel, 'handle', '?')}, seen by its followers"
+        )
+    if name == "email":
+        return f"your own inbox ({current_user.email})"
+    return "the operators' chat room"
+
+
+@blueprint.route("/test/<name>", methods=["GET", "POST"])
 def test_post(name: str) -> ResponseReturnValue:
-    """Queue a test message through one channel; the worker sends it, like everything else."""
+    """Queue a test message through one channel; the worker sends it, like everything else.
+    A test on a public account is visible to its followers, so it is asked for first."""
     channel = channels().get(name)
     if channel is None:
         abort(404, "That channel is not configured.")
+    public = name in SOCIAL
+    if request.method == "GET" or (public and request.form.get("confirm") != "yes"):
+        return render_template(
+            "admin/publishing_test.html",
+            name=name,
+            label=channel.label,
+            where=_where(name, channel),
+        )
     session = db_session()
     to = current_user.email if name == "email" else ACCOUNT
     outbox.queue_letter(
@@ -145,8 +173,8 @@ def test_post(name: str) -> ResponseReturnValue:
     )
     session.commit()
     flash(
-        f"{channel.label}: test queued; it goes out within seconds. Its outcome is listed "
-        "under Recent test messages.",
+        f"{channel.label}: test queued for {_where(name, channel)}; it goes out within "
+        "seconds. Its outcome is listed under Recent test messages.",
         "success",
     )
     return redirect(url_for("admin_publishing.channels_page"))
