@@ -4,6 +4,7 @@ components and operators needs an admin. Views parse, call one service, commit, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,7 +92,12 @@ def _time_fields(impact: str | None) -> dict[str, object]:
 @blueprint.route("/")
 def dashboard() -> ResponseReturnValue:
     view = timeline.page_view(db_session())
-    return render_template("admin/dashboard.html", view=view)
+    # Overdue promises first (longest overdue on top), then the rest as they came.
+    ordered = sorted(
+        view.open_incidents,
+        key=lambda i: -(view.promise_state(i).update_overdue_by or timedelta(0)).total_seconds(),
+    )
+    return render_template("admin/dashboard.html", view=view, open_incidents=ordered)
 
 
 @blueprint.route("/incidents/new", methods=["GET", "POST"])
@@ -210,7 +216,10 @@ def post_update(public_id: str) -> ResponseReturnValue:
         "admin/update.html",
         form=form,
         incident=incident,
-        leaves=leaves,
+        # The components this incident affects come first.
+        leaves=sorted(leaves, key=lambda c: c not in incident.components),
+        affected=set(incident.components),
+        previous=incident.updates[-1] if incident.updates else None,
         preview=preview,
         chosen=request.form,
         view=timeline.page_view(session),
