@@ -21,7 +21,7 @@ from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
-from statusboard.models import AuditEvent, Component, Incident, Role
+from statusboard.models import AuditEvent, Component, Incident, IncidentKind, Role
 from statusboard.services import components, incidents, operators, publishing, timeline
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
@@ -146,6 +146,8 @@ def incident(public_id: str) -> ResponseReturnValue:
     found = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
         abort(404, "There is no incident at this address.")
+    if found.kind is IncidentKind.MAINTENANCE:
+        return redirect(url_for("admin_maintenance.window", public_id=public_id))
     return render_template(
         "admin/incident.html",
         incident=found,
