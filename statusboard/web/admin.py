@@ -75,12 +75,12 @@ def _time_fields(impact: str | None) -> dict[str, object]:
     """What the ETA and next-update fields say: the zone times are read in, its clock now,
     and the real default number of minutes for this impact."""
     minutes = _minutes()
-    impact = impact if impact in minutes else Impact.MAJOR.value
+    chosen = impact if impact is not None and impact in minutes else Impact.MAJOR.value
     zone = _zone()
     return {
         "minutes": minutes,
-        "default_minutes": minutes.get(impact, 30),
-        "default_impact": impact,
+        "default_minutes": minutes.get(chosen, 30),
+        "default_impact": chosen,
         "zone": zone,
         "zone_now": f"{clock.now().astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}",
     }

@@ -81,6 +81,7 @@ def acknowledge(public_id: str) -> ResponseReturnValue:
     )
     session.commit()
     until = paused[0].paused_until
+    assert until is not None  # acknowledging sets it
     flash(
         f"Reminders for “{incident.name}” paused until {page_zone_time(until)}. "
         "Customers still see the promise as it stands.",
