@@ -40,6 +40,9 @@ class Notice:
     unsubscribe_url: str | None = None
     payload: dict[str, Any] | None = None  # the webhook body
     ambiguous: bool = False  # an earlier attempt may have reached the network
+    # A correction: the id of the post to edit into the new words (only channels whose
+    # network allows editing, `editable`, are ever given one).
+    edits: str | None = None
 
     def __post_init__(self) -> None:
         # Whatever is stored, no channel gets a control character: email headers, XML-based
@@ -101,6 +104,7 @@ class ChannelError(Exception):
 class Channel(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
+    editable: ClassVar[bool]  # the network lets a post's words be corrected afterwards
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt: ...
 
@@ -109,10 +113,13 @@ class Channel(Protocol):
         ...
 
 
-def public_notice(channel: str, message: Message) -> Notice:
-    """For channels that only tell the public: a letter has no place there."""
+def public_notice(channel: str, message: Message, *, editable: bool = False) -> Notice:
+    """For channels that only tell the public: a letter has no place there, nor a correction
+    where the network cannot edit a post."""
     if not isinstance(message, Notice):
         raise ChannelError(f"{channel} does not carry letters", retryable=False)
+    if message.edits and not editable:
+        raise ChannelError(f"{channel} does not allow editing a post", retryable=False)
     return message
 
 

@@ -61,6 +61,7 @@ def memory_store() -> SessionStore:
 class BlueskyChannel:
     name: ClassVar[str] = "bluesky"
     label: ClassVar[str] = "Bluesky"
+    editable: ClassVar[bool] = False  # Bluesky offers no edit through its API
 
     def __init__(
         self,

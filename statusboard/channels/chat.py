@@ -29,6 +29,7 @@ def _fit(text: str, limit: int) -> str:
 class ChatChannel:
     name: ClassVar[str] = "chat"
     label: ClassVar[str] = "Operators' chat room"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -49,6 +49,7 @@ class _HostAndTimeout(HTTPAdapter):
 class XChannel:
     name: ClassVar[str] = "x"
     label: ClassVar[str] = "X"
+    editable: ClassVar[bool] = False  # X offers no edit through its API
 
     def __init__(
         self,

@@ -47,7 +47,7 @@ from statusboard.services.statuspage import (
 )
 
 SOCIAL = ("x", "mastodon", "bluesky")
-PUBLIC_PURPOSES = (Purpose.NOTICE, Purpose.REMINDER)
+PUBLIC_PURPOSES = (Purpose.NOTICE, Purpose.REMINDER, Purpose.CORRECTION)
 
 
 # --- what the operator chose for one update ------------------------------------------------
@@ -132,6 +132,51 @@ def fan_out(
     for start in range(0, len(rows), 5000):
         session.execute(insert(Delivery), rows[start : start + 5000])
     return len(rows)
+
+
+def queue_corrections(session: Session, *, update: Update, editable: frozenset[str]) -> int:
+    """After an update's words were corrected: one delivery per post of it on a network that
+    allows editing (`editable`), to edit that post into the new words. Posts in the operator's
+    own words for a network stay as they are. A later correction of the same update queues
+    the same delivery again: it always sends the latest words. Returns how many."""
+    now = clock.now()
+    posted = session.scalars(
+        select(Delivery).where(
+            Delivery.update_id == update.id,
+            Delivery.purpose == Purpose.NOTICE,
+            Delivery.channel.in_(sorted(editable)),
+            Delivery.state == DeliveryState.SENT,
+            Delivery.remote_id.is_not(None),
+            Delivery.custom_text.is_(None),
+        )
+    ).all()
+    for post in posted:
+        existing = session.scalar(
+            select(Delivery).where(
+                Delivery.update_id == update.id,
+                Delivery.channel == post.channel,
+                Delivery.target == post.target,
+                Delivery.purpose == Purpose.CORRECTION,
+            )
+        )
+        if existing is None:
+            session.add(
+                Delivery(
+                    purpose=Purpose.CORRECTION,
+                    update_id=update.id,
+                    incident_id=post.incident_id,
+                    channel=post.channel,
+                    target=post.target,
+                    subscriber_id=post.subscriber_id,
+                    state=DeliveryState.QUEUED,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        else:
+            existing.state, existing.attempts = DeliveryState.QUEUED, 0
+            existing.next_attempt_at, existing.last_error = now, None
+    return len(posted)
 
 
 def _matching_subscribers(
@@ -227,6 +272,7 @@ def notices_for(
         else {}
     )
     thread_refs = threads(session, public)
+    originals = _corrected_posts(session, [r for r in public if r.purpose is Purpose.CORRECTION])
     now = clock.now()
     page = PageInfo(
         name=context.page_name,
@@ -245,6 +291,7 @@ def notices_for(
             delivery_id=row.public_id,
             custom_text=None if row.purpose is Purpose.REMINDER else row.custom_text,
             ambiguous=row.ambiguous,
+            edits=originals.get(row.id),
         )
         subscriber = by_id.get(row.subscriber_id) if row.subscriber_id else None
         if subscriber is not None:
@@ -275,6 +322,23 @@ def notices_for(
                 )
                 notice = replace(notice, payload=body)
         result[row.id] = (notice, thread_refs.get(row.id))
+    return result
+
+
+def _corrected_posts(session: Session, rows: list[Delivery]) -> dict[int, str]:
+    """For each correction delivery, the remote id of the post it edits."""
+    result: dict[int, str] = {}
+    for row in rows:
+        remote_id = session.scalar(
+            select(Delivery.remote_id).where(
+                Delivery.update_id == row.update_id,
+                Delivery.channel == row.channel,
+                Delivery.target == row.target,
+                Delivery.purpose == Purpose.NOTICE,
+            )
+        )
+        if remote_id:
+            result[row.id] = remote_id
     return result
 
 
@@ -411,6 +475,7 @@ def threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
             Delivery.target.in_({r.target for r in threaded}),
             Delivery.state == DeliveryState.SENT,
             func.coalesce(Delivery.remote_ref, Delivery.remote_id).is_not(None),
+            Delivery.purpose != Purpose.CORRECTION,  # an edit is no new post to reply to
         )
         .order_by(Delivery.id)
     )

@@ -13,16 +13,26 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from statusboard import clock
+from statusboard.app import channels
+from statusboard.channels.registry import SOCIAL
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
-from statusboard.models import AuditEvent, Component, Incident, IncidentKind, Role
-from statusboard.services import components, incidents, operators, publishing, timeline
+from statusboard.models import AuditEvent, Component, Incident, IncidentKind, Role, Update
+from statusboard.services import (
+    components,
+    incidents,
+    operators,
+    publishing,
+    timeline,
+    updates,
+)
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
 from statusboard.web import forms
@@ -266,6 +276,41 @@ def resolve(public_id: str) -> ResponseReturnValue:
     return render_template(
         "admin/resolve.html", form=form, incident=incident, chosen=request.form
     ), status
+
+
+@blueprint.route("/updates/<public_id>/correct", methods=["GET", "POST"])
+def correct_update(public_id: str) -> ResponseReturnValue:
+    """Correct a typo in a posted update: an audited edit that keeps the earlier words."""
+    session = db_session()
+    found = session.scalar(select(Update).where(Update.public_id == public_id))
+    if found is None:
+        abort(404, "There is no such update.")
+    form = forms.CorrectionForm()
+    if request.method == "GET":
+        form.body.data = found.body
+    configured = channels()
+    social = [c for name, c in configured.items() if name in SOCIAL]
+    if form.validate_on_submit():
+        try:
+            edits = updates.correct_update(
+                session,
+                update=found,
+                body=form.body.data,
+                actor=_actor(),
+                editable=frozenset(c.name for c in social if c.editable),
+            )
+            session.commit()
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            flash(
+                "Corrected on the status page, feeds and API"
+                + (f"; {edits} post{'s' if edits != 1 else ''} will be edited." if edits else "."),
+                "success",
+            )
+            return redirect(url_for("admin.incident", public_id=found.incident.public_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/correct.html", form=form, update=found, social=social), status
 
 
 # -- components ----------------------------------------------------------------------------------

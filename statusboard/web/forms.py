@@ -236,6 +236,16 @@ class ResolveForm(FlaskForm):
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
 
+class CorrectionForm(FlaskForm):
+    body = TextAreaField(
+        "Corrected message (Markdown)",
+        validators=[
+            DataRequired("Write the corrected message."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
+    )
+
+
 class ComponentForm(FlaskForm):
     name = StringField(
         "Name", validators=[DataRequired("Enter a name."), Text(text.COMPONENT_NAME)]
