@@ -55,6 +55,12 @@ def admin_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
     return wrapped
 
 
+@blueprint.app_context_processor
+def _page_zone() -> dict[str, str]:
+    """The zone every operator page reads and shows times in (footer, forms)."""
+    return {"page_zone": settings_of().page.time_zone}
+
+
 def _actor() -> Actor:
     return Actor(current_user._get_current_object(), "web")
 

@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from statusboard.app import channels
 from statusboard.channels.base import Channel, Notice
-from statusboard.channels.registry import SOCIAL, statuses
+from statusboard.channels.registry import LABELS, SOCIAL, statuses
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
@@ -189,6 +189,7 @@ def update_deliveries(public_id: str) -> ResponseReturnValue:
     return render_template(
         "admin/publishing_update.html",
         update=update,
+        labels=LABELS,
         deliveries=publishing.deliveries_of(session, update),
         counts=publishing.counts_by_state(session, update.incident),
     )
