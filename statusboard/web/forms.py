@@ -70,7 +70,8 @@ class Text:
 
 
 def operator_zone(name: str | None, fallback: str) -> str:
-    """The zone the browser reported (static/zone.js), or the page's when it sent none."""
+    """The zone a client names in `time_zone` (API-like form posts), or the page's: the admin
+    forms send none, so operators type times in the page's zone."""
     name = (name or "").strip()
     try:
         ZoneInfo(name)
