@@ -154,7 +154,26 @@ def deliver_due(
     executor: Executor | None = None,
 ) -> int:
     """Claim due deliveries, send them outside any transaction, record what happened.
-    Returns how many were claimed (0: nothing due)."""
+    Returns how many were claimed (0: nothing due). The worker runs the same three stages
+    overlapped (jobs.delivery_loop); this is the one-round form."""
+    jobs = take_due(db, channels, context, worker=worker, limit=limit)
+    if not jobs:
+        return 0
+    send = sender(channels)
+    outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
+    finish(db, outcomes, context, worker=worker, enabled=channels.keys())
+    return len(jobs)
+
+
+def take_due(
+    db: Database,
+    channels: Mapping[str, Channel],
+    context: OutboxContext,
+    *,
+    worker: str,
+    limit: int,
+) -> list[Job]:
+    """Claim up to `limit` due deliveries and build what each sends."""
     with db.session() as session:
         release_waiting(session)
     # Claims and outcomes read then write ledger rows. PostgreSQL locks rows (SKIP LOCKED in
@@ -164,17 +183,25 @@ def deliver_due(
     with db.session(write_lock=True) as session:
         rows = claim(session, channels, context, worker=worker, limit=limit)
     if not rows:
-        return 0
+        return []
     with db.session() as session:  # built outside the claim: SQLite's write lock is brief
-        jobs = _jobs(session, rows, context)
-    send = _sender(channels)
-    outcomes = list(executor.map(send, jobs)) if executor else [send(job) for job in jobs]
+        return _jobs(session, rows, context)
+
+
+def finish(
+    db: Database,
+    outcomes: list[Outcome],
+    context: OutboxContext,
+    *,
+    worker: str,
+    enabled: Iterable[str],
+) -> None:
+    """Record the outcomes of sent jobs (and the alerts they call for) in one transaction."""
     with db.session(write_lock=True) as session:
-        record(session, outcomes, context, worker=worker, enabled=channels.keys())
-    return len(jobs)
+        record(session, outcomes, context, worker=worker, enabled=enabled)
 
 
-def _sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
+def sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
     def send(job: Job) -> Outcome:
         try:
             return Outcome(job, receipt=channels[job.channel].publish(job.message, job.thread))

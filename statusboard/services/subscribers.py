@@ -7,6 +7,7 @@ exists changes nothing visible: the caller answers the same either way.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -27,10 +28,12 @@ CONFIRM_MAX_AGE = timedelta(hours=48)
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 
+@functools.lru_cache(maxsize=4)
 def _confirm_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="statusboard.subscriber.confirm")
 
 
+@functools.lru_cache(maxsize=4)
 def _manage_serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt="statusboard.subscriber.manage")
 
@@ -40,7 +43,12 @@ def confirm_token(secret_key: str, subscriber: Subscriber) -> str:
 
 
 def manage_token(secret_key: str, subscriber: Subscriber) -> str:
-    return _manage_serializer(secret_key).dumps(subscriber.public_id)
+    return manage_token_of(secret_key, subscriber.public_id)
+
+
+def manage_token_of(secret_key: str, public_id: str) -> str:
+    """The token of the subscriber with this public id (for a fan-out that loads no objects)."""
+    return _manage_serializer(secret_key).dumps(public_id)
 
 
 def manage_url(base_url: str, secret_key: str, subscriber: Subscriber) -> str:
