@@ -54,7 +54,10 @@ def test_a_correction_shows_everywhere_as_edited_and_keeps_the_original(
         "ETag"
     )
     api = client.get("/api/v2/incidents.json").get_json()
-    assert api["incidents"][0]["incident_updates"][0]["body"] == "Logins fail for some customers."
+    [update] = api["incidents"][0]["incident_updates"]
+    assert update["body"] == "Logins fail for some customers."
+    assert update["created_at"] == "2026-11-24T12:00:00.000Z"
+    assert update["updated_at"] == "2026-11-24T12:03:00.000Z"  # when it was corrected
     assert "Logins fail for some customers." in client.get("/history.atom").get_data(as_text=True)
     admin_view = admin_client.get(f"/admin/incidents/{incident.public_id}").get_data(as_text=True)
     assert "Earlier words (1)" in admin_view and "Logins fial for some customers." in admin_view
