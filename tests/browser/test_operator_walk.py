@@ -33,6 +33,7 @@ def fits(page, name: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
+            page.set_viewport_size(PHONE)
             page.screenshot(path=str(folder / f"{name}-390-{scheme}-top.png"))
             for size in (PHONE, {"width": 1280, "height": 900}):
                 page.set_viewport_size(size)
