@@ -62,6 +62,10 @@ def test_operator_walk_fits_a_phone_and_previews_the_real_post(live_url, browser
 
     page.goto(f"{live_url}/admin/incidents/new")
     page.fill("#name", "Payments failing in the EU region")
+    assert page.get_attribute("#next_in", "placeholder") == "30"  # major, the default impact
+    page.select_option("#impact", "critical")
+    assert page.get_attribute("#next_in", "placeholder") == "15"
+    assert "Empty: 15 minutes, the default for critical impact" in page.inner_text("#next-default")
     page.fill("#body", "Card payments fail for about one in five customers. " * 8)
     page.wait_for_selector("pre.social-preview[data-channel=x]:has-text('Payments failing')")
     fits(page, "declare")
