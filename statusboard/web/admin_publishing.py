@@ -130,17 +130,12 @@ def channels_page() -> ResponseReturnValue:
 def _where(name: str, channel: Channel) -> str:
     """Where a test through this channel will appear, in words an operator can check."""
     if name == "x":
-        return (
-            "the public X account of the configured access token (STATUSBOARD_X_ACCESS_TOKEN), "
-            "seen by everyone who follows it"
-        )
+        return "the public X account of the configured access token (STATUSBOARD_X_ACCESS_TOKEN)"
     if name == "mastodon":
         base = getattr(getattr(channel, "client", None), "api_base_url", "the configured server")
-        return f"the public Mastodon account on {base}, seen by everyone who follows it"
+        return f"the public Mastodon account on {base}"
     if name == "bluesky":
-        return (
-            f"the public Bluesky account @{getattr(channel, 'handle', '?')}, seen by its followers"
-        )
+        return f"the public Bluesky account @{getattr(channel, 'handle', '?')}"
     if name == "email":
         return f"your own inbox ({current_user.email})"
     return "the operators' chat room"
@@ -160,6 +155,7 @@ def test_post(name: str) -> ResponseReturnValue:
             name=name,
             label=channel.label,
             where=_where(name, channel),
+            public=public,
         )
     session = db_session()
     to = current_user.email if name == "email" else ACCOUNT

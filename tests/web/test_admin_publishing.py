@@ -32,6 +32,7 @@ def test_send_test_post_asks_first_and_names_the_public_account(
     asked = admin_client.post("/admin/publishing/test/bluesky").get_data(as_text=True)
     assert "Send a test through Bluesky?" in asked
     assert "public Bluesky account @status.example.com" in asked
+    assert "everyone who follows the account sees" in asked
     deliver(app)
     assert fake_bluesky.posts == []  # not without a yes
     listed = admin_client.get("/admin/publishing/").get_data(as_text=True)
