@@ -36,7 +36,7 @@ from statusboard.models import (
 )
 from statusboard.models.base import new_public_id
 from statusboard.models.delivery import ACCOUNT, DELIVERED, FINAL_STATES, Purpose
-from statusboard.models.subscriber import subscriber_component
+from statusboard.models.subscriber import subscriber_component, subscriber_incident
 from statusboard.services import subscribers, timeline
 from statusboard.services.statuspage import (
     PageInfo,
@@ -192,6 +192,15 @@ def _matching_subscribers(
         select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)
     ):
         filters.setdefault(subscriber_id, set()).add(component_id)
+    # Subscribers who follow only some incidents: those of this one hear of it whatever its
+    # components; the others never do.
+    following: dict[int, bool] = {}
+    for subscriber_id, incident_id in session.execute(
+        select(subscriber_incident.c.subscriber_id, subscriber_incident.c.incident_id)
+    ):
+        following[subscriber_id] = following.get(subscriber_id, False) or (
+            incident_id == incident.id
+        )
     affected = {c.id for c in incident.components}
     candidates = session.execute(
         select(Subscriber.id, Subscriber.public_id, Subscriber.kind)
@@ -199,9 +208,10 @@ def _matching_subscribers(
         .order_by(Subscriber.id)
     )
     return [
-        (sid, public_id, kind, filters.get(sid, set()))
+        (sid, public_id, kind, set() if sid in following else filters.get(sid, set()))
         for sid, public_id, kind in candidates
-        if sid not in filters or filters[sid] & affected
+        if following.get(sid)
+        or (sid not in following and (sid not in filters or filters[sid] & affected))
     ]
 
 
@@ -259,6 +269,7 @@ def notices_for(
             .options(
                 selectinload(Update.component_changes),
                 selectinload(Update.incident).selectinload(Incident.updates),
+                selectinload(Update.incident).selectinload(Incident.components),
             )
         )
     }
@@ -373,6 +384,9 @@ def notice_of(
         page=page,
         reminder=reminder,
         now=now,
+        eta_at=update.eta_at,
+        next_update_at=update.next_update_at,
+        eta_revisions=_eta_revisions(update.incident, update),
     )
 
 
@@ -396,6 +410,8 @@ def draft_notice(
             update_id=PREVIEW_ID,
             created_at=now,
             page=page,
+            eta_at=incident.eta_at,
+            next_update_at=incident.next_update_at,
         )
     return Notice(
         delivery_id="preview",
@@ -421,6 +437,9 @@ def _notice(
     page: PageInfo,
     reminder: bool = False,
     now: datetime | None = None,
+    eta_at: datetime | None = None,
+    next_update_at: datetime | None = None,
+    eta_revisions: int = 0,
 ) -> Notice:
     text = markup.plain_text(html)
     name = incident.name
@@ -432,6 +451,7 @@ def _notice(
             when = f"Starts {soon}. {when}"
         if status == "scheduled":
             text = f"{when}\n{text}"
+    maintenance = incident.kind is IncidentKind.MAINTENANCE
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
@@ -443,7 +463,21 @@ def _notice(
         url=page.incident_url(incident),
         created_at=created_at,
         resolves=is_finished_status(status),
+        impact="maintenance" if maintenance else incident.impact.value,
+        components=tuple(c.name for c in incident.components if not c.is_group),
+        eta_at=None if maintenance else eta_at,
+        eta_revisions=0 if maintenance else eta_revisions,
+        next_update_at=next_update_at,
+        time_zone=page.time_zone,
     )
+
+
+def _eta_revisions(incident: Incident, update: Update) -> int:
+    """How often the ETA changed between the incident's open updates, up to this one."""
+    etas = [
+        u.eta_at for u in incident.updates if u.id <= update.id and not is_finished_status(u.status)
+    ]
+    return sum(1 for before, after in zip(etas, etas[1:], strict=False) if before != after)
 
 
 def window_text(window: Incident, zone_name: str) -> str:

@@ -1,8 +1,8 @@
 """Corrections of posted updates: the original words are kept, the update says when it was
 edited.
 
-Revision ID: 0009_update_corrections
-Revises: 0008_hardening
+Revision ID: 0010_update_corrections
+Revises: 0009_incident_subscriptions
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_update_corrections"
-down_revision = "0008_hardening"
+revision = "0010_update_corrections"
+down_revision = "0009_incident_subscriptions"
 branch_labels = None
 depends_on = None
 
