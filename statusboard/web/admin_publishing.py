@@ -122,6 +122,12 @@ def channels_page() -> ResponseReturnValue:
             .order_by(Delivery.id.desc())
             .limit(10)
         ).all(),
+        purges=session.scalars(
+            select(Delivery)
+            .where(Delivery.purpose == Purpose.PURGE)
+            .order_by(Delivery.id.desc())
+            .limit(10)
+        ).all(),
         problems=publishing.undelivered_resolutions(session),
         subscriber_counts={str(k): v for k, v in counts.items()},
     )
@@ -138,6 +144,8 @@ def _where(name: str, channel: Channel) -> str:
         return f"the public Bluesky account @{getattr(channel, 'handle', '?')}"
     if name == "email":
         return f"your own inbox ({current_user.email})"
+    if name == "purge":
+        return "the CDN purge hook (it drops / from the CDN's cache)"
     return "the operators' chat room"
 
 
