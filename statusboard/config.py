@@ -369,6 +369,18 @@ SETTINGS: list[Setting] = [
         'how long an operator\'s "on it" pauses the nags of an incident',
     ),
     Setting(
+        "ALERT_NAG_ESCALATE_ALL_MINUTES",
+        5,
+        _positive_int,
+        "an alert-started draft nags the on-call operators at once, every operator after this",
+    ),
+    Setting(
+        "ALERT_NAG_ESCALATE_ADMINS_MINUTES",
+        15,
+        _positive_int,
+        "and the admins and the escalation address after this, until it is published or dismissed",
+    ),
+    Setting(
         "ESCALATION_EMAIL",
         None,
         _address,
@@ -661,6 +673,9 @@ class NagSettings:
     repeat_max: int
     acknowledge: int
     escalation_email: str | None
+    # An alert-started draft: nagged at once, then everyone after this, then the admins.
+    draft_escalate_all: int = 5
+    draft_escalate_admins: int = 15
 
 
 @dataclass(frozen=True)
@@ -850,6 +865,8 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             repeat_max=v["NAG_REPEAT_MAX_MINUTES"],
             acknowledge=v["NAG_ACKNOWLEDGE_MINUTES"],
             escalation_email=v["ESCALATION_EMAIL"],
+            draft_escalate_all=v["ALERT_NAG_ESCALATE_ALL_MINUTES"],
+            draft_escalate_admins=v["ALERT_NAG_ESCALATE_ADMINS_MINUTES"],
         ),
         publishing=PublishingSettings(
             channels=channels.enabled - {"chat", "purge"},
@@ -896,6 +913,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> Setti
         NagPolicy.from_settings(settings.nags)
     except ValueError as exc:
         raise ConfigError(f"invalid configuration:\n  {exc}") from exc
+    if settings.nags.draft_escalate_admins <= settings.nags.draft_escalate_all:
+        raise ConfigError(
+            "invalid configuration:\n  STATUSBOARD_ALERT_NAG_ESCALATE_ADMINS_MINUTES must be "
+            "more than STATUSBOARD_ALERT_NAG_ESCALATE_ALL_MINUTES"
+        )
     app.extensions[EXTENSION] = settings
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],

@@ -226,3 +226,40 @@ def format_duration(value: timedelta | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+@dataclass(frozen=True)
+class DraftTimes:
+    """One alert-started draft: when monitoring first spoke and when customers first heard."""
+
+    first_alert_at: datetime
+    first_public_at: datetime | None  # the first update of the incident it became
+    dismissed: bool = False
+
+
+@dataclass(frozen=True)
+class AlertFigures:
+    """First alert → first public word over published drafts; dismissed and waiting drafts
+    are counted, not timed."""
+
+    drafts: int = 0
+    published: int = 0
+    dismissed: int = 0
+    waiting: int = 0
+    first_word_median: timedelta | None = None
+    first_word_p90: timedelta | None = None
+    first_word_worst: timedelta | None = None
+
+    @classmethod
+    def of(cls, drafts: Sequence[DraftTimes]) -> AlertFigures:
+        waits = [d.first_public_at - d.first_alert_at for d in drafts if d.first_public_at]
+        dismissed = sum(1 for d in drafts if d.dismissed)
+        return cls(
+            drafts=len(drafts),
+            published=len(waits),
+            dismissed=dismissed,
+            waiting=len(drafts) - len(waits) - dismissed,
+            first_word_median=median(waits),
+            first_word_p90=percentile(waits, 0.9),
+            first_word_worst=max(waits, default=None),
+        )

@@ -1,5 +1,14 @@
 """Typed SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
+from statusboard.models.alert import (
+    Alert,
+    AlertFormat,
+    AlertOutcome,
+    AlertRule,
+    AlertSource,
+    Draft,
+    DraftState,
+)
 from statusboard.models.audit import AuditEvent
 from statusboard.models.base import Base
 from statusboard.models.component import Component
@@ -20,6 +29,13 @@ from statusboard.models.subscriber import Subscriber, SubscriberKind
 from statusboard.models.token import ApiToken
 
 __all__ = [
+    "Alert",
+    "AlertFormat",
+    "AlertOutcome",
+    "AlertRule",
+    "AlertSource",
+    "Draft",
+    "DraftState",
     "WorkerHeartbeat",
     "ApiToken",
     "AuditEvent",

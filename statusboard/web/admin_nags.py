@@ -63,7 +63,9 @@ def index() -> ResponseReturnValue:
         db_session()
         .scalars(
             select(Nag)
-            .options(selectinload(Nag.promise).selectinload(Promise.incident))
+            .options(
+                selectinload(Nag.promise).selectinload(Promise.incident), selectinload(Nag.draft)
+            )
             .order_by(Nag.claimed_at.desc(), Nag.id.desc())
             .limit(RECENT_NAGS)
         )

@@ -1,8 +1,8 @@
 """Corrections of posted updates: the original words are kept, the update says when it was
 edited.
 
-Revision ID: 0010_update_corrections
-Revises: 0009_incident_subscriptions
+Revision ID: 0011_update_corrections
+Revises: 0010_alert_intake
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_update_corrections"
-down_revision = "0009_incident_subscriptions"
+revision = "0011_update_corrections"
+down_revision = "0010_alert_intake"
 branch_labels = None
 depends_on = None
 
