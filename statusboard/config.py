@@ -431,7 +431,8 @@ SETTINGS: list[Setting] = [
         "X_INCLUDE_LINK",
         False,
         _bool,
-        "add the incident link to X posts (X charges far more for posts with links)",
+        "add the incident link to every X post (X charges far more for posts with links); "
+        "a post cut to fit carries it anyway",
     ),
     Setting("MASTODON_BASE_URL", None, _url, "Mastodon instance, e.g. https://mastodon.social"),
     Setting(

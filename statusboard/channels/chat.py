@@ -26,6 +26,7 @@ SLACK_LIMIT = 3500  # Slack truncates text past ~4000 characters; stay clear of 
 class ChatChannel:
     name: ClassVar[str] = "chat"
     label: ClassVar[str] = "Operators' chat room"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,

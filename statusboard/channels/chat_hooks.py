@@ -118,6 +118,7 @@ class ChatHookChannel:
 
     name: ClassVar[str] = "chat-hook"
     label: ClassVar[str] = "Chat subscribers"
+    editable: ClassVar[bool] = False  # an incoming webhook can post, never edit
 
     def __init__(
         self,
@@ -150,6 +151,8 @@ class ChatHookChannel:
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
         url = message.to if isinstance(message, Letter) else message.address
+        if not isinstance(message, Letter) and message.edits:
+            raise ChannelError(f"{self.platform} does not allow editing a post", retryable=False)
         if not url:
             raise ChannelError(f"{self.platform} delivery without a webhook URL", retryable=False)
         try:

@@ -40,6 +40,7 @@ POLICY = policy.SMTP.clone(max_line_length=998)
 class EmailChannel:
     name: ClassVar[str] = "email"
     label: ClassVar[str] = "Email"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -15,7 +15,13 @@ from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.heartbeat import WorkerHeartbeat
 from statusboard.models.imported import ImportedRecord
-from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.incident import (
+    ComponentChange,
+    Incident,
+    IncidentKind,
+    Update,
+    UpdateCorrection,
+)
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
@@ -45,6 +51,7 @@ __all__ = [
     "PageState",
     "Role",
     "Update",
+    "UpdateCorrection",
     "Nag",
     "Promise",
     "PromiseKind",
