@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         admin_nags,
         admin_publishing,
         admin_report,
+        admin_subscribers,
         admin_tokens,
         api_alerts,
         api_v1,
@@ -47,3 +48,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
+    app.register_blueprint(admin_subscribers.blueprint, url_prefix="/admin/subscribers")

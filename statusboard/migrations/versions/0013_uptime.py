@@ -1,16 +1,16 @@
 """Indexes for the uptime history: when updates take effect and when incidents ended, so
 the bars read only their window's changes and incidents, however long the history.
 
-Revision ID: 0011_uptime
-Revises: 0010_alert_intake
+Revision ID: 0013_uptime
+Revises: 0012_update_corrections
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011_uptime"
-down_revision = "0010_alert_intake"
+revision = "0013_uptime"
+down_revision = "0012_update_corrections"
 branch_labels = None
 depends_on = None
 
