@@ -431,7 +431,8 @@ SETTINGS: list[Setting] = [
         "X_INCLUDE_LINK",
         False,
         _bool,
-        "add the incident link to X posts (X charges far more for posts with links)",
+        "add the incident link to every X post (X charges far more for posts with links); "
+        "a post cut to fit carries it anyway",
     ),
     Setting("MASTODON_BASE_URL", None, _url, "Mastodon instance, e.g. https://mastodon.social"),
     Setting(
@@ -461,10 +462,17 @@ SETTINGS: list[Setting] = [
         "although private, loopback or link-local",
     ),
     Setting(
+        "CHAT_HOOKS_BASE_URL",
+        None,
+        _url,
+        "send Slack, Discord and Teams subscribers' messages to this address instead of the "
+        "platform's host (path and query kept; change only to point at a test server)",
+    ),
+    Setting(
         "WEBHOOK_MAX_FAILURES",
         5,
         _positive_int,
-        "failed deliveries in a row after which a webhook subscriber is disabled",
+        "failed deliveries in a row after which a webhook or chat subscriber is disabled",
     ),
     Setting(
         "DELIVERY_TIMEOUT_SECONDS", 10, _positive_int, "network timeout of one delivery attempt"
@@ -521,6 +529,8 @@ def read_settings(
 # --- the typed tree: each service receives the part it needs --------------------------------
 
 IMPACT_NAMES = ("critical", "major", "minor", "none")
+# Subscribers' chat rooms: on whenever a subscriber gives an incoming webhook.
+CHAT_PLATFORMS = ("slack", "discord", "teams")
 
 
 @dataclass(frozen=True)
@@ -643,13 +653,14 @@ class ChannelSettings:
     email_include_link: bool
     webhook_allow_private: str
     timeout: int
+    chat_hooks_base_url: str | None = None
     # Per channel, the variables it still needs (empty: it is on).
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def enabled(self) -> frozenset[str]:
         """Names of the channels that can send (webhooks need nothing configured)."""
-        names = {"webhook"}
+        names = {"webhook", *CHAT_PLATFORMS}
         names |= {n for n in ("x", "mastodon", "bluesky", "chat", "purge") if getattr(self, n)}
         if self.smtp is not None:
             names.add("email")
@@ -779,6 +790,7 @@ def _channels(v: Mapping[str, Any]) -> ChannelSettings:
         email_include_link=v["EMAIL_INCLUDE_LINK"],
         webhook_allow_private=v["WEBHOOK_ALLOW_PRIVATE"],
         timeout=v["DELIVERY_TIMEOUT_SECONDS"],
+        chat_hooks_base_url=v["CHAT_HOOKS_BASE_URL"],
         missing={
             name: tuple(PREFIX + n for n in needs if not v.get(n))
             for name, needs in CHANNEL_NEEDS.items()

@@ -6,7 +6,8 @@ Rules:
 - a promise counts as kept when it was kept or superseded (replaced before it fell due), as
   broken when it was broken or is still open past its due time; promises not yet due are not
   counted;
-- percentages are rounded down, so "100%" means nothing was broken;
+- percentages are rounded to the nearest whole number (2 of 3 is 67%), except that 100% means
+  nothing was broken and 0% that nothing was kept (199 of 200 is 99%, 1 of 200 is 1%);
 - an ETA's error is resolution time minus the ETA: positive is late, negative early;
 - p90 is the nearest-rank percentile (the smallest value at least 90% of values are at or under).
 """
@@ -42,10 +43,23 @@ class Tally:
 
     @property
     def percent_kept(self) -> int | None:
-        return self.kept * 100 // self.total if self.total else None
+        return share_percent(self.kept, self.total)
 
     def plus(self, kept: bool) -> Tally:
         return Tally(self.kept + kept, self.broken + (not kept))
+
+
+def share_percent(part: int, total: int) -> int | None:
+    """`part` of `total` in whole percent, rounded half up; never 100 unless all, never 0
+    unless none."""
+    if not total:
+        return None
+    value = (part * 200 + total) // (total * 2)
+    if value == 100 and part < total:
+        return 99
+    if value == 0 and part > 0:
+        return 1
+    return value
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:
@@ -138,7 +152,7 @@ class EtaAccuracy:
         return cls(
             count=len(errors),
             median_off=median([abs(e) for e in errors]),
-            percent_by_eta=by_eta * 100 // len(errors),
+            percent_by_eta=share_percent(by_eta, len(errors)),
         )
 
 

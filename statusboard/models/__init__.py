@@ -14,7 +14,14 @@ from statusboard.models.base import Base
 from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.heartbeat import WorkerHeartbeat
-from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.imported import ImportedRecord
+from statusboard.models.incident import (
+    ComponentChange,
+    Incident,
+    IncidentKind,
+    Update,
+    UpdateCorrection,
+)
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
@@ -37,12 +44,14 @@ __all__ = [
     "Component",
     "ComponentChange",
     "Incident",
+    "ImportedRecord",
     "IncidentKind",
     "LoginFailure",
     "Operator",
     "PageState",
     "Role",
     "Update",
+    "UpdateCorrection",
     "Nag",
     "Promise",
     "PromiseKind",

@@ -59,7 +59,7 @@ class Incident(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
     started_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     monitoring_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     # The promises in force, copied from the latest update: the ETA (None = unknown) and the
@@ -112,13 +112,36 @@ class Update(Base):
     signed_by: Mapped[str | None] = mapped_column(String(120))
     deliver_notifications: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    display_at: Mapped[datetime] = mapped_column(default=clock.now)
+    display_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    # When its words were last corrected (a typo); the earlier words are its corrections.
+    edited_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[Operator | None] = relationship()
     component_changes: Mapped[list[ComponentChange]] = relationship(
         back_populates="update", order_by="ComponentChange.id", cascade="all, delete-orphan"
     )
+    corrections: Mapped[list[UpdateCorrection]] = relationship(
+        back_populates="update", order_by="UpdateCorrection.id", cascade="all, delete-orphan"
+    )
+
+
+class UpdateCorrection(Base):
+    """The words an update had before a correction: kept, never shown as current."""
+
+    __tablename__ = "update_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_update.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    corrected_at: Mapped[datetime] = mapped_column(default=clock.now)
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
+
+    update: Mapped[Update] = relationship(back_populates="corrections")
+    corrected_by: Mapped[Operator | None] = relationship()
 
 
 class ComponentChange(Base):

@@ -23,7 +23,7 @@ from statusboard.config import PublishingSettings
 from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, worst_component_status
-from statusboard.models import Component, ComponentChange, Incident, Update
+from statusboard.models import Component, ComponentChange, Incident, Update, UpdateCorrection
 from statusboard.models.incident import incident_component
 from statusboard.services import audit, page, promises, publishing
 from statusboard.services.audit import Actor
@@ -54,6 +54,7 @@ def append_update(
     overrides: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
+    effective_at: datetime | None = None,
     **audit_detail: Any,
 ) -> Update:
     """Append one public message to `subject` (an incident or a maintenance window).
@@ -62,8 +63,12 @@ def append_update(
     `finished`: the subject is over (resolved, completed); its claims end, and each component
     it touched takes the worst status still claimed by another, or operational.
     `overrides`: statuses set as given, whatever is claimed (explicit changes on a resolve).
+    `effective_at`: when what it says took effect, for a message posted late (a backfill,
+    checked by the caller): its display time and the time its component changes count from in
+    the uptime history, and the subject's resolution time when it finishes it.
     The subject's own fields (status, ETA, next update) are set by the caller beforehand."""
     now = clock.now()
+    shown_at = effective_at or now
     body = clean_body(body)
     author = actor.operator
     new = Update(
@@ -77,13 +82,13 @@ def append_update(
         signed_by=author.name if author and author.sign_updates else None,
         deliver_notifications=notify,
         created_at=now,
-        display_at=now,
+        display_at=shown_at,
     )
     session.add(new)
     subject.status = status
     subject.updated_at = now
     if finished and subject.resolved_at is None:
-        subject.resolved_at = now
+        subject.resolved_at = shown_at
     _move_components(session, subject, new, claims or {}, overrides or {}, finished, now)
     session.flush()
     promises.record_update_promises(session, update=new)
@@ -96,10 +101,44 @@ def append_update(
         subject_id=subject.public_id,
         update=new.public_id,
         status=str(status),
+        **({"effective_at": shown_at.isoformat()} if effective_at else {}),
         **audit_detail,
     )
     page.bump_version(session)
     return new
+
+
+def correct_update(
+    session: Session, *, update: Update, body: str, actor: Actor, editable: frozenset[str]
+) -> int:
+    """Correct the words of a posted update (a typo), not what it says happened: status,
+    promises and components stay; a change of those is a new update. The earlier words are
+    kept (UpdateCorrection), the update is marked edited, the page version is bumped so the
+    page, feeds and API show the new words, and posts on networks that allow editing
+    (`editable`) are edited through the outbox. Returns how many posts will be edited."""
+    now = clock.now()
+    body = clean_body(body)
+    if body == update.body:
+        raise InvalidInput("the text is unchanged: correct it, or go back", field="body")
+    update.corrections.append(
+        UpdateCorrection(
+            body=update.body, html=update.html, corrected_at=now, corrected_by=actor.operator
+        )
+    )
+    update.body, update.html, update.edited_at = body, markup.render(body), now
+    session.flush()
+    edits = publishing.queue_corrections(session, update=update, editable=editable)
+    audit.record(
+        session,
+        actor=actor,
+        action="update.correct",
+        subject_type=update.incident.kind.value,
+        subject_id=update.incident.public_id,
+        update=update.public_id,
+        posts_edited=edits,
+    )
+    page.bump_version(session)
+    return edits
 
 
 def _move_components(

@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         admin_nags,
         admin_publishing,
         admin_report,
+        admin_subscribers,
         admin_team,
         admin_tokens,
         api_alerts,
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         public,
         subscribe,
+        uptime,
     )
 
     app.register_blueprint(auth.blueprint)
@@ -40,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
     app.register_blueprint(feeds.blueprint)
+    app.register_blueprint(uptime.blueprint)
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
     app.register_blueprint(api_team.blueprint, url_prefix="/api/v1")
     app.register_blueprint(api_alerts.blueprint, url_prefix="/api/v1/alerts")
@@ -49,3 +52,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
+    app.register_blueprint(admin_subscribers.blueprint, url_prefix="/admin/subscribers")

@@ -161,12 +161,23 @@ def update_component(public_id: str) -> ResponseReturnValue:
 @blueprint.post("/incidents")
 def open_incident() -> ResponseReturnValue:
     body = Body(
-        {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"},
-        nullable={"eta", "next_update_at"},
+        {
+            "name",
+            "impact",
+            "body",
+            "status",
+            "eta",
+            "next_update_at",
+            "components",
+            "notify",
+            "started_at",
+        },
+        nullable={"eta", "next_update_at", "started_at"},
     )
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
+    started_at = body.timestamp("started_at")
     incident = incidents.open_incident(
         session,
         name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
@@ -179,6 +190,7 @@ def open_incident() -> ResponseReturnValue:
         notify=body.boolean("notify", True),
         publishing_settings=settings_of().publishing,
         actor=_actor(),
+        started_at=None if started_at is MISSING else started_at,
     )
     session.commit()
     return _created(_incident_json(incident.public_id), f"/api/v1/incidents/{incident.public_id}")
@@ -217,9 +229,10 @@ def post_update(public_id: str) -> ResponseReturnValue:
 
 @blueprint.post("/incidents/<public_id>/resolve")
 def resolve(public_id: str) -> ResponseReturnValue:
-    body = Body({"body", "components", "notify"})
+    body = Body({"body", "components", "notify", "resolved_at"}, nullable={"resolved_at"})
     session = db_session()
     incident = _find_incident(public_id)
+    resolved_at = body.timestamp("resolved_at")
     incidents.resolve(
         session,
         incident=incident,
@@ -228,6 +241,7 @@ def resolve(public_id: str) -> ResponseReturnValue:
         notify=body.boolean("notify", True),
         actor=_actor(),
         publishing_settings=settings_of().publishing,
+        resolved_at=None if resolved_at is MISSING else resolved_at,
     )
     session.commit()
     return jsonify(_incident_json(public_id))

@@ -231,6 +231,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+            "started_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it began, if earlier (up to 30 days back): corrects the "
+                "uptime history; absent or null = now",
+            },
         },
         required=["name", "impact", "body"],
     ),
@@ -259,6 +264,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "absent = every affected component back to operational",
             },
             "notify": {"type": "boolean"},
+            "resolved_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it ended, if earlier (up to 30 days back, not before its "
+                "last update): corrects the uptime history; absent or null = now",
+            },
         },
         required=["body"],
     ),
