@@ -11,6 +11,7 @@ from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
 from statusboard.models.subscriber import Subscriber, SubscriberKind
+from statusboard.models.template import IncidentTemplate
 from statusboard.models.token import ApiToken
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Component",
     "ComponentChange",
     "Incident",
+    "IncidentTemplate",
     "IncidentKind",
     "LoginFailure",
     "Operator",

@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_maintenance,
         admin_nags,
+        admin_postmortems,
         admin_publishing,
         admin_report,
         admin_tokens,
@@ -41,3 +42,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
+    app.register_blueprint(admin_postmortems.blueprint, url_prefix="/admin/incidents")

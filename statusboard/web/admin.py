@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import wraps
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,10 +13,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
+from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
+from statusboard.domain.postmortems import add_working_days, default_postmortem_date
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
 from statusboard.models import AuditEvent, Component, Role
@@ -210,6 +213,14 @@ def resolve(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident = incidents.find_incident(session, public_id)
     form = forms.ResolveForm()
+    if request.method == "GET":
+        offered = default_postmortem_date(
+            incident.impact, clock.now(), _zone(), settings_of().publishing.postmortem_days
+        )
+        form.promise_postmortem.data = offered is not None
+        form.postmortem_by.data = offered or add_working_days(
+            clock.now().astimezone(ZoneInfo(_zone())).date(), 5
+        )
     if form.validate_on_submit():
         try:
             incidents.resolve(
@@ -219,6 +230,8 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 actor=_actor(),
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                postmortem_by=form.postmortem_date(),
+                time_zone=_zone(),
             )
             session.commit()
         except DomainError as error:
@@ -227,7 +240,9 @@ def resolve(public_id: str) -> ResponseReturnValue:
             flash("Incident resolved.", "success")
             return redirect(url_for("admin.incident", public_id=public_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/resolve.html", form=form, incident=incident), status
+    return render_template(
+        "admin/resolve.html", form=form, incident=incident, page_zone=_zone()
+    ), status
 
 
 # -- components ----------------------------------------------------------------------------------

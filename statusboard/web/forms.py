@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     Field,
@@ -181,6 +182,23 @@ class ResolveForm(FlaskForm):
         ],
     )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
+    promise_postmortem = BooleanField("Promise a postmortem")
+    postmortem_by = DateField("Postmortem by", validators=[Optional()])
+
+    def postmortem_date(self) -> date | None:
+        return self.postmortem_by.data if self.promise_postmortem.data else None
+
+
+class PostmortemForm(FlaskForm):
+    body = TextAreaField(
+        "Postmortem (Markdown)",
+        validators=[
+            DataRequired("Write the postmortem."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
+        render_kw={"rows": 24},
+    )
+    notify = BooleanField("Send it to everyone who heard of the incident", default=True)
 
 
 class ComponentForm(FlaskForm):
