@@ -6,6 +6,7 @@ incident's public id and address (or its JSON with --json).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO
 
 import click
@@ -31,7 +32,7 @@ from statusboard.db import database
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.models import Incident, IncidentKind
-from statusboard.services import incidents
+from statusboard.services import incidents, postmortems
 
 OPEN_STATUSES = [s.value for s in IncidentStatus if s.is_open]
 CHANGES = click.option(
@@ -160,6 +161,12 @@ def incident_update(
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@click.option(
+    "--postmortem-by",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Promise a postmortem by the end of this day (YYYY-MM-DD, the page's zone).",
+)
 @ACTING_AS
 @JSON
 def incident_resolve(
@@ -168,6 +175,7 @@ def incident_resolve(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    postmortem_by: datetime | None,
     email: str,
     as_json: bool,
 ) -> None:
@@ -182,6 +190,38 @@ def incident_resolve(
             body=read_body(body, body_file),
             actor=acting_as(session, email),
             component_changes=parse_component_changes(session, component_changes),
+            notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
+            postmortem_by=postmortem_by.date() if postmortem_by else None,
+            time_zone=settings_of(app).page.time_zone,
+        )
+    published(app, incident_id, as_json)
+
+
+@incident.command("postmortem")
+@click.argument("incident_id", metavar="ID")
+@BODY
+@BODY_FILE
+@NO_NOTIFY
+@ACTING_AS
+@JSON
+def incident_postmortem(
+    incident_id: str,
+    body: str | None,
+    body_file: IO[str] | None,
+    no_notify: bool,
+    email: str,
+    as_json: bool,
+) -> None:
+    """Publish the postmortem BODY (Markdown) of resolved incident ID to everyone who heard
+    of it. Blanks like [[next step]] must be filled first."""
+    app = load_app()
+    with refusals(), database(app).session(write_lock=True) as session:
+        postmortems.publish(
+            session,
+            incident=_find(session, incident_id),
+            body=read_body(body, body_file),
+            actor=acting_as(session, email),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )

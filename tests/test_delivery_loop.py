@@ -36,9 +36,7 @@ def _unsent(app):
 
     with database(app).session() as session:
         return session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(Delivery.state != DeliveryState.SENT)
+            select(func.count()).select_from(Delivery).where(Delivery.state != DeliveryState.SENT)
         )
 
 

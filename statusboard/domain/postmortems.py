@@ -51,7 +51,9 @@ def check_postmortem_date(day: date, now: datetime, zone_name: str) -> datetime:
     """The due time of a postmortem promised for `day`, which must lie ahead (today counts)."""
     today = now.astimezone(ZoneInfo(zone_name)).date()
     if day < today:
-        raise InvalidInput("promise the postmortem for today or a later date", field="postmortem_by")
+        raise InvalidInput(
+            "promise the postmortem for today or a later date", field="postmortem_by"
+        )
     if day > today + timedelta(days=MAX_POSTMORTEM_DAYS):
         raise InvalidInput(
             f"promise the postmortem within {MAX_POSTMORTEM_DAYS} days", field="postmortem_by"
@@ -72,9 +74,7 @@ def _stamp(value: datetime, zone: ZoneInfo) -> str:
     return f"{local.day} {local:%b %H:%M}"
 
 
-def draft(
-    *, name: str, started_at: datetime, moments: Sequence[Moment], zone_name: str
-) -> str:
+def draft(*, name: str, started_at: datetime, moments: Sequence[Moment], zone_name: str) -> str:
     """The Markdown the postmortem editor starts from: the timeline, then the blanks."""
     zone = ZoneInfo(zone_name)
     label = started_at.astimezone(zone).tzname() if zone_name != "UTC" else "UTC"

@@ -36,7 +36,7 @@ def timeline(session: Session, incident: Incident) -> list[Moment]:
     moments: list[Moment] = []
     eta_said: object = "unset"
     for update in incident.updates:
-        label = IncidentStatus(update.status).label if update.status in IncidentStatus else ""
+        label = str(update.status).capitalize()
         moments.append(Moment(update.created_at, f"{label}: {_first_line(update)}"))
         if update.status in ("resolved", "postmortem"):
             continue

@@ -22,8 +22,8 @@ from statusboard import clock
 from statusboard.config import PublishingSettings
 from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
-from statusboard.domain.templates import check_filled
 from statusboard.domain.statuses import ComponentStatus, worst_component_status
+from statusboard.domain.templates import check_filled
 from statusboard.models import Component, ComponentChange, Incident, Update
 from statusboard.models.incident import incident_component
 from statusboard.services import audit, page, promises, publishing

@@ -43,7 +43,9 @@ def edit(public_id: str) -> ResponseReturnValue:
     zone = settings_of().page.time_zone
     if request.method == "GET":
         form.body.data = postmortems.draft_for(session, incident, time_zone=zone)
-    preview = markup.render(form.body.data) if form.body.data and "preview" in request.form else None
+    preview = (
+        markup.render(form.body.data) if form.body.data and "preview" in request.form else None
+    )
     if preview is None and form.validate_on_submit():
         try:
             postmortems.publish(

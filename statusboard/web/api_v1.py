@@ -217,7 +217,7 @@ def post_update(public_id: str) -> ResponseReturnValue:
 
 @blueprint.post("/incidents/<public_id>/resolve")
 def resolve(public_id: str) -> ResponseReturnValue:
-    body = Body({"body", "components", "notify"})
+    body = Body({"body", "components", "notify", "postmortem_by"}, nullable={"postmortem_by"})
     session = db_session()
     incident = _find_incident(public_id)
     incidents.resolve(
@@ -228,6 +228,8 @@ def resolve(public_id: str) -> ResponseReturnValue:
         notify=body.boolean("notify", True),
         actor=_actor(),
         publishing_settings=settings_of().publishing,
+        postmortem_by=body.day("postmortem_by"),
+        time_zone=settings_of().page.time_zone,
     )
     session.commit()
     return jsonify(_incident_json(public_id))

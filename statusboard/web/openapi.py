@@ -257,6 +257,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "absent = every affected component back to operational",
             },
             "notify": {"type": "boolean"},
+            "postmortem_by": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "promise a postmortem by the end of this day (page time zone); "
+                "publish it later as an update with status postmortem",
+            },
         },
         required=["body"],
     ),

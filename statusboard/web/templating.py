@@ -53,9 +53,11 @@ def eta_revisions(incident: Incident) -> int:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        time_tag=time_tag, iso=iso, page_zone_time=page_zone_time,
+        time_tag=time_tag,
+        iso=iso,
+        page_zone_time=page_zone_time,
         page_zone_date=page_zone_date,
-        minutes=format_minutes
+        minutes=format_minutes,
     )
     app.jinja_env.globals.update(
         ComponentStatus=ComponentStatus,

@@ -301,3 +301,17 @@ def test_the_postmortem_reaches_every_target_that_heard_of_the_incident_but_not_
     assert len(events) == 1
     assert events[0]["incident"]["status"] == "postmortem"
     assert events[0]["incident"]["incident_updates"][0]["body"] == "What we changed: checks."
+
+
+def test_the_accountability_report_counts_postmortems_kept_and_broken(
+    app, admin_client, session, clock, actor, api, publishing_settings
+):
+    kept = _opened(session, actor, api, publishing_settings)
+    _resolve(session, kept, actor, publishing_settings)
+    late = _opened(session, actor, api, publishing_settings)
+    _resolve(session, late, actor, publishing_settings)
+    clock.advance(DAY)
+    _publish(session, kept, actor, publishing_settings)
+    clock.freeze(DUE_AT + DAY)  # the other one is a day overdue, still unpublished
+    page = admin_client.get("/admin/report/?days=30").get_data(as_text=True)
+    assert "Postmortems: 50% (1/2)" in page
