@@ -32,7 +32,7 @@ from statusboard.db import database
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.models import Incident, IncidentKind
-from statusboard.services import incidents, postmortems
+from statusboard.services import incidents, postmortems, templates
 
 OPEN_STATUSES = [s.value for s in IncidentStatus if s.is_open]
 CHANGES = click.option(
@@ -53,6 +53,15 @@ def _find(session: Session, public_id: str) -> Incident:
     return incidents.find_incident(session, public_id, kind=IncidentKind.INCIDENT)
 
 
+TEMPLATE = click.option(
+    "--template",
+    "template_id",
+    metavar="ID",
+    help="Start from an incident template: what is not given comes from it; its "
+    "[[blanks]] must be replaced in BODY.",
+)
+
+
 @click.group()
 def incident() -> None:
     """Declare, update and resolve incidents (as the admin forms do)."""
@@ -70,6 +79,7 @@ def incident() -> None:
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@TEMPLATE
 @ACTING_AS
 @JSON
 def incident_open(
@@ -82,6 +92,7 @@ def incident_open(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    template_id: str | None,
     email: str,
     as_json: bool,
 ) -> None:
@@ -93,16 +104,28 @@ def incident_open(
             raise InvalidInput(
                 "a new incident has no ETA to keep: give a time or unknown", field="eta"
             )
+        message = read_body(body, body_file)
+        changes = parse_component_changes(session, component_changes)
+        if template_id:
+            filled = templates.apply(
+                session,
+                templates.find_template(session, template_id),
+                body=message,
+                impact=Impact(impact),
+                status=IncidentStatus(status),
+                component_changes=changes,
+            )
+            message, changes = filled.body, filled.component_changes
         opened = incidents.open_incident(
             session,
             name=name,
             impact=Impact(impact),
             status=IncidentStatus(status),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
             eta=expected,
             next_update_at=parse_next_update(next_update),
-            component_changes=parse_component_changes(session, component_changes),
+            component_changes=changes,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
@@ -123,6 +146,7 @@ def incident_open(
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@TEMPLATE
 @ACTING_AS
 @JSON
 def incident_update(
@@ -134,21 +158,33 @@ def incident_update(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    template_id: str | None,
     email: str,
     as_json: bool,
 ) -> None:
     """Post an update BODY (Markdown) on incident ID."""
     app = load_app()
     with refusals(), database(app).session(write_lock=True) as session:
+        message = read_body(body, body_file)
+        changes = parse_component_changes(session, component_changes)
+        if template_id:
+            filled = templates.apply(
+                session,
+                templates.find_template(session, template_id),
+                body=message,
+                status=IncidentStatus(status),
+                component_changes=changes,
+            )
+            message, changes = filled.body, filled.component_changes
         incidents.post_update(
             session,
             incident=_find(session, incident_id),
             status=IncidentStatus(status),
-            body=read_body(body, body_file),
+            body=message,
             actor=acting_as(session, email),
             eta=parse_eta(eta),
             next_update_at=parse_next_update(next_update),
-            component_changes=parse_component_changes(session, component_changes),
+            component_changes=changes,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )

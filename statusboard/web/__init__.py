@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         admin_postmortems,
         admin_publishing,
         admin_report,
+        admin_templates,
         admin_tokens,
         api_v1,
         api_v2,
@@ -43,3 +44,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
     app.register_blueprint(admin_postmortems.blueprint, url_prefix="/admin/incidents")
+    app.register_blueprint(admin_templates.blueprint, url_prefix="/admin/templates")

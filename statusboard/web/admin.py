@@ -22,10 +22,10 @@ from statusboard.domain.postmortems import add_working_days, default_postmortem_
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
 from statusboard.models import AuditEvent, Component, Role
-from statusboard.services import components, incidents, operators, timeline
+from statusboard.services import components, incidents, operators, templates, timeline
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
-from statusboard.web import forms
+from statusboard.web import forms, template_offer
 from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
 from statusboard.web.auth import require_operator
 
@@ -84,10 +84,15 @@ def dashboard() -> ResponseReturnValue:
 def declare() -> ResponseReturnValue:
     form = forms.DeclareForm()
     leaves = _leaves()
+    template = template_offer.chosen_template()
+    chosen: Mapping[str, str] = request.form
+    if template is not None and request.method == "GET":
+        chosen = template_offer.start_from(form, template)
     preview = (
         markup.render(form.body.data) if form.body.data and "preview" in request.form else None
     )
-    if form.validate_on_submit() and preview is None:
+    repeated = preview is None and template_offer.copy_paste(form, template)
+    if not repeated and form.validate_on_submit() and preview is None:
         session = db_session()
         try:
             incident = incidents.open_incident(
@@ -116,8 +121,11 @@ def declare() -> ResponseReturnValue:
         form=form,
         leaves=leaves,
         preview=preview,
-        chosen=request.form,
+        chosen=chosen,
         minutes=_minutes(),
+        template=template,
+        templates=templates.all_templates(db_session()),
+        repeated=repeated,
     ), status
 
 
@@ -139,10 +147,15 @@ def post_update(public_id: str) -> ResponseReturnValue:
         flash("This incident is resolved; open a new one if the problem is back.", "info")
         return redirect(url_for("admin.incident", public_id=public_id))
     form = forms.MessageForm()
+    template = template_offer.chosen_template()
+    chosen: Mapping[str, str] = request.form
     if request.method == "GET":
         form.status.data = incident.status
         form.eta_mode.data = "time" if incident.eta_at else "unknown"
         form.notify.data = True
+        if template is not None:
+            chosen = template_offer.start_from(form, template)
+            form.status.data = incident.status
     leaves = _leaves()
     preview = (
         markup.render(form.body.data) if form.body.data and "preview" in request.form else None
@@ -159,6 +172,8 @@ def post_update(public_id: str) -> ResponseReturnValue:
             "update. Customers notice copy-paste: say what changed, what you "
             "tried, or when you expect to know more — or confirm below.",
         ]
+    elif preview is None and template_offer.copy_paste(form, template):
+        repeated = template.body if template else None
     if repeated is None and form.validate_on_submit() and preview is None:
         try:
             eta = (
@@ -195,10 +210,12 @@ def post_update(public_id: str) -> ResponseReturnValue:
         incident=incident,
         leaves=leaves,
         preview=preview,
-        chosen=request.form,
+        chosen=chosen,
         minutes=_minutes(),
         view=timeline.page_view(session),
         repeated=repeated,
+        template=template,
+        templates=templates.all_templates(session),
     ), status
 
 

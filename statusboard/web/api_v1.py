@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
-from statusboard.domain.errors import Forbidden, NotFound
+from statusboard.domain.errors import Forbidden, InvalidInput, NotFound
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
@@ -28,6 +29,7 @@ from statusboard.services import (
     incidents,
     maintenance,
     statuspage,
+    templates,
     timeline,
     tokens,
 )
@@ -161,21 +163,33 @@ def update_component(public_id: str) -> ResponseReturnValue:
 @blueprint.post("/incidents")
 def open_incident() -> ResponseReturnValue:
     body = Body(
-        {"name", "impact", "body", "status", "eta", "next_update_at", "components", "notify"},
+        {
+            "name",
+            "impact",
+            "body",
+            "status",
+            "eta",
+            "next_update_at",
+            "components",
+            "notify",
+            "template",
+        },
         nullable={"eta", "next_update_at"},
     )
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
+    filled = _from_template(session, body)
     incident = incidents.open_incident(
         session,
         name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
-        impact=body.choice("impact", Impact, required=True),
-        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
-        status=body.choice("status", IncidentStatus) or IncidentStatus.INVESTIGATING,
+        impact=filled.impact if filled else body.choice("impact", Impact, required=True),
+        body=filled.body if filled else _message(body),
+        status=(filled.status if filled else body.choice("status", IncidentStatus))
+        or IncidentStatus.INVESTIGATING,
         eta=None if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
-        component_changes=body.component_changes(session),
+        component_changes=filled.component_changes if filled else body.component_changes(session),
         notify=body.boolean("notify", True),
         publishing_settings=settings_of().publishing,
         actor=_actor(),
@@ -192,18 +206,19 @@ def read_incident(public_id: str) -> ResponseReturnValue:
 @blueprint.post("/incidents/<public_id>/updates")
 def post_update(public_id: str) -> ResponseReturnValue:
     body = Body(
-        {"status", "body", "eta", "next_update_at", "components", "notify"},
+        {"status", "body", "eta", "next_update_at", "components", "notify", "template"},
         nullable={"eta", "next_update_at"},
     )
     session = db_session()
     incident = _find_incident(public_id)
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
+    filled = _from_template(session, body, status=IncidentStatus(incident.status))
     incidents.post_update(
         session,
         incident=incident,
-        status=body.choice("status", IncidentStatus, required=True),
-        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
+        status=filled.status if filled else body.choice("status", IncidentStatus, required=True),
+        body=filled.body if filled else _message(body),
         eta=incidents.KEEP_ETA if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
@@ -213,6 +228,32 @@ def post_update(public_id: str) -> ResponseReturnValue:
     )
     session.commit()
     return _created(_incident_json(public_id), f"/api/v1/incidents/{public_id}")
+
+
+def _message(body: Body) -> str:
+    return body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False)
+
+
+def _from_template(
+    session: Session, body: Body, *, status: IncidentStatus | None = None
+) -> templates.Filled | None:
+    """With a `template` id, what the request leaves out comes from the template — its body
+    too, whose blanks the write path then refuses by name."""
+    public_id = body.text("template", max_length=32)
+    if not public_id:
+        return None
+    try:
+        template = templates.find_template(session, public_id)
+    except NotFound as missing:  # a bad field of this request, not a missing resource
+        raise InvalidInput(missing.message, field="template") from None
+    return templates.apply(
+        session,
+        template,
+        body=body.text("body", max_length=text.MESSAGE_BODY, one_line=False),
+        impact=body.choice("impact", Impact),
+        status=body.choice("status", IncidentStatus) or status,
+        component_changes=body.component_changes(session),
+    )
 
 
 @blueprint.post("/incidents/<public_id>/resolve")

@@ -26,6 +26,14 @@ INPUT_TIMESTAMP = {
     "format": "date-time",
     "examples": ["2026-11-24T15:00:00Z"],
 }
+# With a template, what the request leaves out (impact, status, components, even the body)
+# comes from it; a body with its [[blanks]] unfilled is refused (422, field "body").
+TEMPLATE_ID = {
+    "type": "string",
+    "maxLength": 32,
+    "description": "an incident template's id: it fills in what the request leaves out "
+    "(impact, status, components, body); its [[blanks]] must be replaced in the body",
+}
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
 INCIDENT_STATUSES = [s.value for s in IncidentStatus]
 IMPACTS = [i.value for i in Impact]
@@ -229,6 +237,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+            "template": TEMPLATE_ID,
         },
         required=["name", "impact", "body"],
     ),
@@ -246,6 +255,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean"},
+            "template": TEMPLATE_ID,
         },
         required=["status", "body"],
     ),
