@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from statusboard.domain.errors import InvalidInput
+from statusboard.domain.wording import near_duplicate
 
 BLANK = re.compile(r"\[\[([^\[\]\n]{0,200})\]\]")
 
@@ -30,3 +31,16 @@ def check_filled(text: str, *, field: str = "body") -> None:
             "should read before sending",
             field=field,
         )
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def copies_template(body: str, template: str) -> bool:
+    """The message is the template's own text: word for word with only its blanks filled in,
+    or (nearly) the same as the template with or without its blanks."""
+    parts = [re.escape(_words(p)) for p in BLANK.split(_words(template))[::2]]
+    if re.fullmatch(r".{0,300}?".join(parts), _words(body), flags=re.S):
+        return True
+    return near_duplicate(body, [template, BLANK.sub("", template)]) is not None

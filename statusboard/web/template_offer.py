@@ -10,7 +10,7 @@ from flask import request
 
 from statusboard.db import db_session
 from statusboard.domain.errors import DomainError
-from statusboard.domain.wording import near_duplicate
+from statusboard.domain.templates import blanks, copies_template
 from statusboard.models import IncidentTemplate
 from statusboard.services import templates
 from statusboard.web import forms
@@ -47,7 +47,9 @@ def copy_paste(form: forms.MessageForm, template: IncidentTemplate | None) -> bo
     unless the operator confirmed it; True when it did."""
     if template is None or request.method != "POST" or request.form.get("confirm_repeat"):
         return False
-    if near_duplicate(form.body.data or "", [template.body]) is None:
+    body = form.body.data or ""
+    # A blank left is refused by the write path, naming it: that says more than this.
+    if blanks(body) or not copies_template(body, template.body):
         return False
     form.body.errors = [*form.body.errors, COPY_PASTE]
     return True
