@@ -220,3 +220,31 @@ def suggest(
             if all(not (a < slot[1] and slot[0] < b) for a, b in chosen):
                 chosen.append(slot)
     return sorted(chosen)
+
+
+def warnings(
+    peak: PeakHours,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    min_notice: timedelta = DEFAULT_MIN_NOTICE,
+) -> list[str]:
+    """What an operator must confirm before scheduling [start, end): each peak stretch or
+    blackout it overlaps, and notice shorter than the minimum."""
+    found = [
+        f"it overlaps {clash.reason} ({_span(clash, start, end)})"
+        for clash in clashes(peak, start, end)
+    ]
+    if start - now < min_notice:
+        hours = max(0, int((start - now).total_seconds() // 3600))
+        found.append(
+            f"it gives {hours} h notice, less than the {int(min_notice.total_seconds() // 3600)} h "
+            "customers are promised"
+        )
+    return found
+
+
+def _span(clash: Clash, start: datetime, end: datetime) -> str:
+    a, b = max(clash.start, start), min(clash.end, end)
+    return f"{a:%d %b %H:%M}–{b:%H:%M} UTC"
