@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -16,13 +20,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.promises import local_datetime
 from statusboard.domain.statuses import MaintenanceStatus
-from statusboard.services import components, maintenance
+from statusboard.services import components, maintenance, planning
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import show_form_error
@@ -86,6 +91,8 @@ def schedule() -> ResponseReturnValue:
     session = db_session()
     form = ScheduleForm()
     leaves = [c for c in components.ordered_components(session) if not c.is_group]
+    if "suggest" in request.form or "slot" in request.form:
+        return _suggest(form, leaves)
     if form.validate_on_submit():
         try:
             chosen = set(request.form.getlist("components"))
@@ -102,6 +109,8 @@ def schedule() -> ResponseReturnValue:
                 components=[c for c in leaves if c.public_id in chosen],
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                planning=settings_of().planning,
+                confirmed=bool(request.form.get("confirm_peak")),
             )
             session.commit()
         except DomainError as error:
@@ -110,6 +119,17 @@ def schedule() -> ResponseReturnValue:
             flash(f"Maintenance “{window.name}” is scheduled and on the status page.", "success")
             return redirect(url_for("admin.incident", public_id=window.public_id))
     status = 400 if request.method == "POST" else 200
+    return _page(form, leaves, status)
+
+
+def _page(
+    form: ScheduleForm,
+    leaves: list[Any],
+    status: int,
+    suggestions: list[tuple[datetime, datetime]] | None = None,
+) -> ResponseReturnValue:
+    session = db_session()
+    plan = settings_of().planning
     return render_template(
         "admin/maintenance.html",
         form=form,
@@ -117,7 +137,40 @@ def schedule() -> ResponseReturnValue:
         chosen=set(request.form.getlist("components")),
         upcoming=maintenance.upcoming(session),
         active=maintenance.active(session),
+        needs_confirmation=any(
+            e.startswith("Confirm to schedule it anyway") for e in form.scheduled_for.errors
+        ),
+        suggestions=suggestions,
+        zone=_zone(form),
+        peak_hours=[w.describe() for w in plan.peak_hours.windows],
+        blackouts=sorted(plan.peak_hours.blackouts),
+        min_notice_hours=int(plan.min_notice.total_seconds() // 3600),
     ), status
+
+
+def _suggest(form: ScheduleForm, leaves: list[Any]) -> ResponseReturnValue:
+    """ "Suggest a time": three quiet slots of the window's length (1 h when not given);
+    "Use" fills the form with one. Nothing is scheduled."""
+    zone = _zone(form)
+    picked = request.form.get("slot", "")
+    if picked:
+        start, _, end = picked.partition("/")
+        form.scheduled_for.data = datetime.fromisoformat(start)
+        form.scheduled_until.data = datetime.fromisoformat(end)
+        form.scheduled_for.errors = form.scheduled_until.errors = []
+        return _page(form, leaves, 200)
+    length = timedelta(hours=1)
+    if form.scheduled_for.data and form.scheduled_until.data:
+        given = form.scheduled_until.data - form.scheduled_for.data
+        if timedelta(0) < given <= timedelta(days=14):
+            length = given
+    slots = planning.suggest(db_session(), settings_of().planning, length=length, now=clock.now())
+    local = ZoneInfo(zone)
+    shown = [
+        (a.astimezone(local).replace(tzinfo=None), b.astimezone(local).replace(tzinfo=None))
+        for a, b in slots
+    ]
+    return _page(form, leaves, 200, suggestions=shown)
 
 
 @blueprint.route("/<public_id>/update", methods=["GET", "POST"])
