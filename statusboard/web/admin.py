@@ -380,13 +380,15 @@ def profile() -> ResponseReturnValue:
     session = db_session()
     me = current_user._get_current_object()
     form = forms.ProfileForm(obj=me)
+    if request.method == "GET":
+        form.show_signing(me.sign_updates)
     if form.validate_on_submit():
         try:
             operators.update_profile(
                 session,
                 operator=me,
                 name=form.name.data,
-                sign_updates=form.sign_updates.data,
+                sign_updates=form.sign_updates_choice(),
                 actor=_actor(),
             )
             if form.password.data:
@@ -406,7 +408,9 @@ def profile() -> ResponseReturnValue:
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/profile.html", form=form), status
+    return render_template(
+        "admin/profile.html", form=form, page_signs=settings_of().publishing.sign_updates
+    ), status
 
 
 @blueprint.route("/audit")

@@ -227,7 +227,24 @@ class OperatorForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Text(text.OPERATOR_NAME)])
-    sign_updates = BooleanField("Sign my public updates with my name")
+    signing = RadioField(
+        "Sign my public updates with my name",
+        choices=[
+            ("page", "As the page does"),
+            ("yes", "Always sign them"),
+            ("no", "Never: they appear without my name"),
+        ],
+        default="page",
+    )
+
+    SIGNING = {"page": None, "yes": True, "no": False}
+
+    def sign_updates_choice(self) -> bool | None:
+        return self.SIGNING.get(self.signing.data or "page")
+
+    def show_signing(self, choice: bool | None) -> None:
+        self.signing.data = {None: "page", True: "yes", False: "no"}[choice]
+
     password = PasswordField(
         "New password (leave empty to keep)", validators=[Optional(), Length(min=10, max=256)]
     )
