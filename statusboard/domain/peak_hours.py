@@ -192,7 +192,7 @@ def suggest(
     """The `count` quietest slots of `length` that start after the minimum notice and end
     within the horizon: none touches peak hours, a blackout or a `busy` window (other
     maintenance); the quietest lie furthest from any peak stretch, then the earliest first,
-    one per (UTC) day where possible. Slots start on the half hour and never overlap."""
+    one per day (the page's zone) where possible. Slots start on the half hour and never overlap."""
     if length <= timedelta(0):
         raise ValueError("a maintenance window needs a length")
     first = _ceil(now + min_notice, SUGGESTION_STEP)
@@ -207,6 +207,11 @@ def suggest(
         if not any(a < slot[1] and slot[0] < b for a, b in [*blocked, *taken]):
             candidates.append((_distance(slot, blocked), start))
         start += SUGGESTION_STEP
+    page_zone = _zone(peak.blackout_zone)
+
+    def _day(moment: datetime) -> date:
+        return moment.astimezone(page_zone).date()
+
     candidates.sort(key=lambda c: (-c[0], c[1]))
     chosen: list[Interval] = []
     # First one slot per day (choices, not three neighbours), then any that still fit.
@@ -215,7 +220,7 @@ def suggest(
             slot = (begin, begin + length)
             if len(chosen) == count:
                 break
-            if one_per_day and any(begin.date() == a.date() for a, _ in chosen):
+            if one_per_day and any(_day(begin) == _day(a) for a, _ in chosen):
                 continue
             if all(not (a < slot[1] and slot[0] < b) for a, b in chosen):
                 chosen.append(slot)

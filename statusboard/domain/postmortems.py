@@ -89,8 +89,9 @@ def draft(*, name: str, started_at: datetime, moments: Sequence[Moment], zone_na
         "",
         f"### Timeline ({label})",
         "",
-        f"- {_stamp(started_at, zone)} — The incident began.",
     ]
+    if not moments or started_at < min(m.at for m in moments):
+        lines.append(f"- {_stamp(started_at, zone)} — The incident began.")
     lines += [f"- {_stamp(m.at, zone)} — {m.text}" for m in sorted(moments, key=lambda m: m.at)]
     lines += [
         "",
