@@ -26,11 +26,26 @@
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var main = fresh.getElementById("main");
         if (!main) return;
+        var before = headline(document);
         document.getElementById("main").replaceWith(document.adoptNode(main));
         document.title = fresh.title;
+        announce(before, headline(document));
         document.dispatchEvent(new CustomEvent("statusboard:refreshed"));
       });
     });
+  }
+
+  // The page's headline: the overall status on the page, the incident's name and newest
+  // status on an incident page.
+  function headline(doc) {
+    var banner = doc.querySelector("#main .banner h1");
+    if (banner) return banner.textContent.trim();
+    var status = doc.querySelector("#main .update .update-status");
+    return status ? status.textContent.trim() : "";
+  }
+  function announce(before, after) {
+    var region = document.getElementById("announcer");
+    if (region && after && after !== before) region.textContent = "Status: " + after;
   }
 
   function check() {

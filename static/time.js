@@ -30,29 +30,38 @@
       } catch (e) { /* keep the UTC text */ }
     }
   }
-  // "Update overdue since 14:30" becomes "Update overdue by 7 min", kept current.
+  // "Update overdue." becomes "Update overdue by 7 min.", kept current (never "0 min").
   function minutesText(ms) {
-    var minutes = Math.max(0, Math.floor(ms / 60000));
+    var minutes = Math.floor(ms / 60000);
+    if (minutes < 1) return "less than 1 min";
     if (minutes < 60) return minutes + " min";
     var hours = Math.floor(minutes / 60), rest = minutes % 60;
+    if (hours >= 24) {
+      var days = Math.floor(hours / 24), left = hours % 24;
+      return days + " d" + (left ? " " + left + " h" : "");
+    }
     return hours + " h" + (rest ? " " + rest + " min" : "");
   }
   function overdue() {
     var nodes = document.querySelectorAll("[data-overdue-since]");
     for (var i = 0; i < nodes.length; i++) {
       var since = new Date(nodes[i].getAttribute("data-overdue-since"));
-      if (isNaN(since)) continue;
+      var by = nodes[i].querySelector(".overdue-by");
+      if (isNaN(since) || !by) continue;
       var late = Date.now() - since.getTime();
       if (late < 0) continue;
-      nodes[i].firstChild.textContent = "Update overdue by " + minutesText(late) + " (promised for ";
-      if (!nodes[i].getAttribute("data-live")) {
-        nodes[i].setAttribute("data-live", "1");
-        var time = nodes[i].querySelector("time");
-        if (time && time.nextSibling) time.nextSibling.textContent = ") — the team has been reminded.";
-      }
+      by.textContent = " by " + minutesText(late);
     }
   }
-  function start() { localize(); overdue(); setInterval(overdue, 30000); }
+  // Without this script the footer says times are UTC, which they then are.
+  function zoneNote() {
+    var note = document.querySelector("[data-zone-note]");
+    if (!note) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    note.textContent = "Times are shown in your time zone" + (zone ? " (" + zone.replace(/_/g, " ") + ")." : ".");
+  }
+  function start() { localize(); overdue(); zoneNote(); setInterval(overdue, 30000); }
   // static/refresh.js swapped in fresh content: show its times the same way.
   document.addEventListener("statusboard:refreshed", function () { localize(); overdue(); });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -40,6 +40,15 @@ class Notice:
     unsubscribe_url: str | None = None
     payload: dict[str, Any] | None = None  # the webhook body
     ambiguous: bool = False  # an earlier attempt may have reached the network
+    # The promises and facts in force as of this update, for the channels with room to say
+    # them (email): impact ("maintenance" for a window), affected components, the ETA (None:
+    # unknown) and how often it was revised, the next update by, in the page's time zone.
+    impact: str | None = None
+    components: tuple[str, ...] = ()
+    eta_at: datetime | None = None
+    eta_revisions: int = 0
+    next_update_at: datetime | None = None
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         # Whatever is stored, no channel gets a control character: email headers, XML-based

@@ -13,11 +13,13 @@ import smtplib
 import socket
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from statusboard.channels.base import (
     ChannelError,
@@ -162,7 +164,13 @@ class EmailChannel:
             _quit(connection)
 
     def _text(self, notice: Notice) -> str:
-        parts = [message_of(notice)]
+        facts = promises_text(notice)
+        if not facts:
+            parts = [message_of(notice)]
+        elif notice.custom_text:  # the operator's own words; the facts still follow
+            parts = [message_of(notice), facts]
+        else:  # the facts first, under the name; then the update's own words
+            parts = [f"{notice.incident_name}\n{facts}", notice.text.strip()]
         if self.include_link:
             parts.append(f"Details: {notice.url}")
         if notice.manage_url:
@@ -213,6 +221,43 @@ class EmailChannel:
         text = "\n".join(self._text(notice).splitlines()).encode()
         body = binascii.b2a_qp(text).replace(b"\n", b"\r\n")
         return head + b"\r\n" + body + b"\r\n"
+
+
+def promises_text(notice: Notice) -> str:
+    """What a subscriber must know besides the words of the update: status, impact, what is
+    affected and the promises in force (the ETA, how often it was revised, the next update),
+    in the page's time zone with the date, since mail is read later."""
+    if notice.impact is None:  # a test post or a preview without the facts
+        return ""
+    status = notice.status.replace("_", " ").capitalize()
+    lines = [
+        f"Status: {status}"
+        + ("" if notice.impact == "maintenance" else f" · Impact: {notice.impact.capitalize()}")
+    ]
+    if notice.components:
+        lines.append(f"Affected: {', '.join(notice.components)}")
+    if notice.resolves or notice.impact == "maintenance":
+        return "\n".join(lines)
+    revised = _revised(notice.eta_revisions)
+    if notice.eta_at is not None:
+        lines.append(f"Expected resolution: {_when(notice.eta_at, notice.time_zone)}{revised}.")
+    else:
+        lines.append(f"Expected resolution: unknown for now{revised}.")
+    if notice.next_update_at is not None:
+        lines.append(f"Next update by {_when(notice.next_update_at, notice.time_zone)}.")
+    return "\n".join(lines)
+
+
+def _revised(count: int) -> str:
+    if count == 0:
+        return ""
+    return " (revised " + {1: "once", 2: "twice"}.get(count, f"{count} times") + ")"
+
+
+def _when(value: datetime, zone_name: str) -> str:
+    """ "24 Nov 15:00 CET" in the page's time zone."""
+    local = value.astimezone(ZoneInfo(zone_name))
+    return f"{local.day} {local:%b %H:%M %Z}"
 
 
 def _quit(connection: smtplib.SMTP) -> None:

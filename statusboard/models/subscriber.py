@@ -1,5 +1,6 @@
 """Subscribers: email addresses and webhook URLs, optionally limited to some components.
 
+A subscriber may follow only some incidents ("subscribe to this incident").
 Nothing is sent to a subscriber before it is confirmed (email: double opt-in; webhooks: created
 by an operator or confirmed through the contact email).
 """
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from statusboard import clock
 from statusboard.models.base import Base, new_public_id
 from statusboard.models.component import Component
+from statusboard.models.incident import Incident
 
 
 class SubscriberKind(StrEnum):
@@ -32,6 +34,15 @@ subscriber_component = Table(
     Base.metadata,
     Column("subscriber_id", ForeignKey("subscriber.id", ondelete="CASCADE"), primary_key=True),
     Column("component_id", ForeignKey("component.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# "Subscribe to this incident": when a subscriber has rows here, it hears only of these
+# incidents (whatever their components); with none, of every incident its components allow.
+subscriber_incident = Table(
+    "subscriber_incident",
+    Base.metadata,
+    Column("subscriber_id", ForeignKey("subscriber.id", ondelete="CASCADE"), primary_key=True),
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -57,6 +68,10 @@ class Subscriber(Base):
     # Empty means every component.
     components: Mapped[list[Component]] = relationship(
         secondary=subscriber_component, order_by="Component.position"
+    )
+    # Empty means every incident (of those components).
+    incidents: Mapped[list[Incident]] = relationship(
+        secondary=subscriber_incident, order_by="Incident.id"
     )
 
     @property

@@ -47,6 +47,7 @@ from statusboard.models import (
 from statusboard.models.base import new_public_id
 from statusboard.models.delivery import DUE_STATES, FINAL_STATES, Purpose
 from statusboard.services import publishing
+from statusboard.services.page import bump_version
 
 log = logging.getLogger("statusboard.outbox")
 
@@ -470,18 +471,23 @@ def _record_nags(session: Session, rows: list[Delivery]) -> None:
         nag.id: nag
         for nag in session.scalars(select(Nag).where(Nag.id.in_({r.nag_id for r in rows})))
     }
+    first_sent = False
     for row in rows:
         nag = nags.get(row.nag_id or 0)
         if nag is None:
             continue
         outcome = dict(nag.outcome or {})
         if row.state.delivered:
+            first_sent = first_sent or nag.sent_at is None
             nag.sent_at = nag.sent_at or row.sent_at
             outcome[row.channel] = "sent"
         elif row.state is DeliveryState.FAILED and outcome.get(row.channel) != "sent":
             outcome[row.channel] = row.last_error or "failed"
             nag.error = f"{row.channel}: {row.last_error}"
         nag.outcome = outcome
+    if first_sent:
+        # The public page now says "the team has been reminded" (services/timeline.py).
+        bump_version(session)
 
 
 def _delivered(row: Delivery, receipt: Receipt, now: datetime, alerts: list[Alert]) -> None:

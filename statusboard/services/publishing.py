@@ -36,7 +36,7 @@ from statusboard.models import (
 )
 from statusboard.models.base import new_public_id
 from statusboard.models.delivery import ACCOUNT, DELIVERED, FINAL_STATES, Purpose
-from statusboard.models.subscriber import subscriber_component
+from statusboard.models.subscriber import subscriber_component, subscriber_incident
 from statusboard.services import subscribers, timeline
 from statusboard.services.statuspage import (
     PageInfo,
@@ -151,6 +151,15 @@ def _matching_subscribers(
         select(subscriber_component.c.subscriber_id, subscriber_component.c.component_id)
     ):
         filters.setdefault(subscriber_id, set()).add(component_id)
+    # Subscribers who follow only some incidents: those of this one hear of it whatever its
+    # components; the others never do.
+    following: dict[int, bool] = {}
+    for subscriber_id, incident_id in session.execute(
+        select(subscriber_incident.c.subscriber_id, subscriber_incident.c.incident_id)
+    ):
+        following[subscriber_id] = following.get(subscriber_id, False) or (
+            incident_id == incident.id
+        )
     affected = {c.id for c in incident.components}
     candidates = session.execute(
         select(Subscriber.id, Subscriber.public_id, Subscriber.kind)
@@ -158,9 +167,10 @@ def _matching_subscribers(
         .order_by(Subscriber.id)
     )
     return [
-        (sid, public_id, kind, filters.get(sid, set()))
+        (sid, public_id, kind, set() if sid in following else filters.get(sid, set()))
         for sid, public_id, kind in candidates
-        if sid not in filters or filters[sid] & affected
+        if following.get(sid)
+        or (sid not in following and (sid not in filters or filters[sid] & affected))
     ]
 
 
@@ -218,6 +228,7 @@ def notices_for(
             .options(
                 selectinload(Update.component_changes),
                 selectinload(Update.incident).selectinload(Incident.updates),
+                selectinload(Update.incident).selectinload(Incident.components),
             )
         )
     }
@@ -315,6 +326,7 @@ def notice_of(
             when = f"Starts {soon}. {when}"
         if update.status == "scheduled":
             text = f"{when}\n{text}"
+    maintenance = incident.kind is IncidentKind.MAINTENANCE
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
@@ -326,7 +338,21 @@ def notice_of(
         url=page.incident_url(incident),
         created_at=update.created_at,
         resolves=is_finished_status(update.status),
+        impact="maintenance" if maintenance else incident.impact.value,
+        components=tuple(c.name for c in incident.components if not c.is_group),
+        eta_at=None if maintenance else update.eta_at,
+        eta_revisions=0 if maintenance else _eta_revisions(incident, update),
+        next_update_at=update.next_update_at,
+        time_zone=page.time_zone,
     )
+
+
+def _eta_revisions(incident: Incident, update: Update) -> int:
+    """How often the ETA changed between the incident's open updates, up to this one."""
+    etas = [
+        u.eta_at for u in incident.updates if u.id <= update.id and not is_finished_status(u.status)
+    ]
+    return sum(1 for before, after in zip(etas, etas[1:], strict=False) if before != after)
 
 
 def window_text(window: Incident, zone_name: str) -> str:

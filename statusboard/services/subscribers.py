@@ -20,7 +20,14 @@ from statusboard import clock
 from statusboard.channels.webhook import Network, UnsafeTarget, check_target
 from statusboard.config import PageSettings
 from statusboard.domain.errors import InvalidInput, NotFound
-from statusboard.models import Component, Delivery, DeliveryState, Subscriber, SubscriberKind
+from statusboard.models import (
+    Component,
+    Delivery,
+    DeliveryState,
+    Incident,
+    Subscriber,
+    SubscriberKind,
+)
 from statusboard.models.delivery import FINAL_STATES, Purpose
 from statusboard.services import outbox
 
@@ -90,10 +97,25 @@ def queue_confirmation(
         to=to,
         subject="Confirm your subscription",
         text=f"Someone, hopefully you, asked for {what} from {page.name}.\n\n"
+        f"{what_you_get(subscriber)}\n\n"
         f"Confirm within 48 hours: {link}\n\nIf it was not you, ignore this message.",
         subscriber_id=subscriber.id,
     )
     return True
+
+
+def what_you_get(subscriber: Subscriber) -> str:
+    """One sentence on what a subscriber will hear of: said when asking and when confirmed."""
+    if subscriber.incidents:
+        names = ", ".join(f'"{i.name}"' for i in subscriber.incidents)
+        return f"You will get every update on {names} until it is over, and nothing else."
+    if subscriber.components:
+        names = ", ".join(c.name for c in subscriber.components)
+        return (
+            f"You will get incident and maintenance updates that affect: {names}. "
+            "You can change these components at any time."
+        )
+    return "You will get every incident and maintenance update, whatever it affects."
 
 
 def clean_email(value: str) -> str:
@@ -103,11 +125,25 @@ def clean_email(value: str) -> str:
     return email
 
 
+class Refused(InvalidInput):
+    """Every field at fault at once (`errors`: field -> message), not one per attempt."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = errors
+
+
 def request_email(
-    session: Session, *, email: str, components: Iterable[Component] = ()
+    session: Session,
+    *,
+    email: str,
+    components: Iterable[Component] = (),
+    incident: Incident | None = None,
 ) -> Subscriber | None:
     """Record the wish; return the subscriber to send a confirmation link to, or None when the
-    address is already confirmed (nothing to send, and nothing the requester may learn)."""
+    address is already confirmed (nothing to send, and nothing the requester may learn).
+    With `incident`, the subscriber follows that incident only."""
     email = clean_email(email)
     subscriber = session.scalar(
         select(Subscriber).where(
@@ -119,7 +155,8 @@ def request_email(
     if subscriber is None:
         subscriber = Subscriber(kind=SubscriberKind.EMAIL, address=email, created_at=clock.now())
         session.add(subscriber)
-    subscriber.components = _leaves(components)
+    subscriber.components = [] if incident is not None else _leaves(components)
+    subscriber.incidents = [incident] if incident is not None else []
     session.flush()
     return subscriber
 
@@ -135,13 +172,20 @@ def request_webhook(
 ) -> Subscriber:
     """A webhook subscriber; confirmed through its contact email unless an operator adds it."""
     url = (url or "").strip()
+    errors: dict[str, str] = {}
     if len(url) > 2000:
-        raise InvalidInput("the URL is too long", field="url")
+        errors["url"] = "the URL is too long"
+    else:
+        try:
+            check_target(url, allow)
+        except UnsafeTarget as exc:
+            errors["url"] = str(exc)
     try:
-        check_target(url, allow)
-    except UnsafeTarget as exc:
-        raise InvalidInput(str(exc), field="url") from exc
-    contact = clean_email(contact_email)
+        contact = clean_email(contact_email)
+    except InvalidInput as exc:
+        errors["contact_email"] = exc.message
+    if errors:
+        raise Refused(errors)
     subscriber = session.scalar(
         select(Subscriber).where(
             Subscriber.kind == SubscriberKind.WEBHOOK, Subscriber.address == url
@@ -192,7 +236,9 @@ def from_manage_token(session: Session, *, secret_key: str, token: str) -> Subsc
 def set_components(
     session: Session, *, subscriber: Subscriber, components: Iterable[Component]
 ) -> None:
+    """Choosing components means every incident of those: following one incident ends."""
     subscriber.components = _leaves(components)
+    subscriber.incidents = []
 
 
 def unsubscribe(session: Session, *, subscriber: Subscriber) -> None:

@@ -22,7 +22,16 @@ from statusboard.domain.statuses import (
     Indicator,
     rollup,
 )
-from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
+from statusboard.models import (
+    Component,
+    ComponentChange,
+    Incident,
+    IncidentKind,
+    Nag,
+    Promise,
+    PromiseKind,
+    Update,
+)
 from statusboard.services import accountability, maintenance
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
@@ -57,9 +66,13 @@ class PageView:
     updated_at: datetime | None  # the last real update (see last_update_at)
     # Next-update promises kept over the last 90 days; only when the page owner shows it.
     updates_on_time: Tally | None = None
+    # Open incidents whose overdue update an operator has been reminded of.
+    reminded: frozenset[int] = frozenset()
 
     def promise_state(self, incident: Incident) -> PromiseState:
-        return PromiseState(incident.next_update_at, incident.eta_at, self.now)
+        return PromiseState(
+            incident.next_update_at, incident.eta_at, self.now, incident.id in self.reminded
+        )
 
 
 def _with_timeline() -> tuple[_AbstractLoad, ...]:
@@ -94,6 +107,37 @@ def open_incidents(session: Session) -> list[Incident]:
             .options(*_with_timeline())
             .order_by(Incident.started_at.desc())
         )
+    )
+
+
+def reminded(session: Session, incidents: Iterable[Incident]) -> frozenset[int]:
+    """The incidents whose next-update promise in force got a reminder that reached an
+    operator (a nag with `sent_at`): only then may the page say "the team has been reminded".
+    The outbox bumps the page version when a nag is first delivered."""
+    ids = [i.id for i in incidents if i.next_update_at is not None]
+    if not ids:
+        return frozenset()
+    return frozenset(
+        session.scalars(
+            select(Promise.incident_id)
+            .join(Nag, Nag.promise_id == Promise.id)
+            .where(
+                Promise.incident_id.in_(ids),
+                Promise.kind == PromiseKind.NEXT_UPDATE,
+                Promise.closed_at.is_(None),
+                Nag.sent_at.is_not(None),
+            )
+        )
+    )
+
+
+def promise_state(session: Session, incident: Incident, now: datetime) -> PromiseState:
+    """What the public is told about one incident's promises at `now`."""
+    return PromiseState(
+        incident.next_update_at,
+        incident.eta_at,
+        now,
+        incident.id in reminded(session, [incident]),
     )
 
 
@@ -150,6 +194,7 @@ def page_view(session: Session, *, public_accountability: bool = False) -> PageV
         updates_on_time=accountability.updates_on_time(session, now=now)
         if public_accountability
         else None,
+        reminded=reminded(session, incidents),
     )
 
 

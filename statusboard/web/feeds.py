@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint
+from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -17,7 +17,7 @@ from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.models import Component, Incident
 from statusboard.services import feeds, statuspage, timeline
-from statusboard.services.components import find_component
+from statusboard.services.components import find_component, ordered_components
 from statusboard.services.feeds import Feed
 from statusboard.services.page import current_version
 from statusboard.services.statuspage import PageInfo
@@ -46,6 +46,13 @@ def feed_routes(
         return view
 
     return register
+
+
+@surface(blueprint, "/feeds", "index")
+def index(session: Session) -> Body:
+    """A page for people: what a feed is, every feed with a copy button, the calendar."""
+    page = render_template("public/feeds.html", components=ordered_components(session))
+    return page, "text/html; charset=utf-8"
 
 
 def _page(session: Session) -> PageInfo:

@@ -10,7 +10,6 @@ from werkzeug.exceptions import NotFound
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import database
-from statusboard.domain.honesty import PromiseState
 from statusboard.services import calendar, health, maintenance, statuspage, timeline
 from statusboard.services.page import current_version
 from statusboard.web.surfaces import Body, surface
@@ -37,7 +36,7 @@ def incident(session: Session, public_id: str) -> Body:
         "public/incident.html",
         incident=found,
         now=now,
-        promise=PromiseState(found.next_update_at, found.eta_at, now),
+        promise=timeline.promise_state(session, found, now),
     )
     return page, HTML
 

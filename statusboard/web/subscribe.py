@@ -10,22 +10,18 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from statusboard.channels.webhook import parse_allow_list
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.errors import InvalidInput
-from statusboard.models import Component, Subscriber
+from statusboard.models import Component, Incident, Subscriber
 from statusboard.services import components as component_service
 from statusboard.services import subscribers
 from statusboard.web.extensions import csrf, limiter
 
 blueprint = Blueprint("subscribe", __name__, url_prefix="/subscribe")
-
-SAME_ANSWER = (
-    "If that address can be subscribed, a confirmation link is on its way. "
-    "Nothing is sent until you follow it."
-)
 
 
 def _rate_limit() -> str:
@@ -35,6 +31,14 @@ def _rate_limit() -> str:
 def _chosen_components() -> list[Component]:
     wanted = set(request.form.getlist("components"))
     return [c for c in component_service.ordered_components(db_session()) if c.public_id in wanted]
+
+
+def _incident(public_id: str | None) -> Incident | None:
+    """The open incident to follow ("subscribe to this incident"), if one is named."""
+    if not public_id:
+        return None
+    found = db_session().scalar(select(Incident).where(Incident.public_id == public_id))
+    return found if found is not None and found.is_open else None
 
 
 def _form(**context: Any) -> str:
@@ -48,24 +52,41 @@ def _form(**context: Any) -> str:
 
 @blueprint.get("")
 def form() -> ResponseReturnValue:
-    return _form()
+    return _form(incident=_incident(request.args.get("incident")))
+
+
+@blueprint.get("/webhooks")
+def webhook_docs() -> ResponseReturnValue:
+    """For developers: what a webhook receives and how to check its signature."""
+    return render_template("public/webhook_docs.html")
 
 
 @blueprint.post("")
 @limiter.limit(_rate_limit)
 def request_email() -> ResponseReturnValue:
     session = db_session()
+    email = request.form.get("email", "")
+    incident = _incident(request.form.get("incident"))
     try:
         subscriber = subscribers.request_email(
-            session, email=request.form.get("email", ""), components=_chosen_components()
+            session, email=email, components=_chosen_components(), incident=incident
         )
     except InvalidInput as error:
         session.rollback()
-        return _form(error=error.message, email=request.form.get("email", "")), 422
+        return _form(error=error.message, email=email, incident=incident), 422
     if subscriber is not None:
         _queue_confirmation(subscriber, subscriber.address)
     session.commit()
-    return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
+    return _sent(subscribers.clean_email(email))
+
+
+def _sent(address: str) -> str:
+    # The same answer whether or not the address is known: only what the asker typed.
+    return render_template("public/subscribe_sent.html", address=address, hours=_confirm_hours())
+
+
+def _confirm_hours() -> int:
+    return int(subscribers.CONFIRM_MAX_AGE.total_seconds() // 3600)
 
 
 @blueprint.post("/webhook")
@@ -83,11 +104,16 @@ def request_webhook() -> ResponseReturnValue:
         )
     except InvalidInput as error:
         session.rollback()
-        return _form(webhook_error=error.message, url=request.form.get("url", "")), 422
+        errors = getattr(error, "errors", None) or {error.field or "url": error.message}
+        return _form(
+            webhook_errors=errors,
+            url=request.form.get("url", ""),
+            contact_email=request.form.get("contact_email", ""),
+        ), 422
     if not subscriber.active and subscriber.contact_email:
         _queue_confirmation(subscriber, subscriber.contact_email)
     session.commit()
-    return render_template("public/subscribe_sent.html", message=SAME_ANSWER)
+    return _sent(subscribers.clean_email(request.form.get("contact_email", "")))
 
 
 def _queue_confirmation(subscriber: Subscriber, to: str) -> None:
@@ -110,8 +136,12 @@ def confirm(token: str) -> ResponseReturnValue:
         session, secret_key=current_app.config["SECRET_KEY"], token=token
     )
     session.commit()
-    flash("You are subscribed.", "success")
-    return redirect(url_for("subscribe.manage", token=_manage_token(subscriber)))
+    return render_template(
+        "public/subscribe_confirmed.html",
+        subscriber=subscriber,
+        what=subscribers.what_you_get(subscriber),
+        token=_manage_token(subscriber),
+    )
 
 
 def _manage_token(subscriber: Subscriber) -> str:

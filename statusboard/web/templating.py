@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from statusboard.clock import iso
 from statusboard.config import settings_of
+from statusboard.domain.honesty import ETA_PASSED
 from statusboard.domain.promises import format_minutes
 from statusboard.domain.statuses import (
     OPEN_INCIDENT_STATUSES,
@@ -51,6 +52,15 @@ def eta_revisions(incident: Incident) -> int:
     return sum(1 for before, after in zip(etas, etas[1:], strict=False) if before != after)
 
 
+def revised(count: int) -> str:
+    """ "revised once", "revised twice", "revised 3 times": one wording everywhere."""
+    if count == 1:
+        return "revised once"
+    if count == 2:
+        return "revised twice"
+    return f"revised {count} times"
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         time_tag=time_tag,
@@ -58,12 +68,14 @@ def register_templating(app: Flask) -> None:
         page_zone_time=page_zone_time,
         page_zone_date=page_zone_date,
         minutes=format_minutes,
+        revised=revised,
     )
     app.jinja_env.globals.update(
         ComponentStatus=ComponentStatus,
         Impact=Impact,
         IncidentStatus=IncidentStatus,
         eta_revisions=eta_revisions,
+        ETA_PASSED=ETA_PASSED,
     )
     # A global, not a context variable, so imported macros (promise_lines) see it too.
     app.jinja_env.globals["public_honesty"] = settings_of(app).page.public_honesty

@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from statusboard.config import load_settings
-from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
     DUE,
     HEADS_UP,
@@ -171,10 +170,3 @@ def test_maintenance_overrun_asks_for_an_update_or_completion():
 )
 def test_headline_counts_down_then_up(seconds, expected):
     assert headline("next_update", DUE_AT, DUE_AT + timedelta(seconds=seconds)) == expected
-
-
-def test_public_overdue_line_never_says_zero_minutes():
-    state = PromiseState(DUE_AT, None, DUE_AT + timedelta(seconds=20))
-    assert state.overdue_line == "Update overdue by less than 1 min — the team has been reminded"
-    later = PromiseState(DUE_AT, None, DUE_AT + timedelta(minutes=7, seconds=30))
-    assert later.overdue_line == "Update overdue by 7 min — the team has been reminded"

@@ -58,8 +58,14 @@ def test_open_incident_shows_promise_eta_and_overdue_line(
     assert "overdue" not in page
     clock.advance(timedelta(minutes=17))
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
-    assert "Update overdue since" in page
+    # The promised time is shown once, beside "by"; static/time.js adds the running count.
+    assert 'Update overdue<span class="overdue-by"></span>.</strong>' in page
     assert 'data-overdue-since="2026-11-24T12:10:00.000Z"' in page
+    assert page.count('datetime="2026-11-24T12:10:00.000Z"') == 1
+    # No nag was delivered (none is configured): nobody is said to have been reminded.
+    assert "reminded" not in page
+    # Nothing here is a live region re-announced on every rewrite of the count.
+    assert 'role="status"' not in page
 
 
 def test_eta_revisions_are_listed_on_the_incident_page(
@@ -86,8 +92,12 @@ def test_eta_revisions_are_listed_on_the_incident_page(
         )
     session.commit()
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
-    assert "revised twice" in page
-    assert "Revised 2 times." in page
+    # One wording for the count, and a labelled list of the estimates in order.
+    assert page.count("revised twice") == 1
+    assert "Revised 2 times" not in page and "(said" not in page
+    history = page[page.index('id="eta-history"') :]
+    assert history.index("T13:00:00") < history.index("T14:00:00") < history.index("T15:00:00")
+    assert "first estimate at" in history and "(current)" in history
 
 
 def test_components_are_grouped_and_group_takes_worst_status(client, session, actor):

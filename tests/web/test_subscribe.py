@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
 from statusboard.models.delivery import Purpose
+from statusboard.models.subscriber import subscriber_incident
 from statusboard.services import components, subscribers
 from statusboard.services.audit import Actor
 from tests.fakes.publishing import deliver, network_settings
@@ -33,18 +34,27 @@ def test_email_double_opt_in_then_manage_and_one_click_unsubscribe(
         "/subscribe", data={"email": "Reader@Example.com", "components": [api.public_id]}
     )
     assert response.status_code == 200
+    sent = response.get_data(as_text=True)
+    assert "<h1>Check your email</h1>" in sent
+    assert "<strong>reader@example.com</strong>" in sent
+    assert "spam" in sent and "48 hours" in sent
     subscriber = session.scalar(select(Subscriber))
     assert subscriber.address == "reader@example.com" and not subscriber.active
     assert mailbox.messages == []  # queued in the request, sent by the worker
     deliver(app, session)
     [confirmation] = mailbox.messages
+    assert "incident and maintenance updates that affect: API." in confirmation.get_content()
     response = client.get(_link(confirmation, "confirm"))
-    assert response.status_code == 302 and "/subscribe/manage/" in response.location
+    assert response.status_code == 200
+    confirmed = response.get_data(as_text=True)
+    assert "<h1>You're subscribed</h1>" in confirmed
+    assert "affect: API." in confirmed
     session.rollback()  # end the read snapshot; reload
     assert subscriber.active and [c.name for c in subscriber.components] == ["API"]
-    manage = client.get(response.location)
+    manage_path = re.search(r'href="(/subscribe/manage/[^"]+)"', confirmed).group(1)
+    manage = client.get(manage_path)
     assert b"reader@example.com" in manage.data
-    token = response.location.rsplit("/", 1)[1]
+    token = manage_path.rsplit("/", 1)[1]
     assert client.get(f"/subscribe/unsubscribe/{token}").status_code == 200
     session.rollback()  # end the read snapshot; reload
     assert subscriber.active  # a GET (a link scanner) changes nothing
@@ -81,7 +91,7 @@ def test_confirmation_links_expire(client, session, clock, app, monkeypatch):
     session.commit()
     token = subscribers.confirm_token(app.config["SECRET_KEY"], subscriber)
     clock.advance(timedelta(hours=47))
-    assert client.get(f"/subscribe/confirm/{token}").status_code == 302
+    assert client.get(f"/subscribe/confirm/{token}").status_code == 200
     clock.advance(timedelta(hours=2))
     response = client.get(f"/subscribe/confirm/{token}")
     assert response.status_code == 422 and b"expired" in response.data
@@ -172,3 +182,107 @@ class TestWhileSmtpIsDown:
         assert confirmation["To"] == "reader@example.com"
         assert "/subscribe/confirm/" in confirmation.get_content()
         assert session.scalars(select(Delivery)).one().state is DeliveryState.SENT
+
+
+def test_the_webhook_form_reports_every_field_at_fault_at_once_and_keeps_what_was_typed(
+    client, session
+):
+    refused = client.post(
+        "/subscribe/webhook", data={"url": "http://10.0.0.1/hook", "contact_email": "nope"}
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'id="url-error"' in page and 'id="contact_email-error"' in page
+    assert "private" in page and "Enter an email address like name@example.com." in page
+    assert 'value="http://10.0.0.1/hook"' in page and 'value="nope"' in page
+    assert session.scalar(select(Subscriber.id)) is None
+
+
+def test_the_form_groups_components_and_leaves_signature_details_to_the_webhook_docs(
+    client, session
+):
+    actor = Actor(None, "test")
+    regions = components.create_component(session, name="Regions", is_group=True, actor=actor)
+    components.create_component(session, name="EU", group=regions, actor=actor)
+    components.create_component(session, name="Website", actor=actor)
+    session.commit()
+    page = client.get("/subscribe").get_data(as_text=True)
+    group = page[page.index('class="group-name">Regions') :]
+    assert group.index("EU") < group.index("</ul>")  # EU is listed inside its group
+    assert 'value="' + regions.public_id + '"' not in page  # a group is no choice of its own
+    assert "HMAC(" not in page and "X-Statusboard-Signature" not in page
+    docs = client.get("/subscribe/webhooks").get_data(as_text=True)
+    assert "X-Statusboard-Signature" in docs and "HMAC-SHA256" in docs
+
+
+def test_subscribing_to_one_incident_brings_its_updates_and_no_others(
+    app, client, session, mailbox, operator, publishing_settings
+):
+    from statusboard.domain.statuses import Impact, IncidentStatus
+    from statusboard.services import incidents
+
+    actor = Actor(operator, "test")
+    followed, other = (
+        incidents.open_incident(
+            session,
+            name=name,
+            impact=Impact.MINOR,
+            body="Looking.",
+            actor=actor,
+            publishing_settings=publishing_settings,
+        )
+        for name in ("Slow checkout", "Login errors")
+    )
+    session.commit()
+    incident_page = client.get(f"/incidents/{followed.public_id}").get_data(as_text=True)
+    assert f'href="/subscribe?incident={followed.public_id}">by email</a>' in incident_page
+    form = client.get(f"/subscribe?incident={followed.public_id}").get_data(as_text=True)
+    assert "Follow “Slow checkout”" in form
+    client.post("/subscribe", data={"email": "fan@example.com", "incident": followed.public_id})
+    deliver(app, session)
+    [confirmation] = [m for m in mailbox.messages if m["To"] == "fan@example.com"]
+    assert 'every update on "Slow checkout" until it is over' in confirmation.get_content()
+    assert client.get(_link(confirmation, "confirm")).status_code == 200
+    mailbox.clear()
+    for incident in (followed, other):
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.IDENTIFIED,
+            body="Found it.",
+            actor=actor,
+            publishing_settings=publishing_settings,
+        )
+    session.commit()
+    deliver(app, session)
+    got = [m["Subject"] for m in mailbox.messages if m["To"] == "fan@example.com"]
+    assert got == ["[Example Status] Slow checkout — Identified"]
+
+
+def test_choosing_components_ends_following_a_single_incident(
+    client, session, operator, publishing_settings
+):
+    from statusboard.domain.statuses import Impact
+    from statusboard.services import incidents
+
+    incident = incidents.open_incident(
+        session,
+        name="Slow checkout",
+        impact=Impact.MINOR,
+        body="Looking.",
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    subscriber = subscribers.request_email(session, email="fan@example.com", incident=incident)
+    subscriber.confirmed_at = subscriber.created_at
+    session.commit()
+    token = subscribers.manage_token("test-secret-key", subscriber)
+    page = client.get(f"/subscribe/manage/{token}").get_data(as_text=True)
+    assert "You follow only “Slow checkout”." in page
+    assert client.post(f"/subscribe/manage/{token}", data={}).status_code == 302
+    session.rollback()
+    assert session.execute(select(subscriber_incident)).all() == []
+    page = client.get(f"/subscribe/manage/{token}").get_data(as_text=True)
+    assert "You follow only" not in page
+    assert "Your choice of components is saved." in page

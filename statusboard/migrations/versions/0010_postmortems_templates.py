@@ -1,8 +1,8 @@
 """Postmortems promised by a date, incident templates with required blanks, and signing
 updates as a page-level default an operator may opt out of.
 
-Revision ID: 0009_postmortems_templates
-Revises: 0008_hardening
+Revision ID: 0010_postmortems_templates
+Revises: 0009_incident_subscriptions
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_postmortems_templates"
-down_revision = "0008_hardening"
+revision = "0010_postmortems_templates"
+down_revision = "0009_incident_subscriptions"
 branch_labels = None
 depends_on = None
 
