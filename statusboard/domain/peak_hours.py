@@ -31,6 +31,12 @@ class PeakWindow:
     start: time
     end: time | None  # None: until midnight
 
+    def setting_text(self) -> str:
+        """As written in STATUSBOARD_PEAK_HOURS: "Europe/Berlin mon,tue 08:00-18:00"."""
+        end = f"{self.end:%H:%M}" if self.end else "24:00"
+        days = ",".join(DAY_NAMES[d] for d in sorted(self.days))
+        return f"{self.zone} {days} {self.start:%H:%M}-{end}"
+
     def describe(self) -> str:
         days = sorted(self.days)
         if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:

@@ -9,6 +9,7 @@ from statusboard.models.incident import ComponentChange, Incident, IncidentKind,
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
+from statusboard.models.planning import PeakHoursSetting
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
 from statusboard.models.subscriber import Subscriber, SubscriberKind
 from statusboard.models.template import IncidentTemplate
@@ -27,6 +28,7 @@ __all__ = [
     "LoginFailure",
     "Operator",
     "PageState",
+    "PeakHoursSetting",
     "Role",
     "Update",
     "Nag",

@@ -4,17 +4,68 @@ domain/peak_hours.py; these are the queries around them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from statusboard import clock
 from statusboard.config import PlanningSettings
 from statusboard.domain import peak_hours
 from statusboard.domain.accountability import median
-from statusboard.models import Incident, IncidentKind
-from statusboard.services import maintenance
+from statusboard.domain.errors import InvalidInput
+from statusboard.models import Incident, IncidentKind, PeakHoursSetting
+from statusboard.services import audit, maintenance
+from statusboard.services.audit import Actor
+
+
+def _lines(text: str) -> str:
+    """One entry a line in the admin form, ";" in the setting: either is accepted."""
+    return ";".join(line for line in text.replace("\r", "").split("\n") if line.strip())
+
+
+def effective(session: Session, configured: PlanningSettings) -> PlanningSettings:
+    """The settings with what admins set in the UI, which replaces the environment's."""
+    row = session.get(PeakHoursSetting, 1)
+    if row is None:
+        return configured
+    return replace(
+        configured,
+        peak_hours=peak_hours.PeakHours(
+            windows=peak_hours.parse_peak_hours(_lines(row.peak_hours)),
+            blackouts=peak_hours.parse_blackouts(_lines(row.blackout_dates).replace(";", ",")),
+            blackout_zone=configured.peak_hours.blackout_zone,
+        ),
+    )
+
+
+def save_peak_hours(
+    session: Session, *, peak_hours_text: str, blackout_dates: str, actor: Actor
+) -> None:
+    """Check and store the admins' peak hours and blackout dates (audited)."""
+    try:
+        peak_hours.parse_peak_hours(_lines(peak_hours_text))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="peak_hours") from None
+    try:
+        peak_hours.parse_blackouts(_lines(blackout_dates).replace(";", ","))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="blackout_dates") from None
+    row = session.get(PeakHoursSetting, 1) or PeakHoursSetting(id=1)
+    row.peak_hours = peak_hours_text.strip()
+    row.blackout_dates = blackout_dates.strip()
+    row.updated_at = clock.now()
+    session.add(row)
+    audit.record(
+        session,
+        actor=actor,
+        action="planning.peak_hours",
+        subject_type="page",
+        subject_id="peak_hours",
+        peak_hours=row.peak_hours,
+        blackout_dates=row.blackout_dates,
+    )
 
 
 def suggest(

@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_maintenance,
         admin_nags,
+        admin_peak_hours,
         admin_postmortems,
         admin_publishing,
         admin_report,
@@ -45,3 +46,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
     app.register_blueprint(admin_postmortems.blueprint, url_prefix="/admin/incidents")
     app.register_blueprint(admin_templates.blueprint, url_prefix="/admin/templates")
+    app.register_blueprint(admin_peak_hours.blueprint, url_prefix="/admin/peak-hours")

@@ -109,7 +109,7 @@ def schedule() -> ResponseReturnValue:
                 components=[c for c in leaves if c.public_id in chosen],
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
-                planning=settings_of().planning,
+                planning=planning.effective(session, settings_of().planning),
                 confirmed=bool(request.form.get("confirm_peak")),
             )
             session.commit()
@@ -129,7 +129,7 @@ def _page(
     suggestions: list[tuple[datetime, datetime]] | None = None,
 ) -> ResponseReturnValue:
     session = db_session()
-    plan = settings_of().planning
+    plan = planning.effective(session, settings_of().planning)
     return render_template(
         "admin/maintenance.html",
         form=form,
@@ -164,7 +164,9 @@ def _suggest(form: ScheduleForm, leaves: list[Any]) -> ResponseReturnValue:
         given = form.scheduled_until.data - form.scheduled_for.data
         if timedelta(0) < given <= timedelta(days=14):
             length = given
-    slots = planning.suggest(db_session(), settings_of().planning, length=length, now=clock.now())
+    session = db_session()
+    plan = planning.effective(session, settings_of().planning)
+    slots = planning.suggest(session, plan, length=length, now=clock.now())
     local = ZoneInfo(zone)
     shown = [
         (a.astimezone(local).replace(tzinfo=None), b.astimezone(local).replace(tzinfo=None))

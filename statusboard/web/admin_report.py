@@ -39,6 +39,9 @@ def index() -> ResponseReturnValue:
         week_rows=charts.promise_weeks(report.weeks),
         mttr_rows=charts.mttr_by_component(report.components),
         planned=planning.figures(
-            db_session(), settings_of().planning, since=report.since, now=report.now
+            db_session(),
+            planning.effective(db_session(), settings_of().planning),
+            since=report.since,
+            now=report.now,
         ),
     )

@@ -119,3 +119,31 @@ def test_the_report_shows_the_share_of_maintenance_minutes_in_peak_hours_and_med
     # 20:00-22:00 UTC is inside New York's peak (to 22:00 EST): 120 of 240 minutes.
     assert "120 of 240 min in 2 windows" in html and "50%" in html
     assert "median notice: 4 d 11 h" in html  # of 6 d 8 h and 2 d 14 h
+
+
+def test_an_admin_sets_peak_hours_in_the_ui_and_scheduling_follows_them(
+    admin_client, session, clock
+):
+    page = admin_client.get("/admin/peak-hours/").get_data(as_text=True)
+    assert "America/New_York mon,tue,wed,thu,fri 09:00-17:00" in page  # from the settings
+    bad = admin_client.post(
+        "/admin/peak-hours/", data={"peak_hours": "Europe/Berlin 08:00", "blackout_dates": ""}
+    )
+    assert bad.status_code == 400 and "write ZONE DAYS HH:MM-HH:MM" in bad.get_data(as_text=True)
+    saved = admin_client.post(
+        "/admin/peak-hours/",
+        data={"peak_hours": "Asia/Tokyo sat,sun 00:00-24:00", "blackout_dates": "2026-12-24"},
+    )
+    assert saved.status_code == 302
+    session.rollback()
+    assert session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "planning.peak_hours")
+    ).detail == {"peak_hours": "Asia/Tokyo sat,sun 00:00-24:00", "blackout_dates": "2026-12-24"}
+    # New York's hours no longer count; Saturday in Tokyo does.
+    assert _schedule(admin_client, "2026-11-30T20:00", "2026-11-30T21:00").status_code == 302
+    refused = _schedule(admin_client, "2026-11-28T02:00", "2026-11-28T03:00")
+    assert "overlaps peak hours Sat, Sun 00:00–24:00 Asia/Tokyo" in refused.get_data(as_text=True)
+
+
+def test_an_operator_cannot_change_peak_hours(operator_client):
+    assert operator_client.get("/admin/peak-hours/").status_code == 403

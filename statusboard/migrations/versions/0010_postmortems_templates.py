@@ -1,5 +1,5 @@
-"""Postmortems promised by a date, incident templates with required blanks, and signing
-updates as a page-level default an operator may opt out of.
+"""Postmortems promised by a date, incident templates with required blanks, peak hours set
+in the admin UI, and signing updates as a page-level default an operator may opt out of.
 
 Revision ID: 0010_postmortems_templates
 Revises: 0009_incident_subscriptions
@@ -41,9 +41,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name=op.f("uq_incident_template_public_id")),
         sa.UniqueConstraint("name", name=op.f("uq_incident_template_name")),
     )
+    op.create_table(
+        "peak_hours_setting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("peak_hours", sa.Text(), nullable=False),
+        sa.Column("blackout_dates", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_peak_hours_setting")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("peak_hours_setting")
     op.drop_table("incident_template")
     operator = sa.table("operator", sa.column("sign_updates", sa.Boolean()))
     op.execute(
