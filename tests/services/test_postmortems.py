@@ -123,6 +123,7 @@ def test_resolving_with_a_date_promises_a_postmortem_the_page_shows(
     assert promise.status is PromiseStatus.OPEN and promise.due_at == DUE_AT
     page = client.get(f"/incidents/{incident.public_id}").get_data(as_text=True)
     assert "A postmortem will follow by" in page and ">1 Dec 2026</span>" in page
+    assert "A postmortem will follow by 1 Dec 2026." in client.get("/").get_data(as_text=True)
     assert "It is overdue" not in page
     clock.freeze(DUE_AT + MIN)
     promises.mark_broken(session, now=DUE_AT + MIN)
@@ -202,6 +203,8 @@ def test_publishing_in_time_keeps_the_promise_and_shows_on_the_permalink_and_api
     assert listed["status"] == "postmortem"
     assert listed["incident_updates"][0]["status"] == "postmortem"
     assert listed["resolved_at"] is not None
+    front = client.get("/").get_data(as_text=True)
+    assert "Read the postmortem" in front and "<h3>Cause</h3>" not in front
     feed = client.get("/history.atom").get_data(as_text=True)
     assert "A bad deploy." in feed
 
