@@ -32,9 +32,13 @@ class PeakWindow:
     end: time | None  # None: until midnight
 
     def setting_text(self) -> str:
-        """As written in STATUSBOARD_PEAK_HOURS: "Europe/Berlin mon,tue 08:00-18:00"."""
+        """As written in STATUSBOARD_PEAK_HOURS: "Europe/Berlin mon-fri 08:00-18:00"."""
         end = f"{self.end:%H:%M}" if self.end else "24:00"
-        days = ",".join(DAY_NAMES[d] for d in sorted(self.days))
+        ordered = sorted(self.days)
+        if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+            days = f"{DAY_NAMES[ordered[0]]}-{DAY_NAMES[ordered[-1]]}"
+        else:
+            days = ",".join(DAY_NAMES[d] for d in ordered)
         return f"{self.zone} {days} {self.start:%H:%M}-{end}"
 
     def describe(self) -> str:
