@@ -172,12 +172,12 @@ def export_site(directory: str) -> None:
     from statusboard.export import ExportRefused, export
 
     try:
-        result = export(load_app(), directory, full=True)
+        result = export(load_app(), directory)
     except ExportRefused as refused:
         raise click.ClickException(f"export refused: {refused}") from None
-    assert result is not None
     click.echo(
-        f"exported {result.files} surfaces of version {result.version} "
+        f"exported {result.files} files of version {result.version} "
+        f"({len(result.written)} changed, {len(result.deleted)} deleted) "
         f"in {result.seconds:.1f}s to {directory}",
         err=True,
     )

@@ -131,6 +131,33 @@ def _chat_format(value: str) -> str:
     return value
 
 
+def _bucket_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("must be s3://bucket or s3://bucket/prefix")
+    return value.strip().rstrip("/")
+
+
+def _header_lines(value: str) -> dict[str, str]:
+    """ "Authorization: Bearer x" lines (newline- or "|"-separated) -> dict."""
+    headers: dict[str, str] = {}
+    for line in value.replace("|", "\n").splitlines():
+        if not line.strip():
+            continue
+        name, colon, content = line.partition(":")
+        if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise ValueError('must be "Name: value" lines, separated by newlines or |')
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+def _http_method(value: str) -> str:
+    method = value.strip().upper()
+    if method not in {"POST", "PURGE", "DELETE", "GET", "PUT"}:
+        raise ValueError("must be POST, PURGE, DELETE, GET or PUT")
+    return method
+
+
 def _address(value: str) -> str:
     value = value.strip()
     if "@" not in value or any(c.isspace() for c in value):
@@ -238,6 +265,81 @@ SETTINGS: list[Setting] = [
         None,
         _text,
         "when set, the worker keeps a static copy of the public site here for nginx or a CDN",
+    ),
+    Setting(
+        "EXPORT_URL",
+        None,
+        _bucket_url,
+        "s3://bucket/prefix: the worker publishes the same static copy to this bucket (S3, "
+        "R2, GCS interoperability, MinIO) for a CDN to serve",
+    ),
+    Setting(
+        "EXPORT_S3_ENDPOINT_URL",
+        None,
+        _url,
+        "the bucket's S3 API address when it is not AWS, e.g. "
+        "https://ACCOUNT.r2.cloudflarestorage.com or https://storage.googleapis.com",
+    ),
+    Setting(
+        "EXPORT_S3_REGION",
+        None,
+        _text,
+        "the bucket's region (auto for R2); AWS_REGION / AWS_DEFAULT_REGION when unset",
+    ),
+    Setting(
+        "EXPORT_S3_ACCESS_KEY_ID",
+        None,
+        _text,
+        "access key of the bucket; unset: boto3's usual chain (AWS_ACCESS_KEY_ID, "
+        "AWS_PROFILE, an instance role)",
+        secret=True,
+    ),
+    Setting(
+        "EXPORT_S3_SECRET_ACCESS_KEY",
+        None,
+        _text,
+        "secret of that access key (AWS_SECRET_ACCESS_KEY when unset)",
+        secret=True,
+    ),
+    Setting(
+        "EXPORT_FULL_MINUTES",
+        10,
+        _positive_int,
+        "how often the export starts re-checking every surface (deep history too), 25 a "
+        "second between changes; what a change touches is exported at once",
+    ),
+    Setting(
+        "PURGE_URL",
+        None,
+        _text,
+        "CDN purge hook, called after each export with the changed paths; {path}, {url} or "
+        "{url_quoted} in it: one request per path (see the README for Cloudflare, Fastly, "
+        "Bunny)",
+    ),
+    Setting("PURGE_METHOD", "POST", _http_method, "HTTP method of the purge request"),
+    Setting(
+        "PURGE_HEADERS",
+        {},
+        _header_lines,
+        'headers of the purge request, "Name: value" separated by newlines or |, e.g. '
+        '"Authorization: Bearer TOKEN|Content-Type: application/json"',
+        secret=True,
+    ),
+    Setting(
+        "PURGE_BODY",
+        None,
+        _text,
+        "body of the purge request; {paths} and {urls} become JSON arrays, {path} and {url} "
+        'one of them; default {"paths": {paths}, "urls": {urls}} (none for one per path)',
+    ),
+    Setting(
+        "PURGE_BATCH", 30, _positive_int, "most paths one purge request carries (Cloudflare: 30)"
+    ),
+    Setting(
+        "PURGE_BASE_URL",
+        None,
+        _url,
+        "address the CDN serves the site at, for {url} and {urls}; defaults to BASE_URL",
     ),
     Setting("ADMIN_EMAIL", None, _text, "first admin's email for `make run` on a fresh database"),
     Setting("ADMIN_PASSWORD", None, _text, "first admin's password for `make run`", secret=True),
@@ -488,7 +590,6 @@ class WebSettings:
     subscribe_rate_limit: str
     snapshot_dir: str
     page_refresh_seconds: int
-    export_dir: str | None
 
 
 @dataclass(frozen=True)
@@ -528,6 +629,42 @@ class BlueskySettings:
 
 
 @dataclass(frozen=True)
+class BucketSettings:
+    """Where the export is published in object storage (S3 API). Credentials left None
+    fall back to boto3's usual chain (AWS_* variables, profiles, instance roles)."""
+
+    bucket: str
+    prefix: str  # "" or "status/" (always ends with "/")
+    endpoint_url: str | None
+    region: str | None
+    access_key_id: str | None
+    secret_access_key: str | None
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    directory: str | None
+    bucket: BucketSettings | None
+    full_every: timedelta
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.directory or self.bucket)
+
+
+@dataclass(frozen=True)
+class PurgeSettings:
+    """The CDN purge hook (a channel of the outbox: failures retry like any delivery)."""
+
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    body: str | None
+    batch: int
+    base_url: str
+
+
+@dataclass(frozen=True)
 class ChatSettings:
     """The operators' chat room (nags go there)."""
 
@@ -544,6 +681,7 @@ class ChannelSettings:
     bluesky: BlueskySettings | None
     smtp: SmtpSettings | None
     chat: ChatSettings | None
+    purge: PurgeSettings | None
     email_include_link: bool
     webhook_allow_private: str
     timeout: int
@@ -554,7 +692,7 @@ class ChannelSettings:
     def enabled(self) -> frozenset[str]:
         """Names of the channels that can send (webhooks need nothing configured)."""
         names = {"webhook"}
-        names |= {n for n in ("x", "mastodon", "bluesky", "chat") if getattr(self, n)}
+        names |= {n for n in ("x", "mastodon", "bluesky", "chat", "purge") if getattr(self, n)}
         if self.smtp is not None:
             names.add("email")
         return frozenset(names)
@@ -617,6 +755,7 @@ class Settings:
     nags: NagSettings
     publishing: PublishingSettings
     planning: PlanningSettings
+    export: ExportSettings
 
 
 def _all_set(values: Mapping[str, Any], *names: str) -> bool:
@@ -672,12 +811,25 @@ def _channels(v: Mapping[str, Any]) -> ChannelSettings:
         else None
     )
     chat = ChatSettings(v["CHAT_WEBHOOK_URL"], v["CHAT_FORMAT"]) if on("chat") else None
+    purge = (
+        PurgeSettings(
+            url=v["PURGE_URL"],
+            method=v["PURGE_METHOD"],
+            headers=v["PURGE_HEADERS"],
+            body=v["PURGE_BODY"],
+            batch=v["PURGE_BATCH"],
+            base_url=v["PURGE_BASE_URL"] or v["BASE_URL"],
+        )
+        if on("purge")
+        else None
+    )
     return ChannelSettings(
         x=x,
         mastodon=mastodon,
         bluesky=bluesky,
         smtp=smtp,
         chat=chat,
+        purge=purge,
         email_include_link=v["EMAIL_INCLUDE_LINK"],
         webhook_allow_private=v["WEBHOOK_ALLOW_PRIVATE"],
         timeout=v["DELIVERY_TIMEOUT_SECONDS"],
@@ -696,7 +848,28 @@ CHANNEL_NEEDS: dict[str, tuple[str, ...]] = {
     "email": ("SMTP_HOST", "SMTP_FROM"),
     "webhook": (),
     "chat": ("CHAT_WEBHOOK_URL",),
+    "purge": ("PURGE_URL",),
 }
+
+
+def _export(v: Mapping[str, Any]) -> ExportSettings:
+    bucket = None
+    if v["EXPORT_URL"]:
+        parts = urlsplit(v["EXPORT_URL"])
+        prefix = parts.path.strip("/")
+        bucket = BucketSettings(
+            bucket=parts.netloc,
+            prefix=f"{prefix}/" if prefix else "",
+            endpoint_url=v["EXPORT_S3_ENDPOINT_URL"],
+            region=v["EXPORT_S3_REGION"],
+            access_key_id=v["EXPORT_S3_ACCESS_KEY_ID"],
+            secret_access_key=v["EXPORT_S3_SECRET_ACCESS_KEY"],
+        )
+    return ExportSettings(
+        directory=v["EXPORT_DIR"],
+        bucket=bucket,
+        full_every=timedelta(minutes=v["EXPORT_FULL_MINUTES"]),
+    )
 
 
 def build_settings(v: Mapping[str, Any]) -> Settings:
@@ -729,8 +902,8 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             subscribe_rate_limit=v["SUBSCRIBE_RATE_LIMIT"],
             snapshot_dir=v["SNAPSHOT_DIR"],
             page_refresh_seconds=v["PAGE_REFRESH_SECONDS"],
-            export_dir=v["EXPORT_DIR"],
         ),
+        export=_export(v),
         channels=channels,
         delivery=DeliverySettings(
             lease=timedelta(seconds=v["DELIVERY_LEASE_SECONDS"]),
@@ -747,7 +920,7 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             escalation_email=v["ESCALATION_EMAIL"],
         ),
         publishing=PublishingSettings(
-            channels=channels.enabled - {"chat"},
+            channels=channels.enabled - {"chat", "purge"},
             next_update_minutes=v["NEXT_UPDATE_MINUTES"],
             maintenance_reminder=timedelta(minutes=v["MAINTENANCE_REMINDER_MINUTES"]),
             postmortem_days=v["POSTMORTEM_WORKING_DAYS"],

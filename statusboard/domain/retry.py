@@ -20,13 +20,17 @@ class Limits:
 
 # Public notices may wait out a network's outage; a nag is worth little once its level has
 # passed (the next level brings a new one); a confirmation should arrive while the person is
-# still waiting for it, but may wait out a short SMTP outage.
+# still waiting for it, but may wait out a short SMTP outage. A CDN purge is worth most in
+# its first seconds, but a copy a CDN keeps for long must go eventually. A test message
+# reports its one attempt.
 LIMITS: dict[str, Limits] = {
     "notice": Limits(8, timedelta(seconds=5), timedelta(minutes=30)),
     "reminder": Limits(6, timedelta(seconds=5), timedelta(minutes=10)),
     "nag": Limits(4, timedelta(seconds=10), timedelta(minutes=2)),
     "confirmation": Limits(10, timedelta(seconds=10), timedelta(minutes=30)),
     "alert": Limits(8, timedelta(seconds=10), timedelta(minutes=30)),
+    "purge": Limits(10, timedelta(seconds=2), timedelta(minutes=10)),
+    "test": Limits(1, timedelta(seconds=5), timedelta(seconds=5)),
 }
 
 

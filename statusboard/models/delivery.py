@@ -59,6 +59,7 @@ class Purpose(StrEnum):
     CONFIRMATION = "confirmation"  # double opt-in, to a new subscriber
     ALERT = "alert"  # something needs an admin (a refused post, a disabled webhook)
     TEST = "test"  # an admin's test message through one channel
+    PURGE = "purge"  # the paths a static export changed, to the CDN purge hook
 
     @property
     def is_public(self) -> bool:

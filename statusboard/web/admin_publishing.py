@@ -122,6 +122,12 @@ def channels_page() -> ResponseReturnValue:
             .order_by(Delivery.id.desc())
             .limit(10)
         ).all(),
+        purges=session.scalars(
+            select(Delivery)
+            .where(Delivery.purpose == Purpose.PURGE)
+            .order_by(Delivery.id.desc())
+            .limit(10)
+        ).all(),
         problems=publishing.undelivered_resolutions(session),
         subscriber_counts={str(k): v for k, v in counts.items()},
     )
