@@ -1,4 +1,5 @@
-// The per-network preview of the channel options: refreshed as the operator types.
+// The per-network preview of the channel options, refreshed as the operator types. The server
+// builds each text with the function the worker posts with, so what is shown is what goes out.
 (function () {
   var box = document.currentScript.previousElementSibling;
   var form = box.closest("form");
@@ -14,7 +15,10 @@
           var c = json.channels[name];
           var out = box.querySelector('output[data-channel="' + name + '"]');
           var pre = box.querySelector('pre[data-channel="' + name + '"]');
-          if (out) { out.textContent = c.length + " / " + c.limit; out.className = c.fits ? "count" : "count over"; }
+          if (out) {
+            out.textContent = c.length + " of " + c.limit + " characters" + (c.fits ? "" : " — too long");
+            out.className = c.fits ? "count" : "count over";
+          }
           if (pre) pre.textContent = c.text;
         });
       });

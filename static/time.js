@@ -20,6 +20,7 @@
     var nodes = document.querySelectorAll("time[datetime]");
     for (var i = 0; i < nodes.length; i++) {
       var node = nodes[i];
+      if (node.hasAttribute("data-fixed")) continue;  // operators' pages: the page's zone
       var when = new Date(node.getAttribute("datetime"));
       if (isNaN(when)) continue;
       var style = styles[node.getAttribute("data-style")] || styles.datetime;

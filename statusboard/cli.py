@@ -12,6 +12,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from statusboard import migrate
+from statusboard.cli_alerts import alert_source
+from statusboard.cli_import import import_group
 from statusboard.cli_incidents import incident
 from statusboard.cli_maintenance import maintenance
 from statusboard.cli_options import load_app
@@ -51,6 +53,8 @@ def main() -> None:
 
 main.add_command(incident)
 main.add_command(maintenance)
+main.add_command(alert_source)
+main.add_command(import_group)
 
 
 @main.group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
@@ -27,6 +29,19 @@ def advance(delta: timedelta) -> None:
 def unfreeze() -> None:
     global _frozen
     _frozen = None
+
+
+@contextmanager
+def held_at(at: datetime) -> Iterator[None]:
+    """ "Now" is `at` inside the block, then what it was before: an import replays a page's
+    history through the services at the times it happened."""
+    global _frozen
+    before = _frozen
+    freeze(at)
+    try:
+        yield
+    finally:
+        _frozen = before
 
 
 def iso(value: datetime) -> str:

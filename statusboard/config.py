@@ -391,6 +391,18 @@ SETTINGS: list[Setting] = [
         'how long an operator\'s "on it" pauses the nags of an incident',
     ),
     Setting(
+        "ALERT_NAG_ESCALATE_ALL_MINUTES",
+        5,
+        _positive_int,
+        "an alert-started draft nags the on-call operators at once, every operator after this",
+    ),
+    Setting(
+        "ALERT_NAG_ESCALATE_ADMINS_MINUTES",
+        15,
+        _positive_int,
+        "and the admins and the escalation address after this, until it is published or dismissed",
+    ),
+    Setting(
         "ESCALATION_EMAIL",
         None,
         _address,
@@ -441,7 +453,8 @@ SETTINGS: list[Setting] = [
         "X_INCLUDE_LINK",
         False,
         _bool,
-        "add the incident link to X posts (X charges far more for posts with links)",
+        "add the incident link to every X post (X charges far more for posts with links); "
+        "a post cut to fit carries it anyway",
     ),
     Setting("MASTODON_BASE_URL", None, _url, "Mastodon instance, e.g. https://mastodon.social"),
     Setting(
@@ -471,10 +484,17 @@ SETTINGS: list[Setting] = [
         "although private, loopback or link-local",
     ),
     Setting(
+        "CHAT_HOOKS_BASE_URL",
+        None,
+        _url,
+        "send Slack, Discord and Teams subscribers' messages to this address instead of the "
+        "platform's host (path and query kept; change only to point at a test server)",
+    ),
+    Setting(
         "WEBHOOK_MAX_FAILURES",
         5,
         _positive_int,
-        "failed deliveries in a row after which a webhook subscriber is disabled",
+        "failed deliveries in a row after which a webhook or chat subscriber is disabled",
     ),
     Setting(
         "DELIVERY_TIMEOUT_SECONDS", 10, _positive_int, "network timeout of one delivery attempt"
@@ -563,6 +583,8 @@ def read_settings(
 # --- the typed tree: each service receives the part it needs --------------------------------
 
 IMPACT_NAMES = ("critical", "major", "minor", "none")
+# Subscribers' chat rooms: on whenever a subscriber gives an incoming webhook.
+CHAT_PLATFORMS = ("slack", "discord", "teams")
 
 
 @dataclass(frozen=True)
@@ -685,13 +707,14 @@ class ChannelSettings:
     email_include_link: bool
     webhook_allow_private: str
     timeout: int
+    chat_hooks_base_url: str | None = None
     # Per channel, the variables it still needs (empty: it is on).
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def enabled(self) -> frozenset[str]:
         """Names of the channels that can send (webhooks need nothing configured)."""
-        names = {"webhook"}
+        names = {"webhook", *CHAT_PLATFORMS}
         names |= {n for n in ("x", "mastodon", "bluesky", "chat", "purge") if getattr(self, n)}
         if self.smtp is not None:
             names.add("email")
@@ -714,6 +737,9 @@ class NagSettings:
     repeat_max: int
     acknowledge: int
     escalation_email: str | None
+    # An alert-started draft: nagged at once, then everyone after this, then the admins.
+    draft_escalate_all: int = 5
+    draft_escalate_admins: int = 15
 
 
 @dataclass(frozen=True)
@@ -833,6 +859,7 @@ def _channels(v: Mapping[str, Any]) -> ChannelSettings:
         email_include_link=v["EMAIL_INCLUDE_LINK"],
         webhook_allow_private=v["WEBHOOK_ALLOW_PRIVATE"],
         timeout=v["DELIVERY_TIMEOUT_SECONDS"],
+        chat_hooks_base_url=v["CHAT_HOOKS_BASE_URL"],
         missing={
             name: tuple(PREFIX + n for n in needs if not v.get(n))
             for name, needs in CHANNEL_NEEDS.items()
@@ -918,6 +945,8 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             repeat_max=v["NAG_REPEAT_MAX_MINUTES"],
             acknowledge=v["NAG_ACKNOWLEDGE_MINUTES"],
             escalation_email=v["ESCALATION_EMAIL"],
+            draft_escalate_all=v["ALERT_NAG_ESCALATE_ALL_MINUTES"],
+            draft_escalate_admins=v["ALERT_NAG_ESCALATE_ADMINS_MINUTES"],
         ),
         publishing=PublishingSettings(
             channels=channels.enabled - {"chat", "purge"},
@@ -974,6 +1003,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> Setti
         NagPolicy.from_settings(settings.nags)
     except ValueError as exc:
         raise ConfigError(f"invalid configuration:\n  {exc}") from exc
+    if settings.nags.draft_escalate_admins <= settings.nags.draft_escalate_all:
+        raise ConfigError(
+            "invalid configuration:\n  STATUSBOARD_ALERT_NAG_ESCALATE_ADMINS_MINUTES must be "
+            "more than STATUSBOARD_ALERT_NAG_ESCALATE_ALL_MINUTES"
+        )
     app.extensions[EXTENSION] = settings
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statusboard import clock
+from statusboard import clock, demo_alerts
 from statusboard.config import PublishingSettings
 from statusboard.domain.errors import Conflict
 from statusboard.domain.postmortems import add_working_days
@@ -131,6 +131,7 @@ def seed(session: Session) -> None:
                 eta,
                 steps,
             )
+        demo_alerts.seed(session, actor, now, by_name, QUIET)
         _ongoing_incident(session, actor, now, by_name)
         _upcoming_maintenance(session, actor, now, by_name)
     finally:

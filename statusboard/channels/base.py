@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 from statusboard.domain.text import printable, printable_line
 from statusboard.domain.text_fitting import fit
@@ -49,6 +50,9 @@ class Notice:
     eta_revisions: int = 0
     next_update_at: datetime | None = None
     time_zone: str = "UTC"
+    # A correction: the id of the post to edit into the new words (only channels whose
+    # network allows editing, `editable`, are ever given one).
+    edits: str | None = None
 
     def __post_init__(self) -> None:
         # Whatever is stored, no channel gets a control character: email headers, XML-based
@@ -110,6 +114,7 @@ class ChannelError(Exception):
 class Channel(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
+    editable: ClassVar[bool]  # the network lets a post's words be corrected afterwards
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt: ...
 
@@ -118,10 +123,13 @@ class Channel(Protocol):
         ...
 
 
-def public_notice(channel: str, message: Message) -> Notice:
-    """For channels that only tell the public: a letter has no place there."""
+def public_notice(channel: str, message: Message, *, editable: bool = False) -> Notice:
+    """For channels that only tell the public: a letter has no place there, nor a correction
+    where the network cannot edit a post."""
     if not isinstance(message, Notice):
         raise ChannelError(f"{channel} does not carry letters", retryable=False)
+    if message.edits and not editable:
+        raise ChannelError(f"{channel} does not allow editing a post", retryable=False)
     return message
 
 
@@ -147,12 +155,31 @@ def message_of(notice: Notice) -> str:
 
 
 def fit_notice(
-    notice: Notice, *, limit: int, length: Callable[[str], int], link: str | None
+    notice: Notice, *, limit: int, length: Callable[[str], int], include_link: bool
 ) -> tuple[str, int, int]:
-    """The post text, its counted length and the limit. Our own text is trimmed to fit; the
-    operator's custom text never is (the form refuses it when too long)."""
+    """The post text, its counted length and the limit: what the form previews and what the
+    channel posts (both call the channel's `preview`, which calls this). Our own text is cut
+    where a sentence ends and then always carries the incident link, even on a network whose
+    link is off; the operator's custom text is never cut (the form refuses it when too long)."""
+    link = notice.url if include_link else None
     if notice.custom_text:
         text = notice.custom_text.strip() + (f"\n\n{link}" if link else "")
         return text, length(text), limit
-    fitted = fit(message_of(notice), limit=limit, length=length, link=link)
+    fitted = fit(
+        message_of(notice), limit=limit, length=length, link=link, link_when_cut=notice.url
+    )
     return fitted.text, fitted.length, fitted.limit
+
+
+def when(value: datetime, zone_name: str) -> str:
+    """ "24 Nov 15:00 CET" in the reader's time zone, with the date: mail and chat are read
+    later."""
+    local = value.astimezone(ZoneInfo(zone_name))
+    return f"{local.day} {local:%b %H:%M %Z}"
+
+
+def revised(count: int) -> str:
+    """ " (revised twice)" after an ETA, or nothing when it never changed."""
+    if count == 0:
+        return ""
+    return " (revised " + {1: "once", 2: "twice"}.get(count, f"{count} times") + ")"

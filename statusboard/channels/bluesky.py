@@ -61,6 +61,7 @@ def memory_store() -> SessionStore:
 class BlueskyChannel:
     name: ClassVar[str] = "bluesky"
     label: ClassVar[str] = "Bluesky"
+    editable: ClassVar[bool] = False  # Bluesky offers no edit through its API
 
     def __init__(
         self,
@@ -86,7 +87,7 @@ class BlueskyChannel:
             notice,
             limit=BLUESKY_LIMIT,
             length=bluesky_length,
-            link=notice.url if self.include_link else None,
+            include_link=self.include_link,
         )
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:

@@ -17,18 +17,16 @@ from statusboard.channels.base import (
     ThreadRef,
     http_status_error,
 )
+from statusboard.channels.chat_formats import fit_text
 
 DISCORD_LIMIT = 2000  # Discord refuses longer content
 SLACK_LIMIT = 3500  # Slack truncates text past ~4000 characters; stay clear of it
 
 
-def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 class ChatChannel:
     name: ClassVar[str] = "chat"
     label: ClassVar[str] = "Operators' chat room"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -49,8 +47,8 @@ class ChatChannel:
         text = f"*{letter.subject}*\n{letter.text}"
         if self.format == "discord":
             # No pings from a reminder's text: mentions are the room's business.
-            return {"content": _fit(text, DISCORD_LIMIT), "allowed_mentions": {"parse": []}}
-        return {"text": _fit(text, SLACK_LIMIT)}
+            return {"content": fit_text(text, DISCORD_LIMIT), "allowed_mentions": {"parse": []}}
+        return {"text": fit_text(text, SLACK_LIMIT)}
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
         return "", 0, 0

@@ -13,13 +13,11 @@ import smtplib
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 from statusboard.channels.base import (
     ChannelError,
@@ -29,6 +27,8 @@ from statusboard.channels.base import (
     Receipt,
     ThreadRef,
     message_of,
+    revised,
+    when,
 )
 
 # Fold headers only past RFC 5322's hard limit: the default policy folds a long subject right
@@ -40,6 +40,7 @@ POLICY = policy.SMTP.clone(max_line_length=998)
 class EmailChannel:
     name: ClassVar[str] = "email"
     label: ClassVar[str] = "Email"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -238,26 +239,14 @@ def promises_text(notice: Notice) -> str:
         lines.append(f"Affected: {', '.join(notice.components)}")
     if notice.resolves or notice.impact == "maintenance":
         return "\n".join(lines)
-    revised = _revised(notice.eta_revisions)
+    revisions = revised(notice.eta_revisions)
     if notice.eta_at is not None:
-        lines.append(f"Expected resolution: {_when(notice.eta_at, notice.time_zone)}{revised}.")
+        lines.append(f"Expected resolution: {when(notice.eta_at, notice.time_zone)}{revisions}.")
     else:
-        lines.append(f"Expected resolution: unknown for now{revised}.")
+        lines.append(f"Expected resolution: unknown for now{revisions}.")
     if notice.next_update_at is not None:
-        lines.append(f"Next update by {_when(notice.next_update_at, notice.time_zone)}.")
+        lines.append(f"Next update by {when(notice.next_update_at, notice.time_zone)}.")
     return "\n".join(lines)
-
-
-def _revised(count: int) -> str:
-    if count == 0:
-        return ""
-    return " (revised " + {1: "once", 2: "twice"}.get(count, f"{count} times") + ")"
-
-
-def _when(value: datetime, zone_name: str) -> str:
-    """ "24 Nov 15:00 CET" in the page's time zone."""
-    local = value.astimezone(ZoneInfo(zone_name))
-    return f"{local.day} {local:%b %H:%M %Z}"
 
 
 def _quit(connection: smtplib.SMTP) -> None:

@@ -29,6 +29,7 @@ from statusboard.domain.text_fitting import MASTODON_DEFAULT_LIMIT, mastodon_len
 class MastodonChannel:
     name: ClassVar[str] = "mastodon"
     label: ClassVar[str] = "Mastodon"
+    editable: ClassVar[bool] = True  # PUT /api/v1/statuses/:id
 
     def __init__(
         self,
@@ -54,19 +55,22 @@ class MastodonChannel:
             notice,
             limit=self.limit,
             length=mastodon_length,
-            link=notice.url if self.include_link else None,
+            include_link=self.include_link,
         )
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
-        notice = public_notice(self.name, message)
+        notice = public_notice(self.name, message, editable=True)
         text, _, _ = self.preview(notice)
         try:
-            status = self.client.status_post(
-                text,
-                in_reply_to_id=thread.parent if thread else None,
-                idempotency_key=notice.delivery_id,
-                visibility="public",
-            )
+            if notice.edits:  # a correction: the same post, new words (repeating it is harmless)
+                status = self.client.status_update(notice.edits, status=text)
+            else:
+                status = self.client.status_post(
+                    text,
+                    in_reply_to_id=thread.parent if thread else None,
+                    idempotency_key=notice.delivery_id,
+                    visibility="public",
+                )
         except MastodonRatelimitError as exc:
             reset = self.client.ratelimit_reset
             retry_at = datetime.fromtimestamp(reset, UTC) if reset else None

@@ -45,6 +45,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
 class PurgeChannel:
     name: ClassVar[str] = "purge"
     label: ClassVar[str] = "CDN purge"
+    editable: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from statusboard.channels.base import Channel
 from statusboard.channels.bluesky import BlueskyChannel, SessionStore, memory_store
 from statusboard.channels.chat import ChatChannel
+from statusboard.channels.chat_hooks import PLATFORMS, ChatHookChannel
 from statusboard.channels.email import EmailChannel
 from statusboard.channels.mastodon import MastodonChannel
 from statusboard.channels.purge import PurgeChannel
@@ -18,7 +19,7 @@ from statusboard.channels.x import XChannel
 from statusboard.config import ChannelSettings
 
 SOCIAL = ("x", "mastodon", "bluesky")
-SUBSCRIBER_CHANNELS = ("email", "webhook")
+SUBSCRIBER_CHANNELS = ("email", "webhook", *PLATFORMS)
 LABELS = {
     "x": "X",
     "mastodon": "Mastodon",
@@ -35,11 +36,16 @@ def build_channels(
 ) -> dict[str, Channel]:
     """The configured channels by name."""
     timeout = settings.timeout
-    built: dict[str, Channel] = {
-        "webhook": WebhookChannel(
-            allow_private=parse_allow_list(settings.webhook_allow_private), timeout=timeout
+    allow = parse_allow_list(settings.webhook_allow_private)
+    built: dict[str, Channel] = {"webhook": WebhookChannel(allow_private=allow, timeout=timeout)}
+    for platform in PLATFORMS:  # subscribers' own rooms: on whenever someone gives a hook
+        built[platform] = ChatHookChannel(
+            platform,
+            page_name=page_name,
+            base_url=settings.chat_hooks_base_url,
+            allow_private=allow,
+            timeout=timeout,
         )
-    }
     if (x := settings.x) is not None:
         built["x"] = XChannel(
             api_key=x.api_key,

@@ -126,6 +126,7 @@ def verify(
 class WebhookChannel:
     name: ClassVar[str] = "webhook"
     label: ClassVar[str] = "Webhook subscribers"
+    editable: ClassVar[bool] = False
 
     def __init__(self, *, allow_private: Iterable[Network] = (), timeout: float = 10) -> None:
         self.allow_private = list(allow_private)

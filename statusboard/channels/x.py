@@ -49,6 +49,7 @@ class _HostAndTimeout(HTTPAdapter):
 class XChannel:
     name: ClassVar[str] = "x"
     label: ClassVar[str] = "X"
+    editable: ClassVar[bool] = False  # X offers no edit through its API
 
     def __init__(
         self,
@@ -73,9 +74,7 @@ class XChannel:
         self.client.session.mount("http://", _HostAndTimeout(api_url, timeout))
 
     def preview(self, notice: Notice) -> tuple[str, int, int]:
-        return fit_notice(
-            notice, limit=X_LIMIT, length=x_length, link=notice.url if self.include_link else None
-        )
+        return fit_notice(notice, limit=X_LIMIT, length=x_length, include_link=self.include_link)
 
     def publish(self, message: Message, thread: ThreadRef | None) -> Receipt:
         notice = public_notice(self.name, message)

@@ -6,7 +6,8 @@ Rules:
 - a promise counts as kept when it was kept or superseded (replaced before it fell due), as
   broken when it was broken or is still open past its due time; promises not yet due are not
   counted;
-- percentages are rounded down, so "100%" means nothing was broken;
+- percentages are rounded to the nearest whole number (2 of 3 is 67%), except that 100% means
+  nothing was broken and 0% that nothing was kept (199 of 200 is 99%, 1 of 200 is 1%);
 - an ETA's error is resolution time minus the ETA: positive is late, negative early;
 - p90 is the nearest-rank percentile (the smallest value at least 90% of values are at or under).
 """
@@ -42,10 +43,23 @@ class Tally:
 
     @property
     def percent_kept(self) -> int | None:
-        return self.kept * 100 // self.total if self.total else None
+        return share_percent(self.kept, self.total)
 
     def plus(self, kept: bool) -> Tally:
         return Tally(self.kept + kept, self.broken + (not kept))
+
+
+def share_percent(part: int, total: int) -> int | None:
+    """`part` of `total` in whole percent, rounded half up; never 100 unless all, never 0
+    unless none."""
+    if not total:
+        return None
+    value = (part * 200 + total) // (total * 2)
+    if value == 100 and part < total:
+        return 99
+    if value == 0 and part > 0:
+        return 1
+    return value
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:
@@ -138,7 +152,7 @@ class EtaAccuracy:
         return cls(
             count=len(errors),
             median_off=median([abs(e) for e in errors]),
-            percent_by_eta=by_eta * 100 // len(errors),
+            percent_by_eta=share_percent(by_eta, len(errors)),
         )
 
 
@@ -212,3 +226,40 @@ def format_duration(value: timedelta | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+@dataclass(frozen=True)
+class DraftTimes:
+    """One alert-started draft: when monitoring first spoke and when customers first heard."""
+
+    first_alert_at: datetime
+    first_public_at: datetime | None  # the first update of the incident it became
+    dismissed: bool = False
+
+
+@dataclass(frozen=True)
+class AlertFigures:
+    """First alert → first public word over published drafts; dismissed and waiting drafts
+    are counted, not timed."""
+
+    drafts: int = 0
+    published: int = 0
+    dismissed: int = 0
+    waiting: int = 0
+    first_word_median: timedelta | None = None
+    first_word_p90: timedelta | None = None
+    first_word_worst: timedelta | None = None
+
+    @classmethod
+    def of(cls, drafts: Sequence[DraftTimes]) -> AlertFigures:
+        waits = [d.first_public_at - d.first_alert_at for d in drafts if d.first_public_at]
+        dismissed = sum(1 for d in drafts if d.dismissed)
+        return cls(
+            drafts=len(drafts),
+            published=len(waits),
+            dismissed=dismissed,
+            waiting=len(drafts) - len(waits) - dismissed,
+            first_word_median=median(waits),
+            first_word_p90=percentile(waits, 0.9),
+            first_word_worst=max(waits, default=None),
+        )

@@ -265,3 +265,55 @@ def compose(facts: NagFacts, recipients: tuple[str, ...]) -> NagMessage:
     return NagMessage(
         subject=subject, text="\n".join(lines), recipients=recipients, update_url=facts.update_url
     )
+
+
+@dataclass(frozen=True)
+class DraftNagFacts:
+    """An alert-started draft nobody has published or dismissed yet."""
+
+    level: str
+    draft_name: str
+    draft_body: str
+    impact: str
+    first_alert_at: datetime
+    alert_count: int
+    alert_titles: tuple[str, ...]  # what monitoring says (operators only)
+    now: datetime
+    draft_url: str  # the page with "Publish acknowledgement" and "Dismiss as noise"
+    recipient_names: tuple[str, ...] = ()
+
+
+def draft_headline(first_alert_at: datetime, now: datetime) -> str:
+    waiting = now - first_alert_at
+    if waiting < timedelta(minutes=1):
+        return "Monitoring alert: customers have heard nothing yet"
+    return f"Monitoring alert {format_minutes(waiting)} ago: customers have heard nothing yet"
+
+
+def compose_draft(facts: DraftNagFacts, recipients: tuple[str, ...]) -> NagMessage:
+    headline_text = draft_headline(facts.first_alert_at, facts.now)
+    number = escalation_number(facts.level)
+    tag = f" (escalation {number})" if number else ""
+    titles = list(facts.alert_titles[:5])
+    if len(facts.alert_titles) > 5:
+        titles.append(f"... and {len(facts.alert_titles) - 5} more")
+    lines = [
+        f"{headline_text}{tag}.",
+        "",
+        f"First alert at {_clock(facts.first_alert_at)}; {facts.alert_count} alert(s) so far:",
+        *(f"  - {title}" for title in titles),
+        "",
+        f"Suggested acknowledgement ({facts.impact} impact):",
+        f"  {facts.draft_name}",
+        *(f"  {line}" for line in facts.draft_body.splitlines()),
+        "",
+        f"Publish acknowledgement or dismiss as noise: {facts.draft_url}",
+    ]
+    if facts.recipient_names:
+        lines.append(f"Sent to: {', '.join(facts.recipient_names)}")
+    return NagMessage(
+        subject=f"{headline_text}{tag}: {facts.draft_name}",
+        text="\n".join(lines),
+        recipients=recipients,
+        update_url=facts.draft_url,
+    )

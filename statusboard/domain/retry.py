@@ -26,6 +26,7 @@ class Limits:
 LIMITS: dict[str, Limits] = {
     "notice": Limits(8, timedelta(seconds=5), timedelta(minutes=30)),
     "reminder": Limits(6, timedelta(seconds=5), timedelta(minutes=10)),
+    "correction": Limits(6, timedelta(seconds=5), timedelta(minutes=10)),
     "nag": Limits(4, timedelta(seconds=10), timedelta(minutes=2)),
     "confirmation": Limits(10, timedelta(seconds=10), timedelta(minutes=30)),
     "alert": Limits(8, timedelta(seconds=10), timedelta(minutes=30)),

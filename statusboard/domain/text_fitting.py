@@ -1,4 +1,4 @@
-"""Per-network length rules, and fitting a message into them at a word boundary.
+"""Per-network length rules, and fitting a message into them where a sentence ends.
 
 X counts *weighted* characters (URLs and bare domains 23, CJK and emoji 2; twitter-text-parser
 knows the rules); Mastodon counts characters with every URL as 23; Bluesky counts graphemes.
@@ -85,30 +85,38 @@ class Fitted:
         return self.length <= self.limit
 
 
+# Where a cut keeps the meaning: after a sentence (or a line, e.g. the headline) ends.
+_SENTENCE_END = re.compile(r"[.!?…](?=[\s\"”’)]|$)[\"”’)]*|\n")
+# Next best, only when no whole sentence fits: a clause.
+_CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[—–-](?=\s)")
+
+
 def fit(
     body: str,
     *,
     limit: int,
     length: Callable[[str], int],
     link: str | None = None,
+    link_when_cut: str | None = None,
 ) -> Fitted:
-    """The body, trimmed at a word boundary with an ellipsis if needed, then the link."""
+    """The body as it is (with `link`), or — when it must be cut — the longest part that ends
+    where a sentence ends, marked with an ellipsis and followed by the link (`link`, else
+    `link_when_cut`) so the rest is one tap away. A clause boundary is used only when no
+    sentence fits, a word boundary only when no clause does: a cut never leaves half a
+    sentence that could mean something else, unless there is nothing else to say."""
     body = body.strip()
     suffix = f"\n\n{link}" if link else ""
     whole = body + suffix
     if length(whole) <= limit:
         return Fitted(whole, length(whole), limit, trimmed=False)
-    words = _word_ends(body)
-    # Binary search for the longest word prefix that fits with the ellipsis and the link.
-    low, high, best = 0, len(words) - 1, ELLIPSIS + suffix
-    while low <= high:
-        middle = (low + high) // 2
-        candidate = body[: words[middle]].rstrip(" ,;:-\n") + ELLIPSIS + suffix
-        if length(candidate) <= limit:
-            best, low = candidate, middle + 1
-        else:
-            high = middle - 1
-    if best == ELLIPSIS + suffix:  # not even one word fits: cut inside it, by grapheme
+    chosen = link or link_when_cut
+    suffix = f"\n\n{chosen}" if chosen else ""
+    for ends in (_boundaries(body, _SENTENCE_END), _boundaries(body, _CLAUSE_END)):
+        best = _longest_fitting(body, ends, suffix, limit, length)
+        if best is not None:
+            return Fitted(best, length(best), limit, trimmed=True)
+    best = _longest_fitting(body, _word_ends(body), suffix, limit, length)
+    if best is None:  # not even one word fits: cut inside it, by grapheme
         clusters = graphemes(body)
         while clusters and length("".join(clusters) + ELLIPSIS + suffix) > limit:
             clusters.pop()
@@ -116,6 +124,34 @@ def fit(
     return Fitted(best, length(best), limit, trimmed=True)
 
 
+def _cut(body: str, end: int) -> str:
+    """The body up to `end`, marked as cut: "It failed. …", "It failed, and…"."""
+    kept = body[:end].rstrip()
+    if kept.endswith(ELLIPSIS):
+        return kept
+    if kept and kept[-1] in '.!?"”’)':
+        return f"{kept} {ELLIPSIS}"
+    return kept.rstrip(" ,;:—–-") + ELLIPSIS
+
+
+def _longest_fitting(
+    body: str, ends: list[int], suffix: str, limit: int, length: Callable[[str], int]
+) -> str | None:
+    """The longest cut at one of `ends` that fits (binary search: length grows with `end`)."""
+    low, high, best = 0, len(ends) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = _cut(body, ends[middle]) + suffix
+        if length(candidate) <= limit and _cut(body, ends[middle]) != ELLIPSIS:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _boundaries(text: str, pattern: re.Pattern[str]) -> list[int]:
+    return sorted({match.end() for match in pattern.finditer(text) if match.end() < len(text)})
+
+
 def _word_ends(text: str) -> list[int]:
-    ends = [match.end() for match in re.finditer(r"\S+", text)]
-    return ends or [0]
+    return [match.end() for match in re.finditer(r"\S+", text)]

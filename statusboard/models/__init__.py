@@ -1,11 +1,27 @@
 """Typed SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
+from statusboard.models.alert import (
+    Alert,
+    AlertFormat,
+    AlertOutcome,
+    AlertRule,
+    AlertSource,
+    Draft,
+    DraftState,
+)
 from statusboard.models.audit import AuditEvent
 from statusboard.models.base import Base
 from statusboard.models.component import Component
 from statusboard.models.delivery import ChannelSession, Delivery, DeliveryState
 from statusboard.models.heartbeat import WorkerHeartbeat
-from statusboard.models.incident import ComponentChange, Incident, IncidentKind, Update
+from statusboard.models.imported import ImportedRecord
+from statusboard.models.incident import (
+    ComponentChange,
+    Incident,
+    IncidentKind,
+    Update,
+    UpdateCorrection,
+)
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
@@ -16,6 +32,13 @@ from statusboard.models.template import IncidentTemplate
 from statusboard.models.token import ApiToken
 
 __all__ = [
+    "Alert",
+    "AlertFormat",
+    "AlertOutcome",
+    "AlertRule",
+    "AlertSource",
+    "Draft",
+    "DraftState",
     "WorkerHeartbeat",
     "ApiToken",
     "AuditEvent",
@@ -24,6 +47,7 @@ __all__ = [
     "ComponentChange",
     "Incident",
     "IncidentTemplate",
+    "ImportedRecord",
     "IncidentKind",
     "LoginFailure",
     "Operator",
@@ -31,6 +55,7 @@ __all__ = [
     "PeakHoursSetting",
     "Role",
     "Update",
+    "UpdateCorrection",
     "Nag",
     "Promise",
     "PromiseKind",

@@ -27,6 +27,8 @@ class Component(Base):
     showcase: Mapped[bool] = mapped_column(default=True)
     only_show_if_degraded: Mapped[bool] = mapped_column(default=False)
     start_date: Mapped[date | None]
+    # Opt-in: firing alerts mapped here set the status before anyone publishes (off by default).
+    alert_automation: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 

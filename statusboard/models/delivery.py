@@ -60,11 +60,12 @@ class Purpose(StrEnum):
     ALERT = "alert"  # something needs an admin (a refused post, a disabled webhook)
     TEST = "test"  # an admin's test message through one channel
     PURGE = "purge"  # the paths a static export changed, to the CDN purge hook
+    CORRECTION = "correction"  # an update's corrected words, edited into its post
 
     @property
     def is_public(self) -> bool:
         """About an update of an incident or maintenance (built from it when sent)."""
-        return self in (Purpose.NOTICE, Purpose.REMINDER)
+        return self in (Purpose.NOTICE, Purpose.REMINDER, Purpose.CORRECTION)
 
 
 class Delivery(Base):

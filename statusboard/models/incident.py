@@ -116,12 +116,35 @@ class Update(Base):
     deliver_notifications: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     display_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # When its words were last corrected (a typo); the earlier words are its corrections.
+    edited_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[Operator | None] = relationship()
     component_changes: Mapped[list[ComponentChange]] = relationship(
         back_populates="update", order_by="ComponentChange.id", cascade="all, delete-orphan"
     )
+    corrections: Mapped[list[UpdateCorrection]] = relationship(
+        back_populates="update", order_by="UpdateCorrection.id", cascade="all, delete-orphan"
+    )
+
+
+class UpdateCorrection(Base):
+    """The words an update had before a correction: kept, never shown as current."""
+
+    __tablename__ = "update_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_update.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    corrected_at: Mapped[datetime] = mapped_column(default=clock.now)
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
+
+    update: Mapped[Update] = relationship(back_populates="corrections")
+    corrected_by: Mapped[Operator | None] = relationship()
 
 
 class ComponentChange(Base):

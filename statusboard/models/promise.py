@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +18,9 @@ from statusboard import clock
 from statusboard.models.base import Base
 from statusboard.models.incident import Incident, Update
 from statusboard.models.operator import Operator
+
+if TYPE_CHECKING:
+    from statusboard.models.alert import Draft
 
 
 class PromiseKind(StrEnum):
@@ -80,14 +83,20 @@ class Promise(Base):
 
 
 class Nag(Base):
-    """One reminder per (promise, level). The row and its deliveries are inserted in one
-    transaction, so the unique constraint decides which worker queues it: it is sent once."""
+    """One reminder per (promise, level) or (draft, level). The row and its deliveries are
+    inserted in one transaction, so the unique constraint decides which worker queues it: it
+    is sent once."""
 
     __tablename__ = "nag"
-    __table_args__ = (UniqueConstraint("promise_id", "level", name="uq_nag_promise_level"),)
+    __table_args__ = (
+        UniqueConstraint("promise_id", "level", name="uq_nag_promise_level"),
+        UniqueConstraint("draft_id", "level", name="uq_nag_draft_level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"))
+    # A nag chases a public promise, or a draft nobody has acknowledged yet (one of the two).
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(32))  # heads_up, due, escalation_1, ...
     claimed_at: Mapped[datetime] = mapped_column(default=clock.now)
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -97,4 +106,5 @@ class Nag(Base):
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 
-    promise: Mapped[Promise] = relationship(back_populates="nags")
+    promise: Mapped[Promise | None] = relationship(back_populates="nags")
+    draft: Mapped[Draft | None] = relationship()

@@ -1,8 +1,10 @@
-"""Subscribers: email addresses and webhook URLs, optionally limited to some components.
+"""Subscribers: email addresses, webhook URLs and chat rooms (Slack, Discord, Teams incoming
+webhooks), optionally limited to some components.
 
 A subscriber may follow only some incidents ("subscribe to this incident").
 Nothing is sent to a subscriber before it is confirmed (email: double opt-in; webhooks: created
-by an operator or confirmed through the contact email).
+by an operator or confirmed through the contact email; chat rooms: the platform accepted the
+test message, which proves the URL works and is the subscriber's to give).
 """
 
 from __future__ import annotations
@@ -23,6 +25,27 @@ from statusboard.models.incident import Incident
 class SubscriberKind(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    SLACK = "slack"
+    DISCORD = "discord"
+    TEAMS = "teams"
+
+    @property
+    def is_chat(self) -> bool:
+        return self in CHAT_KINDS
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+CHAT_KINDS = frozenset({SubscriberKind.SLACK, SubscriberKind.DISCORD, SubscriberKind.TEAMS})
+LABELS = {
+    SubscriberKind.EMAIL: "Email",
+    SubscriberKind.WEBHOOK: "Webhook",
+    SubscriberKind.SLACK: "Slack",
+    SubscriberKind.DISCORD: "Discord",
+    SubscriberKind.TEAMS: "Microsoft Teams",
+}
 
 
 def new_secret() -> str:
@@ -53,9 +76,9 @@ class Subscriber(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
     kind: Mapped[SubscriberKind]
-    # The email address (lowercased) or the webhook URL.
+    # The email address (lowercased), or the webhook or chat incoming-webhook URL.
     address: Mapped[str] = mapped_column(String(2000))
-    # Webhooks: where notices (disabled after failures) go.
+    # Webhooks and chat rooms: where notices (disabled after failures) go.
     contact_email: Mapped[str | None] = mapped_column(String(254))
     # Webhooks: the HMAC-SHA256 signing key.
     secret: Mapped[str] = mapped_column(String(64), default=new_secret)
@@ -63,6 +86,8 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     failures_in_a_row: Mapped[int] = mapped_column(default=0)
+    # The IANA zone times are written in for this subscriber; None: the page's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     # Empty means every component.

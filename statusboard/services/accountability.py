@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from statusboard import clock
 from statusboard.domain.accountability import (
+    AlertFigures,
+    DraftTimes,
     Figures,
     IncidentTimes,
     Tally,
@@ -29,7 +31,15 @@ from statusboard.domain.accountability import (
     weeks,
 )
 from statusboard.domain.errors import InvalidInput
-from statusboard.models import Component, Incident, IncidentKind, Promise, PromiseKind
+from statusboard.models import (
+    Component,
+    Draft,
+    DraftState,
+    Incident,
+    IncidentKind,
+    Promise,
+    PromiseKind,
+)
 from statusboard.services.components import ordered_components
 
 WINDOWS = (30, 90)
@@ -58,6 +68,7 @@ class Week:
 class ComponentFigures:
     component: Component
     figures: Figures
+    alerts: AlertFigures = AlertFigures()
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Report:
     overall: Figures
     components: list[ComponentFigures]
     weeks: list[Week]
+    alerts: AlertFigures = AlertFigures()
 
 
 def _window(days: int, now: datetime | None) -> tuple[datetime, datetime]:
@@ -139,8 +151,36 @@ def incident_times(incident: Incident) -> IncidentTimes:
     )
 
 
+def _drafts(session: Session, *, since: datetime, now: datetime) -> list[Draft]:
+    """Alert-started drafts whose first alert came in the window."""
+    return list(
+        session.scalars(
+            select(Draft)
+            .where(Draft.first_alert_at >= since, Draft.first_alert_at <= now)
+            .options(selectinload(Draft.incident).selectinload(Incident.updates))
+        )
+    )
+
+
+def draft_times(draft: Draft) -> DraftTimes:
+    incident = draft.incident
+    first = min((u.created_at for u in incident.updates), default=None) if incident else None
+    return DraftTimes(draft.first_alert_at, first, draft.state is DraftState.DISMISSED)
+
+
 def report(session: Session, *, days: int, now: datetime | None = None) -> Report:
     since, now = _window(days, now)
+    drafts = _drafts(session, since=since, now=now)
+
+    def alerts_for(component: Component | None) -> AlertFigures:
+        return AlertFigures.of(
+            [
+                draft_times(d)
+                for d in drafts
+                if component is None or component.public_id in (d.components or {})
+            ]
+        )
+
     promises = counted_promises(session, since=since, now=now)
     incidents = _incidents(session, since=since, now=now)
     times = {incident.id: incident_times(incident) for incident in incidents}
@@ -158,7 +198,7 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
         cid for p in promises for cid in p.component_ids
     }
     components = [
-        ComponentFigures(c, figures_for(c))
+        ComponentFigures(c, figures_for(c), alerts_for(c))
         for c in ordered_components(session)
         if not c.is_group or c.id in touched
     ]
@@ -176,6 +216,7 @@ def report(session: Session, *, days: int, now: datetime | None = None) -> Repor
         overall=figures_for(None),
         components=components,
         weeks=by_week,
+        alerts=alerts_for(None),
     )
 
 

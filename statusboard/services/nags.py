@@ -9,8 +9,8 @@ for the others the insert does nothing (ON CONFLICT DO NOTHING) and they move on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,13 +22,26 @@ from statusboard.domain.honesty import PromiseState
 from statusboard.domain.nags import (
     HEADS_UP,
     Audience,
+    DraftNagFacts,
+    Ladder,
     NagFacts,
     NagMessage,
     NagPolicy,
     audience,
     compose,
+    compose_draft,
 )
-from statusboard.models import Incident, Nag, Operator, Promise, PromiseKind, Role
+from statusboard.models import (
+    Alert,
+    Draft,
+    DraftState,
+    Incident,
+    Nag,
+    Operator,
+    Promise,
+    PromiseKind,
+    Role,
+)
 from statusboard.models.delivery import ACCOUNT, Purpose
 from statusboard.services import outbox
 
@@ -43,15 +56,21 @@ class NagSetup:
     channels: frozenset[str] = frozenset()
     public_honesty: bool = True
     escalation_email: str | None = None
+    # The acknowledgement promise of an alert-started draft: due the moment it exists.
+    draft_ladder: Ladder = field(default_factory=lambda: draft_ladder(5, 15, 240))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NagSetup:
+        nags = settings.nags
         return cls(
-            policy=NagPolicy.from_settings(settings.nags),
+            policy=NagPolicy.from_settings(nags),
             base_url=settings.page.base_url,
             channels=settings.channels.enabled & {"email", "chat"},
             public_honesty=settings.page.public_honesty,
-            escalation_email=settings.nags.escalation_email,
+            escalation_email=nags.escalation_email,
+            draft_ladder=draft_ladder(
+                nags.draft_escalate_all, nags.draft_escalate_admins, nags.repeat_max
+            ),
         )
 
 
@@ -61,19 +80,40 @@ def update_form_url(base_url: str, incident: Incident, kind: PromiseKind | None 
     return f"{base_url}/admin/incidents/{incident.public_id}/{verb}"
 
 
+def draft_ladder(escalate_all: int, escalate_admins: int, repeat_max: int) -> Ladder:
+    """At once to the on-call operators, then everyone, then the admins; repeating after."""
+    return Ladder(
+        heads_up=timedelta(0),
+        escalate_all=timedelta(minutes=escalate_all),
+        escalate_admins=timedelta(minutes=escalate_admins),
+        repeat=timedelta(minutes=escalate_admins),
+        repeat_max=timedelta(minutes=max(repeat_max, escalate_admins)),
+    )
+
+
+def draft_url(base_url: str, draft: Draft) -> str:
+    return f"{base_url}/admin/drafts/{draft.public_id}"
+
+
 @dataclass(frozen=True)
 class PlannedNag:
-    promise_id: int
+    """A reminder about a public promise (promise_id) or an unacknowledged draft (draft_id)."""
+
+    promise_id: int | None
     level: str
     message: NagMessage
+    draft_id: int | None = None
 
 
 def _recipients(
-    level: str, incident: Incident, operators: Sequence[Operator], escalation_email: str | None
+    level: str,
+    owner: Operator | None,
+    operators: Sequence[Operator],
+    escalation_email: str | None,
 ) -> list[Operator | str]:
     """Each level adds people: owner → on-call → every operator → admins + the address."""
     who = audience(level)
-    owner = incident.owner if incident.owner is not None and incident.owner.active else None
+    owner = owner if owner is not None and owner.active else None
     on_call = [o for o in operators if o.on_call]
     people: list[Operator | str] = [owner] if owner else []
     if who == Audience.OWNER:
@@ -106,7 +146,7 @@ def _message(
     promise: Promise, level: str, operators: Sequence[Operator], setup: NagSetup, now: datetime
 ) -> NagMessage:
     incident = promise.incident
-    people = _recipients(level, incident, operators, setup.escalation_email)
+    people = _recipients(level, incident.owner, operators, setup.escalation_email)
     latest = incident.latest_update
     facts = NagFacts(
         level=level,
@@ -130,7 +170,74 @@ def _message(
 
 
 def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag]:
-    """The reminders due at `now` that no worker has claimed yet (one per promise at most)."""
+    """The reminders due at `now` that no worker has claimed yet (one per promise or draft at
+    most)."""
+    return _plan_promises(session, setup=setup, now=now) + _plan_drafts(
+        session, setup=setup, now=now
+    )
+
+
+def _operators(session: Session) -> Sequence[Operator]:
+    return session.scalars(
+        select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)
+    ).all()
+
+
+def _plan_drafts(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag]:
+    drafts = session.scalars(
+        select(Draft)
+        .where(Draft.state == DraftState.OPEN, Draft.created_at <= now)
+        .order_by(Draft.id)
+    ).all()
+    if not drafts:
+        return []
+    claimed = set(
+        session.execute(
+            select(Nag.draft_id, Nag.level).where(Nag.draft_id.in_([d.id for d in drafts]))
+        ).tuples()
+    )
+    due = []
+    for draft in drafts:
+        level = setup.draft_ladder.level_at(
+            due_at=draft.created_at, made_at=draft.created_at, now=now
+        )
+        if level is not None and (draft.id, level) not in claimed:
+            due.append((draft, level))
+    if not due:
+        return []
+    operators = _operators(session)
+    planned = []
+    for draft, level in due:
+        people = _recipients(level, None, operators, setup.escalation_email)
+        titles = session.scalars(
+            select(Alert.title).where(Alert.draft_id == draft.id).order_by(Alert.id)
+        ).all()
+        titles = list(dict.fromkeys(titles))  # each alert once, in the order they came
+        facts = DraftNagFacts(
+            level=level,
+            draft_name=draft.name,
+            draft_body=draft.body,
+            impact=draft.impact.value,
+            first_alert_at=draft.first_alert_at,
+            alert_count=draft.alert_count,
+            alert_titles=tuple(t or "" for t in titles),
+            now=now,
+            draft_url=draft_url(setup.base_url, draft),
+            recipient_names=tuple(p.name if isinstance(p, Operator) else p for p in people),
+        )
+        addresses = tuple(p.email if isinstance(p, Operator) else p for p in people)
+        planned.append(
+            PlannedNag(
+                promise_id=None,
+                draft_id=draft.id,
+                level=level,
+                message=compose_draft(facts, addresses),
+            )
+        )
+    return planned
+
+
+def _plan_promises(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag]:
     horizon = now + setup.policy.longest_heads_up
     candidates = session.execute(
         select(Promise.id, Promise.kind, Promise.due_at, Promise.made_at, Incident.impact)
@@ -169,9 +276,7 @@ def plan(session: Session, *, setup: NagSetup, now: datetime) -> list[PlannedNag
             selectinload(Promise.incident).selectinload(Incident.owner),
         )
     ).all()
-    operators = session.scalars(
-        select(Operator).where(Operator.active.is_(True)).order_by(Operator.id)
-    ).all()
+    operators = _operators(session)
     return [
         PlannedNag(
             promise_id=promise.id,
@@ -186,49 +291,78 @@ def claim(
     database: Database, *, plans: Sequence[PlannedNag], setup: NagSetup, now: datetime
 ) -> list[tuple[PlannedNag, int]]:
     """Insert the Nag rows and queue their deliveries in one transaction, skipping any
-    (promise, level) that another worker inserted first; returns the plans this worker queued,
-    with nag ids. Rows go in (promise, level) order so concurrent claims on PostgreSQL never
-    deadlock."""
+    (promise, level) or (draft, level) that another worker inserted first; returns the plans
+    this worker queued, with nag ids. Rows go in (id, level) order so concurrent claims on
+    PostgreSQL never deadlock."""
     if not plans:
         return []
     with database.session(write_lock=True) as session:
         live = set(
             session.scalars(
                 select(Promise.id).where(
-                    Promise.id.in_({p.promise_id for p in plans}),
+                    Promise.id.in_({p.promise_id for p in plans if p.promise_id is not None}),
                     Promise.closed_at.is_(None),
                     or_(Promise.paused_until.is_(None), Promise.paused_until <= now),
                 )
             )
         )
-        fresh = sorted(
-            (p for p in plans if p.promise_id in live), key=lambda p: (p.promise_id, p.level)
-        )
-        if not fresh:
-            return []
-        insert = upsert_insert(database.dialect)
-        rows = session.execute(
-            insert(Nag)
-            .values(
-                [
-                    {
-                        "promise_id": p.promise_id,
-                        "level": p.level,
-                        "claimed_at": now,
-                        "recipients": list(p.message.recipients),
-                        "outcome": {},
-                    }
-                    for p in fresh
-                ]
+        open_drafts = set(
+            session.scalars(
+                select(Draft.id).where(
+                    Draft.id.in_({p.draft_id for p in plans if p.draft_id is not None}),
+                    Draft.state == DraftState.OPEN,
+                )
             )
-            .on_conflict_do_nothing(index_elements=["promise_id", "level"])
-            .returning(Nag.id, Nag.promise_id, Nag.level)
-        ).all()
-        ids = {(row.promise_id, row.level): row.id for row in rows}
-        owned = [(p, ids[(p.promise_id, p.level)]) for p in fresh if (p.promise_id, p.level) in ids]
+        )
+        owned = _insert(
+            session,
+            database,
+            [p for p in plans if p.promise_id in live],
+            "promise_id",
+            now,
+        )
+        owned += _insert(
+            session,
+            database,
+            [p for p in plans if p.draft_id is not None and p.draft_id in open_drafts],
+            "draft_id",
+            now,
+        )
         for plan, nag_id in owned:
             queue(session, plan.message, nag_id=nag_id, channels=setup.channels)
     return owned
+
+
+def _insert(
+    session: Session, database: Database, plans: list[PlannedNag], key: str, now: datetime
+) -> list[tuple[PlannedNag, int]]:
+    def subject(plan: PlannedNag) -> int:
+        return (plan.promise_id if key == "promise_id" else plan.draft_id) or 0
+
+    fresh = sorted(plans, key=lambda p: (subject(p), p.level))
+    if not fresh:
+        return []
+    column = getattr(Nag, key)
+    insert = upsert_insert(database.dialect)
+    rows = session.execute(
+        insert(Nag)
+        .values(
+            [
+                {
+                    key: subject(p),
+                    "level": p.level,
+                    "claimed_at": now,
+                    "recipients": list(p.message.recipients),
+                    "outcome": {},
+                }
+                for p in fresh
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[key, "level"])
+        .returning(Nag.id, column, Nag.level)
+    ).all()
+    ids = {(row[1], row.level): row.id for row in rows}
+    return [(p, ids[(subject(p), p.level)]) for p in fresh if (subject(p), p.level) in ids]
 
 
 def queue(session: Session, message: NagMessage, *, nag_id: int, channels: frozenset[str]) -> int:

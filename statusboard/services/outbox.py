@@ -32,7 +32,8 @@ from statusboard.channels.base import (
     Receipt,
     ThreadRef,
 )
-from statusboard.config import Settings
+from statusboard.channels.chat_hooks import is_gone
+from statusboard.config import CHAT_PLATFORMS, Settings
 from statusboard.db import Database
 from statusboard.domain.retry import Failure, next_attempt
 from statusboard.models import (
@@ -51,8 +52,9 @@ from statusboard.services.page import bump_version
 
 log = logging.getLogger("statusboard.outbox")
 
-# Channels that carry letters to people; the others only tell the public.
-LETTER_CHANNELS = frozenset({"email", "chat"})
+# Channels that carry letters to people (subscribers' chat rooms get their test message as
+# one); the others only tell the public.
+LETTER_CHANNELS = frozenset({"email", "chat", *CHAT_PLATFORMS})
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,10 @@ def claim(
 
 def _jobs(session: Session, rows: list[Delivery], context: OutboxContext) -> list[Job]:
     notices = publishing.notices_for(session, rows, context.notices)
+    # A letter to a chat room goes to its subscriber's hook, too long to be the row's target.
+    hooks = _hooks(
+        session, [r for r in rows if r.channel in CHAT_PLATFORMS and r.id not in notices]
+    )
     jobs = []
     for row in rows:
         if row.id in notices:
@@ -326,7 +332,7 @@ def _jobs(session: Session, rows: list[Delivery], context: OutboxContext) -> lis
         else:
             letter = Letter(
                 delivery_id=row.public_id,
-                to=row.target,
+                to=hooks.get(row.subscriber_id or 0, row.target),
                 subject=row.subject or "",
                 text=row.body or "",
                 urgent=row.purpose is Purpose.NAG,
@@ -334,6 +340,14 @@ def _jobs(session: Session, rows: list[Delivery], context: OutboxContext) -> lis
             )
             jobs.append(Job(row.id, row.channel, letter, None))
     return jobs
+
+
+def _hooks(session: Session, rows: list[Delivery]) -> dict[int, str]:
+    ids = {r.subscriber_id for r in rows if r.subscriber_id is not None}
+    if not ids:
+        return {}
+    found = session.execute(select(Subscriber.id, Subscriber.address).where(Subscriber.id.in_(ids)))
+    return {subscriber_id: address for subscriber_id, address in found}
 
 
 def _test_notice(row: Delivery, context: OutboxContext) -> Notice:
@@ -495,8 +509,16 @@ def _delivered(row: Delivery, receipt: Receipt, now: datetime, alerts: list[Aler
     row.remote_id, row.remote_url = receipt.remote_id, receipt.url
     row.remote_ref = receipt.ref
     row.sent_at, row.last_error = now, None
-    if row.subscriber is not None:
-        row.subscriber.failures_in_a_row = 0
+    subscriber = row.subscriber
+    if subscriber is not None:
+        subscriber.failures_in_a_row = 0
+        # A chat room is subscribed once its platform accepted the test message.
+        if (
+            row.purpose is Purpose.CONFIRMATION
+            and subscriber.kind.is_chat
+            and subscriber.confirmed_at is None
+        ):
+            subscriber.confirmed_at = now
     if receipt.uncertain:
         alerts.append(
             Alert(
@@ -529,8 +551,10 @@ def _failed_attempt(
         row.state, row.next_attempt_at = DeliveryState.RETRYING, retry_at
         return
     row.state = DeliveryState.FAILED
-    # An alert that fails is not alerted about again: that would loop.
-    if needs_operators(error) and row.purpose is not Purpose.ALERT:
+    # An alert that fails is not alerted about again: that would loop. A subscriber's own
+    # chat room refusing is the subscriber's affair until it is disabled (below).
+    chat_room = row.subscriber is not None and row.subscriber.kind.is_chat
+    if needs_operators(error) and row.purpose is not Purpose.ALERT and not chat_room:
         alerts.append(
             Alert(
                 None,
@@ -542,23 +566,45 @@ def _failed_attempt(
     subscriber = row.subscriber
     if (
         subscriber is not None
-        and subscriber.kind is SubscriberKind.WEBHOOK
         and row.purpose.is_public
+        and subscriber.kind is not SubscriberKind.EMAIL
     ):
-        subscriber.failures_in_a_row += 1
-        if (
-            subscriber.failures_in_a_row >= context.webhook_max_failures
-            and subscriber.disabled_at is None
-        ):
-            subscriber.disabled_at = now
-            if subscriber.contact_email:
-                alerts.append(
-                    Alert(
-                        subscriber.contact_email,
-                        "webhook disabled",
-                        f"Deliveries to {subscriber.address} failed "
-                        f"{subscriber.failures_in_a_row} times in a row, so we "
-                        f"stopped sending. Last error: {error}\n\nSubscribe "
-                        f"again at {context.notices.base_url}/subscribe.",
-                    )
-                )
+        _count_failure(subscriber, error, now, context, alerts)
+
+
+def _count_failure(
+    subscriber: Subscriber,
+    error: ChannelError,
+    now: datetime,
+    context: OutboxContext,
+    alerts: list[Alert],
+) -> None:
+    """A webhook or chat room that keeps failing is disabled, and its contact and (for a
+    chat room the platform says is gone) the admins are told."""
+    subscriber.failures_in_a_row += 1
+    if subscriber.failures_in_a_row < context.webhook_max_failures or subscriber.disabled_at:
+        return
+    subscriber.disabled_at = now
+    what = f"{subscriber.kind.label} webhook" if subscriber.kind.is_chat else "webhook"
+    text = (
+        f"Deliveries to {subscriber.address} failed {subscriber.failures_in_a_row} times in "
+        f"a row, so we stopped sending. Last error: {error}"
+    )
+    if subscriber.contact_email:
+        alerts.append(
+            Alert(
+                subscriber.contact_email,
+                f"{what} disabled",
+                f"{text}\n\nSubscribe again at {context.notices.base_url}/subscribe.",
+            )
+        )
+    if subscriber.kind.is_chat:
+        gone = " The platform says this webhook no longer exists." if is_gone(error) else ""
+        alerts.append(
+            Alert(
+                None,
+                f"A {what} subscriber was disabled",
+                f"{text}.{gone}\n\nSubscriber: {context.notices.base_url}/admin/subscribers/"
+                f"{subscriber.public_id}",
+            )
+        )

@@ -239,6 +239,8 @@ class CheckReport:
     broken: int = 0
     # (promise id, level) of each nag this run claimed and queued.
     nagged: list[tuple[int, str]] = field(default_factory=list)
+    # (draft id, level) of each reminder about an unacknowledged draft.
+    drafts_nagged: list[tuple[int, str]] = field(default_factory=list)
 
 
 def check_promises(
@@ -257,5 +259,8 @@ def check_promises(
     with database.session() as session:
         planned = nags.plan(session, setup=setup, now=now)
     for plan, _nag_id in nags.claim(database, plans=planned, setup=setup, now=now):
-        report.nagged.append((plan.promise_id, plan.level))
+        if plan.promise_id is not None:
+            report.nagged.append((plan.promise_id, plan.level))
+        elif plan.draft_id is not None:
+            report.drafts_nagged.append((plan.draft_id, plan.level))
     return report

@@ -47,6 +47,7 @@ from statusboard.services.statuspage import (
 )
 
 SOCIAL = ("x", "mastodon", "bluesky")
+PUBLIC_PURPOSES = (Purpose.NOTICE, Purpose.REMINDER, Purpose.CORRECTION)
 
 
 # --- what the operator chose for one update ------------------------------------------------
@@ -136,6 +137,51 @@ def fan_out(
     for start in range(0, len(rows), 5000):
         session.execute(insert(Delivery), rows[start : start + 5000])
     return len(rows)
+
+
+def queue_corrections(session: Session, *, update: Update, editable: frozenset[str]) -> int:
+    """After an update's words were corrected: one delivery per post of it on a network that
+    allows editing (`editable`), to edit that post into the new words. Posts in the operator's
+    own words for a network stay as they are. A later correction of the same update queues
+    the same delivery again: it always sends the latest words. Returns how many."""
+    now = clock.now()
+    posted = session.scalars(
+        select(Delivery).where(
+            Delivery.update_id == update.id,
+            Delivery.purpose == Purpose.NOTICE,
+            Delivery.channel.in_(sorted(editable)),
+            Delivery.state == DeliveryState.SENT,
+            Delivery.remote_id.is_not(None),
+            Delivery.custom_text.is_(None),
+        )
+    ).all()
+    for post in posted:
+        existing = session.scalar(
+            select(Delivery).where(
+                Delivery.update_id == update.id,
+                Delivery.channel == post.channel,
+                Delivery.target == post.target,
+                Delivery.purpose == Purpose.CORRECTION,
+            )
+        )
+        if existing is None:
+            session.add(
+                Delivery(
+                    purpose=Purpose.CORRECTION,
+                    update_id=update.id,
+                    incident_id=post.incident_id,
+                    channel=post.channel,
+                    target=post.target,
+                    subscriber_id=post.subscriber_id,
+                    state=DeliveryState.QUEUED,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        else:
+            existing.state, existing.attempts = DeliveryState.QUEUED, 0
+            existing.next_attempt_at, existing.last_error = now, None
+    return len(posted)
 
 
 def _matching_subscribers(
@@ -239,7 +285,11 @@ def notices_for(
             s.id: s
             for s in session.execute(
                 select(
-                    Subscriber.id, Subscriber.public_id, Subscriber.address, Subscriber.secret
+                    Subscriber.id,
+                    Subscriber.public_id,
+                    Subscriber.address,
+                    Subscriber.secret,
+                    Subscriber.time_zone,
                 ).where(Subscriber.id.in_(subscriber_ids))
             )
         }
@@ -247,6 +297,7 @@ def notices_for(
         else {}
     )
     thread_refs = threads(session, public)
+    originals = _corrected_posts(session, [r for r in public if r.purpose is Purpose.CORRECTION])
     now = clock.now()
     page = PageInfo(
         name=context.page_name,
@@ -254,8 +305,9 @@ def notices_for(
         time_zone=context.time_zone,
         updated_at=now,
     )
-    # What is the same for every target of an update is built once per update.
-    bases: dict[tuple[int, bool], Notice] = {}
+    # What is the same for every target of an update is built once per update (and per time
+    # zone subscribers chose: a maintenance window's times are in the words).
+    bases: dict[tuple[int, bool, str], Notice] = {}
     events: dict[int, dict[str, Any]] = {}
     indicator = None
     result: dict[int, tuple[Notice, ThreadRef | None]] = {}
@@ -263,15 +315,19 @@ def notices_for(
         assert row.update_id is not None
         update = updates[row.update_id]
         reminder = row.purpose is Purpose.REMINDER
-        base = bases.get((update.id, reminder))
+        target = targets.get(row.subscriber_id) if row.subscriber_id else None
+        zone = (target.time_zone if target is not None else None) or page.time_zone
+        base = bases.get((update.id, reminder, zone))
         if base is None:
-            base = bases[update.id, reminder] = notice_of(update, page, reminder=reminder, now=now)
+            base = bases[update.id, reminder, zone] = notice_of(
+                update, replace(page, time_zone=zone), reminder=reminder, now=now
+            )
         fields: dict[str, Any] = {
             "delivery_id": row.public_id,
             "custom_text": None if reminder else row.custom_text,
             "ambiguous": row.ambiguous,
+            "edits": originals.get(row.id),
         }
-        target = targets.get(row.subscriber_id) if row.subscriber_id else None
         if target is not None:
             token = subscribers.manage_token_of(context.secret_key, target.public_id)
             unsubscribe = f"{context.base_url}/subscribe/unsubscribe/{token}"
@@ -301,6 +357,23 @@ def notices_for(
     return result
 
 
+def _corrected_posts(session: Session, rows: list[Delivery]) -> dict[int, str]:
+    """For each correction delivery, the remote id of the post it edits."""
+    result: dict[int, str] = {}
+    for row in rows:
+        remote_id = session.scalar(
+            select(Delivery.remote_id).where(
+                Delivery.update_id == row.update_id,
+                Delivery.channel == row.channel,
+                Delivery.target == row.target,
+                Delivery.purpose == Purpose.NOTICE,
+            )
+        )
+        if remote_id:
+            result[row.id] = remote_id
+    return result
+
+
 def _component_event(row: Delivery, update: Update, page: PageInfo) -> dict:
     code = row.target.split("/", 1)[1]
     change = next(c for c in update.component_changes if c.component.public_id == code)
@@ -315,8 +388,73 @@ def notice_of(
 ) -> Notice:
     """What any channel may say about an update (a maintenance says when it happens; a
     reminder says it starts soon)."""
-    incident = update.incident
-    text = markup.plain_text(update.html)
+    return _notice(
+        update.incident,
+        status=update.status,
+        html=update.html,
+        update_id=update.public_id,
+        created_at=update.created_at,
+        page=page,
+        reminder=reminder,
+        now=now,
+        eta_at=update.eta_at,
+        next_update_at=update.next_update_at,
+        eta_revisions=_eta_revisions(update.incident, update),
+    )
+
+
+PREVIEW_ID = "x" * 12  # as long as a real public id, so counted lengths match
+
+
+def draft_notice(
+    page: PageInfo, *, incident: Incident | None, name: str, status: str, body: str
+) -> Notice:
+    """What an update not posted yet would say: the forms' preview. Built like `notice_of`
+    from the same parts (the incident's name and link, the sanitized body), so a channel's
+    `preview` of it is, byte for byte, the text the worker will post. Before an incident
+    exists its link has a placeholder id of the same length."""
+    html = markup.render(body.strip())
+    now = clock.now()
+    if incident is not None:
+        return _notice(
+            incident,
+            status=status,
+            html=html,
+            update_id=PREVIEW_ID,
+            created_at=now,
+            page=page,
+            eta_at=incident.eta_at,
+            next_update_at=incident.next_update_at,
+        )
+    return Notice(
+        delivery_id="preview",
+        incident_id=PREVIEW_ID,
+        incident_name=name,
+        update_id=PREVIEW_ID,
+        status=status,
+        text=markup.plain_text(html),
+        html=html,
+        url=f"{page.base_url}/incidents/{PREVIEW_ID}",
+        created_at=now,
+        resolves=is_finished_status(status),
+    )
+
+
+def _notice(
+    incident: Incident,
+    *,
+    status: str,
+    html: str,
+    update_id: str,
+    created_at: datetime,
+    page: PageInfo,
+    reminder: bool = False,
+    now: datetime | None = None,
+    eta_at: datetime | None = None,
+    next_update_at: datetime | None = None,
+    eta_revisions: int = 0,
+) -> Notice:
+    text = markup.plain_text(html)
     name = incident.name
     if incident.kind is IncidentKind.MAINTENANCE and incident.scheduled_for is not None:
         when = window_text(incident, page.time_zone)
@@ -324,25 +462,25 @@ def notice_of(
             name = f"Reminder: {incident.name}"
             soon = _starts_in(incident.scheduled_for - (now or clock.now()))
             when = f"Starts {soon}. {when}"
-        if update.status == "scheduled":
+        if status == "scheduled":
             text = f"{when}\n{text}"
     maintenance = incident.kind is IncidentKind.MAINTENANCE
     return Notice(
         delivery_id="",
         incident_id=incident.public_id,
         incident_name=name,
-        update_id=update.public_id,
-        status=update.status,
+        update_id=update_id,
+        status=status,
         text=text,
-        html=update.html,
+        html=html,
         url=page.incident_url(incident),
-        created_at=update.created_at,
-        resolves=is_finished_status(update.status),
+        created_at=created_at,
+        resolves=is_finished_status(status),
         impact="maintenance" if maintenance else incident.impact.value,
         components=tuple(c.name for c in incident.components if not c.is_group),
-        eta_at=None if maintenance else update.eta_at,
-        eta_revisions=0 if maintenance else _eta_revisions(incident, update),
-        next_update_at=update.next_update_at,
+        eta_at=None if maintenance else eta_at,
+        eta_revisions=0 if maintenance else eta_revisions,
+        next_update_at=next_update_at,
         time_zone=page.time_zone,
     )
 
@@ -392,6 +530,7 @@ def threads(session: Session, rows: list[Delivery]) -> dict[int, ThreadRef]:
             Delivery.target.in_({r.target for r in threaded}),
             Delivery.state == DeliveryState.SENT,
             func.coalesce(Delivery.remote_ref, Delivery.remote_id).is_not(None),
+            Delivery.purpose != Purpose.CORRECTION,  # an edit is no new post to reply to
         )
         .order_by(Delivery.id)
     )
@@ -444,6 +583,18 @@ def counts_by_state(session: Session, incident: Incident) -> dict[str, int]:
             .group_by(Delivery.state)
         )
     }
+
+
+def counts_by_update(session: Session, incident: Incident) -> dict[int, dict[str, int]]:
+    """Per update of the incident: how many of its public deliveries are in each state."""
+    result: dict[int, dict[str, int]] = {}
+    for update_id, state, count in session.execute(
+        select(Delivery.update_id, Delivery.state, func.count())
+        .where(Delivery.incident_id == incident.id, Delivery.purpose.in_(PUBLIC_PURPOSES))
+        .group_by(Delivery.update_id, Delivery.state)
+    ):
+        result.setdefault(update_id, {})[DeliveryState(state).value] = count
+    return result
 
 
 def undelivered_resolutions(session: Session) -> list[tuple[Incident, int]]:

@@ -106,7 +106,7 @@ def update_object(
         "body": update.body,
         "incident_id": incident.public_id,
         "created_at": _ts(update.created_at),
-        "updated_at": _ts(update.created_at),
+        "updated_at": _ts(update.edited_at or update.created_at),  # a corrected typo
         "display_at": _ts(update.display_at),
         "affected_components": [
             {

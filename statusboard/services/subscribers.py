@@ -1,4 +1,5 @@
-"""Subscribers: request (double opt-in), confirm, choose components, unsubscribe.
+"""Subscribers: request (double opt-in; a chat room's test message), confirm, choose
+components, unsubscribe.
 
 Links are signed with the app's secret (itsdangerous): confirmation links expire, manage and
 unsubscribe links do not (they sit in every email ever sent). Asking again for an address that
@@ -11,12 +12,14 @@ import functools
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from statusboard import clock
+from statusboard.channels.chat_hooks import InvalidChatHook, check_hook
 from statusboard.channels.webhook import Network, UnsafeTarget, check_target
 from statusboard.config import PageSettings
 from statusboard.domain.errors import InvalidInput, NotFound
@@ -125,6 +128,20 @@ def clean_email(value: str) -> str:
     return email
 
 
+def clean_time_zone(value: str | None) -> str | None:
+    """An IANA zone name, or None for the page's own."""
+    name = (value or "").strip()
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            "choose a time zone from the list, like Europe/Berlin", field="time_zone"
+        ) from None
+    return name
+
+
 class Refused(InvalidInput):
     """Every field at fault at once (`errors`: field -> message), not one per attempt."""
 
@@ -139,12 +156,14 @@ def request_email(
     *,
     email: str,
     components: Iterable[Component] = (),
+    time_zone: str | None = None,
     incident: Incident | None = None,
 ) -> Subscriber | None:
     """Record the wish; return the subscriber to send a confirmation link to, or None when the
     address is already confirmed (nothing to send, and nothing the requester may learn).
     With `incident`, the subscriber follows that incident only."""
     email = clean_email(email)
+    zone = clean_time_zone(time_zone)
     subscriber = session.scalar(
         select(Subscriber).where(
             Subscriber.kind == SubscriberKind.EMAIL, Subscriber.address == email
@@ -157,8 +176,70 @@ def request_email(
         session.add(subscriber)
     subscriber.components = [] if incident is not None else _leaves(components)
     subscriber.incidents = [incident] if incident is not None else []
+    subscriber.time_zone = zone
     session.flush()
     return subscriber
+
+
+def request_chat(
+    session: Session,
+    *,
+    url: str,
+    components: Iterable[Component] = (),
+    time_zone: str | None = None,
+    contact_email: str | None = None,
+    allow: Iterable[Network] = (),
+    base_url: str | None = None,
+) -> tuple[Subscriber, bool]:
+    """A Slack, Discord or Teams room by its incoming-webhook URL: (subscriber, whether a test
+    message is owed). The room is subscribed when its platform accepts that message — the
+    platforms' own proof that whoever pasted the URL controls the room. An active room asked
+    again keeps its choices and gets nothing."""
+    url = (url or "").strip()
+    if len(url) > 2000:
+        raise InvalidInput("the URL is too long", field="chat_url")
+    try:
+        kind = SubscriberKind(check_hook(url, base_url=base_url, allow=allow))
+    except InvalidChatHook as exc:
+        raise InvalidInput(str(exc), field="chat_url") from exc
+    zone = clean_time_zone(time_zone)
+    contact = clean_email(contact_email or "") if (contact_email or "").strip() else None
+    subscriber = session.scalar(
+        select(Subscriber).where(Subscriber.kind == kind, Subscriber.address == url)
+    )
+    if subscriber is not None and subscriber.active:
+        return subscriber, False
+    if subscriber is None:
+        subscriber = Subscriber(kind=kind, address=url, created_at=clock.now())
+        session.add(subscriber)
+    subscriber.components = _leaves(components)
+    subscriber.time_zone = zone
+    subscriber.contact_email = contact
+    subscriber.unsubscribed_at = None
+    subscriber.disabled_at = None
+    subscriber.confirmed_at = None
+    subscriber.failures_in_a_row = 0
+    session.flush()
+    return subscriber, True
+
+
+def queue_chat_test(
+    session: Session, subscriber: Subscriber, *, page: PageSettings, secret_key: str
+) -> None:
+    """The test message that subscribes a chat room, queued in the caller's transaction; the
+    worker posts it and, when the platform accepts it, the room is subscribed."""
+    what = ", ".join(c.name for c in subscriber.components) or "every component"
+    outbox.queue_letter(
+        session,
+        purpose=Purpose.CONFIRMATION,
+        channel=subscriber.kind.value,
+        to=subscriber.public_id,
+        subject=f"You will receive {page.name} updates here",
+        text=f"Incidents and maintenance of {what} will be posted in this channel, with their "
+        f"expected resolution and when the next update is due.\n"
+        f"Manage or leave: {manage_url(page.base_url, secret_key, subscriber)}",
+        subscriber_id=subscriber.id,
+    )
 
 
 def request_webhook(

@@ -24,7 +24,7 @@ from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, worst_component_status
 from statusboard.domain.templates import check_filled
-from statusboard.models import Component, ComponentChange, Incident, Update
+from statusboard.models import Component, ComponentChange, Incident, Update, UpdateCorrection
 from statusboard.models.incident import incident_component
 from statusboard.services import audit, page, promises, publishing
 from statusboard.services.audit import Actor
@@ -104,6 +104,39 @@ def append_update(
     )
     page.bump_version(session)
     return new
+
+
+def correct_update(
+    session: Session, *, update: Update, body: str, actor: Actor, editable: frozenset[str]
+) -> int:
+    """Correct the words of a posted update (a typo), not what it says happened: status,
+    promises and components stay; a change of those is a new update. The earlier words are
+    kept (UpdateCorrection), the update is marked edited, the page version is bumped so the
+    page, feeds and API show the new words, and posts on networks that allow editing
+    (`editable`) are edited through the outbox. Returns how many posts will be edited."""
+    now = clock.now()
+    body = clean_body(body)
+    if body == update.body:
+        raise InvalidInput("the text is unchanged: correct it, or go back", field="body")
+    update.corrections.append(
+        UpdateCorrection(
+            body=update.body, html=update.html, corrected_at=now, corrected_by=actor.operator
+        )
+    )
+    update.body, update.html, update.edited_at = body, markup.render(body), now
+    session.flush()
+    edits = publishing.queue_corrections(session, update=update, editable=editable)
+    audit.record(
+        session,
+        actor=actor,
+        action="update.correct",
+        subject_type=update.incident.kind.value,
+        subject_id=update.incident.public_id,
+        update=update.public_id,
+        posts_edited=edits,
+    )
+    page.bump_version(session)
+    return edits
 
 
 def _move_components(

@@ -16,14 +16,17 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from statusboard.web import (
         admin,
+        admin_alerts,
         admin_maintenance,
         admin_nags,
         admin_peak_hours,
         admin_postmortems,
         admin_publishing,
         admin_report,
+        admin_subscribers,
         admin_templates,
         admin_tokens,
+        api_alerts,
         api_v1,
         api_v2,
         auth,
@@ -39,6 +42,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(api_alerts.blueprint, url_prefix="/api/v1/alerts")
+    app.register_blueprint(admin_alerts.blueprint, url_prefix="/admin")
     app.register_blueprint(admin_tokens.blueprint, url_prefix="/admin/tokens")
     app.register_blueprint(admin_maintenance.blueprint, url_prefix="/admin/maintenance")
     app.register_blueprint(subscribe.blueprint)
@@ -47,3 +52,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_postmortems.blueprint, url_prefix="/admin/incidents")
     app.register_blueprint(admin_templates.blueprint, url_prefix="/admin/templates")
     app.register_blueprint(admin_peak_hours.blueprint, url_prefix="/admin/peak-hours")
+    app.register_blueprint(admin_subscribers.blueprint, url_prefix="/admin/subscribers")

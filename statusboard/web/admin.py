@@ -4,6 +4,7 @@ components and operators needs an admin. Views parse, call one service, commit, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,8 +13,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from statusboard import clock
+from statusboard.app import channels
+from statusboard.channels.registry import SOCIAL
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
@@ -21,8 +25,16 @@ from statusboard.domain.errors import DomainError
 from statusboard.domain.postmortems import add_working_days, default_postmortem_date
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
-from statusboard.models import AuditEvent, Component, Role
-from statusboard.services import components, incidents, operators, templates, timeline
+from statusboard.models import AuditEvent, Component, Incident, IncidentKind, Role, Update
+from statusboard.services import (
+    components,
+    incidents,
+    operators,
+    publishing,
+    templates,
+    timeline,
+    updates,
+)
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
 from statusboard.web import forms, template_offer
@@ -43,6 +55,12 @@ def admin_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
         return view(*args, **kwargs)
 
     return wrapped
+
+
+@blueprint.app_context_processor
+def _page_zone() -> dict[str, str]:
+    """The zone every operator page reads and shows times in (footer, forms)."""
+    return {"page_zone": settings_of().page.time_zone}
 
 
 def _actor() -> Actor:
@@ -71,13 +89,33 @@ def _minutes() -> Mapping[str, int]:
     return settings_of().publishing.next_update_minutes
 
 
+def _time_fields(impact: str | None) -> dict[str, object]:
+    """What the ETA and next-update fields say: the zone times are read in, its clock now,
+    and the real default number of minutes for this impact."""
+    minutes = _minutes()
+    chosen = impact if impact is not None and impact in minutes else Impact.MAJOR.value
+    zone = _zone()
+    return {
+        "minutes": minutes,
+        "default_minutes": minutes.get(chosen, 30),
+        "default_impact": chosen,
+        "zone": zone,
+        "zone_now": f"{clock.now().astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}",
+    }
+
+
 # -- dashboard and incidents -------------------------------------------------------------------
 
 
 @blueprint.route("/")
 def dashboard() -> ResponseReturnValue:
     view = timeline.page_view(db_session())
-    return render_template("admin/dashboard.html", view=view)
+    # Overdue promises first (longest overdue on top), then the rest as they came.
+    ordered = sorted(
+        view.open_incidents,
+        key=lambda i: -(view.promise_state(i).update_overdue_by or timedelta(0)).total_seconds(),
+    )
+    return render_template("admin/dashboard.html", view=view, open_incidents=ordered)
 
 
 @blueprint.route("/incidents/new", methods=["GET", "POST"])
@@ -122,7 +160,7 @@ def declare() -> ResponseReturnValue:
         leaves=leaves,
         preview=preview,
         chosen=chosen,
-        minutes=_minutes(),
+        **_time_fields(form.impact.data),
         template=template,
         templates=templates.all_templates(db_session()),
         repeated=repeated,
@@ -134,8 +172,13 @@ def incident(public_id: str) -> ResponseReturnValue:
     found = timeline.incident_with_timeline(db_session(), public_id)
     if found is None:
         abort(404, "There is no incident at this address.")
+    if found.kind is IncidentKind.MAINTENANCE:
+        return redirect(url_for("admin_maintenance.window", public_id=public_id))
     return render_template(
-        "admin/incident.html", incident=found, view=timeline.page_view(db_session())
+        "admin/incident.html",
+        incident=found,
+        view=timeline.page_view(db_session()),
+        delivery_counts=publishing.counts_by_update(db_session(), found),
     )
 
 
@@ -194,7 +237,7 @@ def post_update(public_id: str) -> ResponseReturnValue:
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
                 channels=_channel_choices(
-                    incident.name, form.status.data, form.body.data, incident.public_id
+                    incident.name, form.status.data, form.body.data, incident
                 ),
             )
             session.commit()
@@ -208,20 +251,25 @@ def post_update(public_id: str) -> ResponseReturnValue:
         "admin/update.html",
         form=form,
         incident=incident,
-        leaves=leaves,
+        # The components this incident affects come first.
+        leaves=sorted(leaves, key=lambda c: c not in incident.components),
+        affected=set(incident.components),
+        previous=incident.updates[-1] if incident.updates else None,
         preview=preview,
         chosen=chosen,
-        minutes=_minutes(),
         view=timeline.page_view(session),
+        **_time_fields(str(incident.impact)),
         repeated=repeated,
         template=template,
         templates=templates.all_templates(session),
     ), status
 
 
-def _channel_choices(name: str, status: str, body: str, incident_id: str | None) -> PublishOptions:
+def _channel_choices(
+    name: str, status: str, body: str, incident: Incident | None
+) -> PublishOptions:
     """The form's per-channel choices (untick a network, or a custom text that must fit)."""
-    notice = draft_notice(name=name, status=status, body=body, incident_id=incident_id)
+    notice = draft_notice(name=name, status=status, body=body, incident=incident)
     return channel_options_from_form(request.form, notice=notice)
 
 
@@ -249,6 +297,9 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 publishing_settings=settings_of().publishing,
                 postmortem_by=form.postmortem_date(),
                 time_zone=_zone(),
+                channels=_channel_choices(
+                    incident.name, IncidentStatus.RESOLVED, form.body.data, incident
+                ),
             )
             session.commit()
         except DomainError as error:
@@ -258,8 +309,47 @@ def resolve(public_id: str) -> ResponseReturnValue:
             return redirect(url_for("admin.incident", public_id=public_id))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "admin/resolve.html", form=form, incident=incident, page_zone=_zone()
+        "admin/resolve.html",
+        form=form,
+        incident=incident,
+        chosen=request.form,
+        page_zone=_zone(),
     ), status
+
+
+@blueprint.route("/updates/<public_id>/correct", methods=["GET", "POST"])
+def correct_update(public_id: str) -> ResponseReturnValue:
+    """Correct a typo in a posted update: an audited edit that keeps the earlier words."""
+    session = db_session()
+    found = session.scalar(select(Update).where(Update.public_id == public_id))
+    if found is None:
+        abort(404, "There is no such update.")
+    form = forms.CorrectionForm()
+    if request.method == "GET":
+        form.body.data = found.body
+    configured = channels()
+    social = [c for name, c in configured.items() if name in SOCIAL]
+    if form.validate_on_submit():
+        try:
+            edits = updates.correct_update(
+                session,
+                update=found,
+                body=form.body.data,
+                actor=_actor(),
+                editable=frozenset(c.name for c in social if c.editable),
+            )
+            session.commit()
+        except DomainError as error:
+            show_form_error(form, error)
+        else:
+            flash(
+                "Corrected on the status page, feeds and API"
+                + (f"; {edits} post{'s' if edits != 1 else ''} will be edited." if edits else "."),
+                "success",
+            )
+            return redirect(url_for("admin.incident", public_id=found.incident.public_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/correct.html", form=form, update=found, social=social), status
 
 
 # -- components ----------------------------------------------------------------------------------

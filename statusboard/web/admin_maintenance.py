@@ -1,4 +1,6 @@
-"""Admin pages for planned maintenance: schedule a window, post its updates."""
+"""Admin pages for planned maintenance: schedule a window, see it, post its updates. A window
+has its own view (when, which components, its state, the notices sent), not the incident's:
+it has no impact, ETA or next-update promise, only a promised end."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     HiddenField,
     SelectField,
     StringField,
@@ -27,12 +28,13 @@ from statusboard.domain import text
 from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.promises import local_datetime
 from statusboard.domain.statuses import MaintenanceStatus
-from statusboard.services import components, maintenance, planning
+from statusboard.models import IncidentKind
+from statusboard.services import components, maintenance, planning, publishing
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import show_form_error
 from statusboard.web.auth import require_operator
-from statusboard.web.forms import Text, operator_zone
+from statusboard.web.forms import Text, operator_zone, parse_date_time
 
 blueprint = Blueprint("admin_maintenance", __name__)
 
@@ -42,13 +44,19 @@ blueprint.before_request(require_operator)
 
 class ScheduleForm(FlaskForm):
     name = StringField(
-        "Name (what customers see)", validators=[DataRequired(), Text(text.INCIDENT_NAME)]
+        "Name (what customers see)",
+        validators=[
+            DataRequired(
+                "Give the maintenance a name customers understand, e.g. “Database upgrade”."
+            ),
+            Text(text.INCIDENT_NAME),
+        ],
     )
-    scheduled_for = DateTimeLocalField(
-        "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give the start time.")]
+    scheduled_for = StringField(
+        "Starts (YYYY-MM-DD HH:MM)", validators=[DataRequired("Give the start time."), Text(20)]
     )
-    scheduled_until = DateTimeLocalField(
-        "Ends", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Give the end time.")]
+    scheduled_until = StringField(
+        "Ends (YYYY-MM-DD HH:MM)", validators=[DataRequired("Give the end time."), Text(20)]
     )
     body = TextAreaField(
         "Message to customers (Markdown)",
@@ -75,8 +83,8 @@ class WindowUpdateForm(FlaskForm):
             Text(text.MESSAGE_BODY, one_line=False),
         ],
     )
-    scheduled_until = DateTimeLocalField(
-        "New end (only to extend)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    scheduled_until = StringField(
+        "New end (only to extend; YYYY-MM-DD HH:MM)", validators=[Optional(), Text(20)]
     )
     time_zone = HiddenField(default="")
     notify = BooleanField("Notify subscribers and social accounts", default=True)
@@ -84,6 +92,11 @@ class WindowUpdateForm(FlaskForm):
 
 def _zone(form: ScheduleForm | WindowUpdateForm) -> str:
     return operator_zone(form.time_zone.data, settings_of().page.time_zone)
+
+
+def _time(form: ScheduleForm | WindowUpdateForm, field: str) -> datetime:
+    """A typed time, 24-hour, in the page's zone (or the one the client names)."""
+    return local_datetime(parse_date_time(getattr(form, field).data, field=field), _zone(form))
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -104,8 +117,8 @@ def schedule() -> ResponseReturnValue:
                 name=form.name.data,
                 body=form.body.data,
                 actor=Actor(current_user._get_current_object(), "web"),
-                scheduled_for=local_datetime(form.scheduled_for.data, _zone(form)),
-                scheduled_until=local_datetime(form.scheduled_until.data, _zone(form)),
+                scheduled_for=_time(form, "scheduled_for"),
+                scheduled_until=_time(form, "scheduled_until"),
                 components=[c for c in leaves if c.public_id in chosen],
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
@@ -117,7 +130,7 @@ def schedule() -> ResponseReturnValue:
             show_form_error(form, error)
         else:
             flash(f"Maintenance “{window.name}” is scheduled and on the status page.", "success")
-            return redirect(url_for("admin.incident", public_id=window.public_id))
+            return redirect(url_for("admin_maintenance.window", public_id=window.public_id))
     status = 400 if request.method == "POST" else 200
     return _page(form, leaves, status)
 
@@ -175,6 +188,19 @@ def _suggest(form: ScheduleForm, leaves: list[Any]) -> ResponseReturnValue:
     return _page(form, leaves, 200, suggestions=shown)
 
 
+@blueprint.get("/<public_id>")
+def window(public_id: str) -> ResponseReturnValue:
+    session = db_session()
+    found = find_incident(session, public_id)
+    if found.kind is not IncidentKind.MAINTENANCE:
+        return redirect(url_for("admin.incident", public_id=public_id))
+    return render_template(
+        "admin/maintenance_window.html",
+        window=found,
+        delivery_counts=publishing.counts_by_update(session, found),
+    )
+
+
 @blueprint.route("/<public_id>/update", methods=["GET", "POST"])
 def update(public_id: str) -> ResponseReturnValue:
     session = db_session()
@@ -182,11 +208,7 @@ def update(public_id: str) -> ResponseReturnValue:
     form = WindowUpdateForm()
     if form.validate_on_submit():
         try:
-            until = (
-                local_datetime(form.scheduled_until.data, _zone(form))
-                if form.scheduled_until.data
-                else None
-            )
+            until = _time(form, "scheduled_until") if form.scheduled_until.data else None
             maintenance.update_maintenance(
                 session,
                 window=window,
@@ -202,6 +224,11 @@ def update(public_id: str) -> ResponseReturnValue:
             show_form_error(form, error)
         else:
             flash("Maintenance update posted.", "success")
-            return redirect(url_for("admin.incident", public_id=public_id))
+            return redirect(url_for("admin_maintenance.window", public_id=public_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/maintenance_update.html", form=form, window=window), status
+    return render_template(
+        "admin/maintenance_update.html",
+        form=form,
+        window=window,
+        zone=settings_of().page.time_zone,
+    ), status

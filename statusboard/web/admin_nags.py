@@ -20,6 +20,7 @@ from statusboard.services import incidents, promises
 from statusboard.services.audit import Actor
 from statusboard.services.nags import update_form_url
 from statusboard.web.auth import require_operator
+from statusboard.web.templating import page_zone_time
 
 blueprint = Blueprint("admin_nags", __name__)
 RECENT_NAGS = 50
@@ -62,7 +63,9 @@ def index() -> ResponseReturnValue:
         db_session()
         .scalars(
             select(Nag)
-            .options(selectinload(Nag.promise).selectinload(Promise.incident))
+            .options(
+                selectinload(Nag.promise).selectinload(Promise.incident), selectinload(Nag.draft)
+            )
             .order_by(Nag.claimed_at.desc(), Nag.id.desc())
             .limit(RECENT_NAGS)
         )
@@ -80,8 +83,9 @@ def acknowledge(public_id: str) -> ResponseReturnValue:
     )
     session.commit()
     until = paused[0].paused_until
+    assert until is not None  # acknowledging sets it
     flash(
-        f"Reminders for “{incident.name}” paused until {until:%H:%M} UTC. "
+        f"Reminders for “{incident.name}” paused until {page_zone_time(until)}. "
         "Customers still see the promise as it stands.",
         "success",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import replace
 
 from flask import (
@@ -23,18 +24,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from statusboard import clock
 from statusboard.app import channels
 from statusboard.channels.base import Channel, Notice
-from statusboard.channels.registry import SOCIAL, statuses
+from statusboard.channels.registry import LABELS, SOCIAL, statuses
 from statusboard.config import settings_of
 from statusboard.db import db_session
-from statusboard.domain import markup
+from statusboard.domain import text
 from statusboard.domain.errors import InvalidInput
 from statusboard.models import Delivery, Incident, Subscriber, SubscriberKind, Update
 from statusboard.models.delivery import ACCOUNT, Purpose
 from statusboard.services import incidents, outbox, publishing
 from statusboard.services.publishing import ChannelChoice, PublishOptions
+from statusboard.services.statuspage import page_info
 from statusboard.web.auth import require_operator
 
 blueprint = Blueprint("admin_publishing", __name__)
@@ -84,18 +85,17 @@ def _with(notice: Notice, custom: str | None) -> Notice:
     return replace(notice, custom_text=custom)
 
 
-def draft_notice(*, name: str, status: str, body: str, incident_id: str | None) -> Notice:
-    base_url = settings_of().page.base_url
-    return Notice(
-        delivery_id="preview",
-        incident_id=incident_id or "preview",
-        incident_name=name,
-        update_id="preview",
+def draft_notice(*, name: str, status: str, body: str, incident: Incident | None = None) -> Notice:
+    """The notice of a message not posted yet, built by the same function the worker's
+    notices come from (services/publishing.py)."""
+    with suppress(InvalidInput):  # the form will refuse it; the preview still shows some
+        body = text.clean(body, field="body")
+    return publishing.draft_notice(
+        page_info(settings_of().page, None),
+        incident=incident,
+        name=name,
         status=status,
-        text=markup.plain_text(markup.render(body)),
-        html="",
-        url=f"{base_url}/incidents/{incident_id or 'xxxxxxxxxxxx'}",
-        created_at=clock.now(),
+        body=body,
     )
 
 
@@ -133,12 +133,38 @@ def channels_page() -> ResponseReturnValue:
     )
 
 
-@blueprint.post("/test/<name>")
+def _where(name: str, channel: Channel) -> str:
+    """Where a test through this channel will appear, in words an operator can check."""
+    if name == "x":
+        return "the public X account of the configured access token (STATUSBOARD_X_ACCESS_TOKEN)"
+    if name == "mastodon":
+        base = getattr(getattr(channel, "client", None), "api_base_url", "the configured server")
+        return f"the public Mastodon account on {base}"
+    if name == "bluesky":
+        return f"the public Bluesky account @{getattr(channel, 'handle', '?')}"
+    if name == "email":
+        return f"your own inbox ({current_user.email})"
+    if name == "purge":
+        return "the CDN purge hook (it drops / from the CDN's cache)"
+    return "the operators' chat room"
+
+
+@blueprint.route("/test/<name>", methods=["GET", "POST"])
 def test_post(name: str) -> ResponseReturnValue:
-    """Queue a test message through one channel; the worker sends it, like everything else."""
+    """Queue a test message through one channel; the worker sends it, like everything else.
+    A test on a public account is visible to its followers, so it is asked for first."""
     channel = channels().get(name)
     if channel is None:
         abort(404, "That channel is not configured.")
+    public = name in SOCIAL
+    if request.method == "GET" or (public and request.form.get("confirm") != "yes"):
+        return render_template(
+            "admin/publishing_test.html",
+            name=name,
+            label=channel.label,
+            where=_where(name, channel),
+            public=public,
+        )
     session = db_session()
     to = current_user.email if name == "email" else ACCOUNT
     outbox.queue_letter(
@@ -151,8 +177,8 @@ def test_post(name: str) -> ResponseReturnValue:
     )
     session.commit()
     flash(
-        f"{channel.label}: test queued; it goes out within seconds. Its outcome is listed "
-        "under Recent test messages.",
+        f"{channel.label}: test queued for {_where(name, channel)}; it goes out within "
+        "seconds. Its outcome is listed under Recent test messages.",
         "success",
     )
     return redirect(url_for("admin_publishing.channels_page"))
@@ -167,6 +193,7 @@ def update_deliveries(public_id: str) -> ResponseReturnValue:
     return render_template(
         "admin/publishing_update.html",
         update=update,
+        labels=LABELS,
         deliveries=publishing.deliveries_of(session, update),
         counts=publishing.counts_by_state(session, update.incident),
     )
@@ -201,25 +228,30 @@ def retry(public_id: str) -> ResponseReturnValue:
 
 @blueprint.post("/preview")
 def preview() -> ResponseReturnValue:
-    """Per channel: the text that would go out, its counted length and the limit."""
+    """Per channel: the text that would go out, its counted length and the limit. The forms
+    send the incident's public id (update, resolve) so the preview has its real name and link."""
     form = request.form
+    incident = None
+    if form.get("incident"):
+        incident = incidents.find_incident(db_session(), form["incident"])
     notice = draft_notice(
         name=form.get("name", "") or "Incident name",
         status=form.get("status", "investigating"),
         body=form.get("body", ""),
-        incident_id=form.get("incident") or None,
+        incident=incident,
     )
     result = {}
     for name, channel in channels().items():
         if name not in SOCIAL:
             continue
         custom = (form.get(f"text_{name}") or "").strip() or None
-        text, length, limit = channel.preview(_with(notice, custom))
+        text_, length, limit = channel.preview(_with(notice, custom))
         result[name] = {
             "label": channel.label,
-            "text": text,
+            "text": text_,
             "length": length,
             "limit": limit,
             "fits": length <= limit,
+            "link": getattr(channel, "include_link", True),
         }
     return jsonify(channels=result)

@@ -359,3 +359,7 @@ def openapi_document() -> ResponseReturnValue:
 def docs() -> ResponseReturnValue:
     spec = openapi.document(settings_of().page.base_url)
     return render_template("api/docs.html", spec=spec, schemas=spec["components"]["schemas"])
+
+
+# The intake path's rules and drafts add their routes to this blueprint.
+from statusboard.web import api_v1_alerts  # noqa: E402, F401

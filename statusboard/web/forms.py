@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DateTimeLocalField,
     EmailField,
     Field,
     HiddenField,
@@ -37,6 +36,14 @@ from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Component
 
 UNCHANGED = ""
+# Times are typed like this, 24-hour, in the page's time zone: no browser locale decides
+# whether 03/04 is March or April.
+DATE_TIME_FORMAT = "%Y-%m-%d %H:%M"
+# A promise of silence longer than this is more often a typo (600 for 60) than a plan.
+LONG_WAIT = timedelta(hours=4)
+# "By 02:05" typed at 02:12 meant today, not tomorrow: a by-time further away than this is
+# refused as already passed.
+BY_TIME_HORIZON = timedelta(hours=12)
 
 
 class Text:
@@ -64,7 +71,8 @@ class Text:
 
 
 def operator_zone(name: str | None, fallback: str) -> str:
-    """The zone the browser reported (static/zone.js), or the page's when it sent none."""
+    """The zone a client names in `time_zone` (API-like form posts), or the page's: the admin
+    forms send none, so operators type times in the page's zone."""
     name = (name or "").strip()
     try:
         ZoneInfo(name)
@@ -98,28 +106,41 @@ class MessageForm(FlaskForm):
         choices=[("unknown", "Unknown for now"), ("time", "At a time")],
         default="unknown",
     )
-    eta = DateTimeLocalField("ETA", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    eta = StringField("ETA (YYYY-MM-DD HH:MM)", validators=[Optional(), Text(20)])
     next_mode = RadioField(
         "Next update", choices=[("in", "In N minutes"), ("by", "By a time")], default="in"
     )
     next_in = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=10080)])
     next_by = StringField("By (HH:MM)", validators=[Optional(), Text(10)])
+    confirm_long = BooleanField("Yes, customers should wait that long for the next update")
     time_zone = HiddenField(default="")
     notify = BooleanField("Notify subscribers and social accounts", default=True)
 
     def zone(self, fallback: str) -> str:
         return operator_zone(self.time_zone.data, fallback)
 
+    long_wait_asked = False  # the template then offers `confirm_long`
+
     def eta_value(self, fallback_zone: str) -> datetime | None:
-        """None means "unknown"; the time is read in the operator's zone."""
+        """None means "unknown"; the time is read in the page's zone (or one the client
+        names). A time typed while "unknown" is chosen is an error, never dropped."""
+        typed = (self.eta.data or "").strip()
         if self.eta_mode.data != "time":
+            if typed:
+                raise InvalidInput(
+                    f"you typed the ETA {typed} but chose “Unknown for now”: choose “At a "
+                    "time” to promise it, or clear the time",
+                    field="eta",
+                )
             return None
-        if self.eta.data is None:
+        if not typed:
             raise InvalidInput("enter the expected resolution time, or choose unknown", field="eta")
-        return local_datetime(self.eta.data, self.zone(fallback_zone))
+        return local_datetime(parse_date_time(typed, field="eta"), self.zone(fallback_zone))
 
     def next_update_value(self, fallback_zone: str) -> datetime | None:
-        """None means "the default for this impact"."""
+        """None means "the default for this impact". A by-time that has passed today is an
+        error (not tomorrow); a wait over LONG_WAIT needs `confirm_long`."""
+        now = clock.now()
         if self.next_mode.data == "by":
             text = (self.next_by.data or "").strip()
             try:
@@ -130,12 +151,45 @@ class MessageForm(FlaskForm):
                 raise InvalidInput(
                     "give the next update time as HH:MM, e.g. 14:30", field="next_by"
                 ) from None
-            return next_occurrence(hour, minute, self.zone(fallback_zone), clock.now())
-        if self.next_in.data:
-            from datetime import timedelta
+            zone = self.zone(fallback_zone)
+            at = next_occurrence(hour, minute, zone, now)
+            if at - now > BY_TIME_HORIZON:
+                local_now = now.astimezone(ZoneInfo(zone))
+                raise InvalidInput(
+                    f"{hour:02d}:{minute:02d} has already passed — it is {local_now:%H:%M} now "
+                    f"({zone}). Give a later time, or a number of minutes",
+                    field="next_by",
+                )
+            field = "next_by"
+        elif self.next_in.data:
+            at, field = now + timedelta(minutes=self.next_in.data), "next_in"
+        else:
+            return None
+        if at - now > LONG_WAIT and not self.confirm_long.data:
+            self.long_wait_asked = True
+            raise InvalidInput(
+                f"that promises the next update in {_duration(at - now)}; customers hear "
+                f"nothing until then. Tick the box below to confirm, or promise a sooner time",
+                field=field,
+            )
+        return at
 
-            return clock.now() + timedelta(minutes=self.next_in.data)
-        return None
+
+def parse_date_time(typed: str, *, field: str) -> datetime:
+    """ "2026-11-24 14:30" (a "T" instead of the space is fine): a naive wall-clock time."""
+    try:
+        return datetime.strptime(typed.replace("T", " "), DATE_TIME_FORMAT)
+    except ValueError:
+        raise InvalidInput(
+            f"write the time as YYYY-MM-DD HH:MM, 24-hour, e.g. 2026-11-24 14:30 (not “{typed}”)",
+            field=field,
+        ) from None
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def component_field_name(component: Component) -> str:
@@ -199,6 +253,16 @@ class PostmortemForm(FlaskForm):
         render_kw={"rows": 24},
     )
     notify = BooleanField("Send it to everyone who heard of the incident", default=True)
+
+
+class CorrectionForm(FlaskForm):
+    body = TextAreaField(
+        "Corrected message (Markdown)",
+        validators=[
+            DataRequired("Write the corrected message."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
+    )
 
 
 class ComponentForm(FlaskForm):

@@ -10,6 +10,7 @@ from typing import Any
 
 from statusboard.domain import text
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+from statusboard.web import openapi_alerts
 
 TIMESTAMP = {
     "type": "string",
@@ -355,6 +356,7 @@ def _maintenance_schemas() -> dict[str, Any]:
 
 
 SCHEMAS.update(_maintenance_schemas())
+SCHEMAS.update(openapi_alerts.schemas(_object, _text, _input, TIMESTAMP, NULLABLE_TIMESTAMP))
 
 ERRORS = {
     "400": "the body is not a JSON object or nested too deeply, or the address holds a "
@@ -424,7 +426,14 @@ def document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "alertToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an alert source's token: POST /alerts/{source} only",
+                },
+            },
             "schemas": SCHEMAS,
         },
         "paths": {
@@ -521,5 +530,6 @@ def document(base_url: str) -> dict[str, Any]:
                     params=["maintenance_id"],
                 ),
             },
+            **openapi_alerts.paths(_operation, _json),
         },
     }

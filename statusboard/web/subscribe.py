@@ -1,4 +1,5 @@
-"""Public subscriptions: ask (email or webhook), confirm, manage components, unsubscribe.
+"""Public subscriptions: ask (email, webhook, or a Slack, Discord or Teams room), confirm,
+manage components, unsubscribe.
 
 Asking answers the same whether or not the address is known, and is rate limited. The
 unsubscribe POST also serves mail clients' one-click List-Unsubscribe-Post, which carries no
@@ -6,6 +7,8 @@ CSRF token (the signed token in the URL is the proof)."""
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -46,8 +49,15 @@ def _form(**context: Any) -> str:
         "public/subscribe.html",
         components=component_service.ordered_components(db_session()),
         email_available="email" in settings_of().publishing.channels,
+        page_zone=settings_of().page.time_zone,
+        zones=_zones(),
         **context,
     )
+
+
+@functools.cache
+def _zones() -> list[str]:
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
 
 
 @blueprint.get("")
@@ -69,11 +79,16 @@ def request_email() -> ResponseReturnValue:
     incident = _incident(request.form.get("incident"))
     try:
         subscriber = subscribers.request_email(
-            session, email=email, components=_chosen_components(), incident=incident
+            session,
+            email=email,
+            components=_chosen_components(),
+            incident=incident,
+            time_zone=request.form.get("time_zone"),
         )
     except InvalidInput as error:
         session.rollback()
-        return _form(error=error.message, email=email, incident=incident), 422
+        which = "email_zone_error" if error.field == "time_zone" else "error"
+        return _form(**{which: error.message}, email=email, incident=incident), 422
     if subscriber is not None:
         _queue_confirmation(subscriber, subscriber.address)
     session.commit()
@@ -114,6 +129,34 @@ def request_webhook() -> ResponseReturnValue:
         _queue_confirmation(subscriber, subscriber.contact_email)
     session.commit()
     return _sent(subscribers.clean_email(request.form.get("contact_email", "")))
+
+
+@blueprint.post("/chat")
+@limiter.limit(_rate_limit)
+def request_chat() -> ResponseReturnValue:
+    """A Slack, Discord or Teams room: the test message is queued, never sent from here."""
+    session = db_session()
+    settings = settings_of()
+    try:
+        subscriber, owed = subscribers.request_chat(
+            session,
+            url=request.form.get("chat_url", ""),
+            components=_chosen_components(),
+            time_zone=request.form.get("time_zone"),
+            contact_email=request.form.get("chat_contact_email"),
+            allow=parse_allow_list(settings.channels.webhook_allow_private),
+            base_url=settings.channels.chat_hooks_base_url,
+        )
+    except InvalidInput as error:
+        session.rollback()
+        which = "chat_zone_error" if error.field == "time_zone" else "chat_error"
+        return _form(**{which: error.message}, chat_url=request.form.get("chat_url", "")), 422
+    if owed:
+        subscribers.queue_chat_test(
+            session, subscriber, page=settings.page, secret_key=current_app.config["SECRET_KEY"]
+        )
+    session.commit()
+    return render_template("public/subscribe_chat_sent.html", platform=subscriber.kind.label)
 
 
 def _queue_confirmation(subscriber: Subscriber, to: str) -> None:

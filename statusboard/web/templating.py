@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from markupsafe import Markup, escape
 
 from statusboard.clock import iso
@@ -22,9 +22,12 @@ from statusboard.models import Incident
 
 
 def time_tag(value: datetime | None, style: str = "datetime") -> Markup:
-    """<time> in UTC; static/time.js rewrites it into the reader's zone (still right without)."""
+    """<time> in UTC; static/time.js rewrites it into the reader's zone (still right without).
+    On operators' pages: the page's zone, 24-hour, fixed (see operator_time_tag)."""
     if value is None:
         return Markup("")
+    if has_request_context() and (request.blueprint or "").startswith("admin"):
+        return operator_time_tag(value, style)
     value = value.astimezone(UTC)
     if style == "time":
         text = value.strftime("%H:%M UTC")
@@ -33,6 +36,23 @@ def time_tag(value: datetime | None, style: str = "datetime") -> Markup:
     else:
         text = value.strftime("%-d %b %Y, %H:%M UTC")
     return Markup(f'<time datetime="{iso(value)}" data-style="{escape(style)}">{text}</time>')
+
+
+def operator_time_tag(value: datetime, style: str = "datetime") -> Markup:
+    """Operators read and type times in one zone, the page's, in one 24-hour format
+    ("24 Nov 2026 13:00 CET"), whatever the browser's locale: the banner, the "On it" pause
+    and the forms agree. `data-fixed` tells static/time.js to leave it alone."""
+    local = value.astimezone(ZoneInfo(settings_of().page.time_zone))
+    if style == "time":
+        text = local.strftime("%H:%M %Z")
+    elif style == "date":
+        text = local.strftime("%-d %b %Y")
+    else:
+        text = local.strftime("%-d %b %Y %H:%M %Z")
+    return Markup(
+        f'<time datetime="{iso(value.astimezone(UTC))}" data-style="{escape(style)}" '
+        f"data-fixed>{text}</time>"
+    )
 
 
 def page_zone_time(value: datetime) -> str:

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def app_overrides():
-    return {"WTF_CSRF_ENABLED": True}
+    # Operators type times in the page's zone; the reader's browser is in Berlin too.
+    return {"WTF_CSRF_ENABLED": True, "TIME_ZONE": "Europe/Berlin"}
 
 
 def test_operator_declares_updates_and_resolves_and_customers_see_each_step(

@@ -21,8 +21,14 @@ def test_superseded_is_kept_and_an_open_promise_counts_only_once_past_due():
     assert promise_outcome("open", NOW - MIN, NOW) is False
 
 
-def test_percent_kept_rounds_down_so_100_means_nothing_broken():
+def test_percent_kept_rounds_to_nearest_but_100_means_nothing_broken():
+    assert Tally(2, 1).percent_kept == 67
+    assert Tally(1, 2).percent_kept == 33
+    assert Tally(1, 1).percent_kept == 50
+    assert Tally(5, 3).percent_kept == 63  # 62.5 rounds half up
     assert Tally(199, 1).percent_kept == 99
+    assert Tally(1, 199).percent_kept == 1
+    assert Tally(0, 3).percent_kept == 0 and Tally(3, 0).percent_kept == 100
     assert Tally(3, 1).percent_kept == 75
     assert Tally().percent_kept is None
 

@@ -70,3 +70,47 @@ def test_emoji_are_never_cut_in_half():
     assert fitted.length <= BLUESKY_LIMIT
     body = fitted.text.removesuffix("…")
     assert set(graphemes(body)) == {"👨‍👩‍👧"}
+
+
+def test_a_cut_ends_where_a_sentence_ends_and_adds_the_link_even_when_links_are_off():
+    body = (
+        "API errors — Investigating\n"
+        + "Requests to the API fail. " * 6
+        + ("We are rolling back the release that caused it and will add more servers later today.")
+        * 3
+    )
+    fitted = fit(body, limit=X_LIMIT, length=x_length, link_when_cut=LINK)
+    assert fitted.trimmed and fitted.length <= X_LIMIT
+    assert fitted.text.endswith("Requests to the API fail. …\n\n" + LINK)
+
+
+def test_a_body_that_fits_gets_no_link_when_links_are_off():
+    fitted = fit(
+        "API errors — Investigating\nFixed.", limit=X_LIMIT, length=x_length, link_when_cut=LINK
+    )
+    assert fitted.text == "API errors — Investigating\nFixed." and not fitted.trimmed
+
+
+def test_when_no_sentence_of_the_body_fits_the_headline_and_the_link_are_posted():
+    body = "API errors — Investigating\n" + "word " * 300 + "end."
+    fitted = fit(body, limit=X_LIMIT, length=x_length, link_when_cut=LINK)
+    assert fitted.text == "API errors — Investigating…\n\n" + LINK
+
+
+def test_a_clause_boundary_is_used_only_when_no_sentence_fits():
+    body = "The API fails for every customer in every region, " + "and more " * 40
+    fitted = fit(body, limit=X_LIMIT, length=x_length, link_when_cut=LINK)
+    assert fitted.text == "The API fails for every customer in every region…\n\n" + LINK
+
+
+@pytest.mark.parametrize(
+    "limit,length", [(X_LIMIT, x_length), (500, mastodon_length), (BLUESKY_LIMIT, bluesky_length)]
+)
+def test_long_bodies_are_cut_after_a_sentence_within_each_networks_limit(limit, length):
+    sentences = [f"Step {n} of the recovery is done and checked by two people." for n in range(40)]
+    fitted = fit(
+        "Recovery — Monitoring\n" + " ".join(sentences), limit=limit, length=length, link=LINK
+    )
+    assert fitted.length <= limit
+    kept = fitted.text.removesuffix(" …\n\n" + LINK)
+    assert kept.endswith("checked by two people.")

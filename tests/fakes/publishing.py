@@ -13,6 +13,7 @@ from statusboard.app import channels
 from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.services import outbox
+from tests.fakes.chat_hooks import FakeChatHooks
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.social import FakeBluesky, FakeMastodon, FakeX, WebhookReceiver
 
@@ -130,3 +131,11 @@ def deliver(
         session.commit()
         session.expire_all()
     return total
+
+
+@pytest.fixture
+def chat_hooks() -> Iterator[FakeChatHooks]:
+    """Slack, Discord and Teams incoming webhooks (STATUSBOARD_CHAT_HOOKS_BASE_URL)."""
+    fake = FakeChatHooks()
+    yield fake
+    fake.close()

@@ -113,6 +113,22 @@ class FakeMastodon(FakeServer):
             if key:
                 self.by_key[key] = status
             return 200, status, {}
+        if seen.method == "PUT" and seen.path.startswith("/api/v1/statuses/"):
+            # Editing a status (Mastodon 3.5+): same id, new text, kept in its edit history.
+            if seen.headers.get("authorization") != "Bearer mastodon-token":
+                return 401, MASTODON_401, {}
+            sid = seen.path.rsplit("/", 1)[-1]
+            found = next((s for s in self.statuses if s["id"] == sid), None)
+            if found is None:
+                return 404, {"error": "Record not found"}, {}
+            if "json" in seen.headers.get("content-type", ""):
+                form = seen.json()
+            else:
+                form = {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
+            found.setdefault("history", []).append(found["content"])
+            found["content"] = form.get("status")
+            found["edited_at"] = "2026-11-24T12:05:00.000Z"
+            return 200, found, {}
         return 404, {"error": "Record not found"}, {}
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from flask import render_template_string
 from sqlalchemy import select
@@ -24,8 +26,21 @@ def test_channels_page_names_missing_variables_of_unconfigured_channels(admin_cl
     assert b"not configured" in page.data and b"STATUSBOARD_CHAT_WEBHOOK_URL" in page.data
 
 
+def test_send_test_post_asks_first_and_names_the_public_account(
+    app, admin_client, fake_mastodon, fake_bluesky
+):
+    asked = admin_client.post("/admin/publishing/test/bluesky").get_data(as_text=True)
+    assert "Send a test through Bluesky?" in asked
+    assert "public Bluesky account @status.example.com" in asked
+    assert "everyone who follows the account sees" in asked
+    deliver(app)
+    assert fake_bluesky.posts == []  # not without a yes
+    listed = admin_client.get("/admin/publishing/").get_data(as_text=True)
+    assert 'href="/admin/publishing/test/mastodon">Send test post…' in listed
+
+
 def test_send_test_post_is_queued_then_reaches_the_network(app, admin_client, fake_mastodon):
-    response = admin_client.post("/admin/publishing/test/mastodon")
+    response = admin_client.post("/admin/publishing/test/mastodon", data={"confirm": "yes"})
     assert response.status_code == 302
     assert fake_mastodon.statuses == []  # the request only queued it
     deliver(app)
@@ -55,7 +70,10 @@ def test_preview_returns_each_channels_text_and_counted_length(admin_client):
     )
     data = response.get_json()["channels"]
     assert data["x"]["length"] <= 280 and data["x"]["limit"] == 280
-    assert "https://" not in data["x"]["text"]  # X link is off by default
+    # X links are off by default, but a cut post carries one so the rest is a tap away.
+    assert data["x"]["text"] == "API errors — Investigating…\n\n" + (
+        "https://status.example.com/incidents/xxxxxxxxxxxx"
+    )
     assert data["bluesky"]["text"].endswith("/incidents/xxxxxxxxxxxx")
     assert data["mastodon"]["text"].startswith("Custom words.")
 
@@ -91,6 +109,9 @@ def test_update_page_lists_deliveries_and_retry_requeues_a_failed_one(
     assert failed.state is DeliveryState.SENT and len(fake_mastodon.statuses) == 1
     counts = admin_client.get(f"/admin/publishing/incidents/{incident.public_id}")
     assert b"3 sent" in counts.data
+    view = admin_client.get(f"/admin/incidents/{incident.public_id}").get_data(as_text=True)
+    assert "Sent to networks and subscribers: 3 sent — " in re.sub(r"<[^>]+>", "", view)
+    assert f'href="/admin/publishing/updates/{update.public_id}">delivery details' in view
 
 
 def test_form_fields_become_fan_out_options(app):
@@ -107,7 +128,7 @@ def test_form_fields_become_fan_out_options(app):
         assert options["x"].send is False
         assert options["mastodon"].send is True
         assert options["mastodon"].custom_text == "Own words."
-        notice = draft_notice(name="API", status="investigating", body="b", incident_id=None)
+        notice = draft_notice(name="API", status="investigating", body="b")
         with pytest.raises(InvalidInput, match="280"):
             channel_options_from_form(
                 MultiDict([("channels_offered", "x"), ("send_x", "on"), ("text_x", "w " * 200)]),

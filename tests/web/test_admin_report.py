@@ -110,3 +110,42 @@ def test_public_page_has_no_accountability_line_by_default(client, history):
 def test_public_page_shows_updates_on_time_when_the_owner_turns_it_on(client, history):
     html = client.get("/").get_data(as_text=True)
     assert "Updates on time: 75% over 90 days" in html
+
+
+def test_each_figure_has_a_plain_explanation_and_two_of_three_is_67(
+    admin_client, session, admin, clock, publishing_settings
+):
+    actor = Actor(admin, "test")
+    incident = incidents.open_incident(
+        session,
+        name="Slow API",
+        impact=Impact.MINOR,
+        body="Slow.",
+        actor=actor,
+        next_update_at=START + 10 * MIN,
+        publishing_settings=publishing_settings,
+    )
+    # Kept (posted at 5 min), broken (due at 15, posted at 20), kept (due at 30, posted at 25).
+    for minute, body in ((5, "Found it."), (20, "Fixing."), (25, "Still fixing.")):
+        clock.freeze(START + minute * MIN)
+        incidents.post_update(
+            session,
+            incident=incident,
+            status=IncidentStatus.IDENTIFIED,
+            body=body,
+            actor=actor,
+            next_update_at=START + (minute + 10) * MIN,
+            publishing_settings=publishing_settings,
+        )
+    session.commit()
+    clock.freeze(START + 30 * MIN)
+    text = text_of(admin_client.get("/admin/report/").get_data(as_text=True))
+    assert "Promises kept 67% 2 kept, 1 broken" in text
+    assert "Of the times we gave customers that have come, the share we met." in text
+    assert "First ETA off" not in text and "replaced in time" not in text
+    for heading in (
+        "How far off our first estimate was",
+        "Time to the second update",
+        "Longest wait for news",
+    ):
+        assert heading in text

@@ -14,7 +14,8 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from statusboard.services import tokens
+from statusboard.models import AlertFormat
+from statusboard.services import alert_sources, tokens
 from statusboard.services.audit import Actor
 from tests.conftest import START
 
@@ -138,6 +139,46 @@ def test_real_responses_match_the_document(client, session, clock, admin, operat
     call("post", "/maintenance", {"name": "X", "body": "Y", "scheduled_for": "soon"})
     call("post", "/maintenance/nope/complete", {"body": "Done."})
     call("post", "/maintenance", raw="[]")
+    # the intake path: a rule, an alert from a source (its own token), a draft each way
+    rule = call(
+        "post", "/alert-rules", {"key": "service", "value": "api", "component_id": api["id"]}
+    )
+    call("get", "/alert-rules")
+    call("post", "/alert-rules", {"key": "service", "value": "api"})  # maps to nothing: 422
+    call("post", "/alert-rules", {"key": "a", "value": "b", "component_id": "nope"})
+    call(
+        "post",
+        "/alert-rules",
+        {"key": "a", "value": "b", "impact": "minor"},
+        secret=operator_secret,
+    )
+    _, alert_secret = alert_sources.create_source(
+        session, name="cron", format=AlertFormat.GENERIC, actor=Actor(None, "test")
+    )
+    session.commit()
+    first = call(
+        "post",
+        "/alerts/cron",
+        {"title": "Errors", "labels": {"service": "api"}},
+        secret=alert_secret,
+    )
+    second = call("post", "/alerts/cron", {"title": "Latency"}, secret=alert_secret)
+    call("post", "/alerts/cron", {"title": "Errors"})  # an operator token: 401
+    call("post", "/alerts/cron", {"labels": {}}, secret=alert_secret)
+    call("post", "/alerts/cron", raw="{not json", secret=alert_secret)
+    call("get", "/drafts")
+    call("post", f"/drafts/{first['drafts'][0]['id']}/publish", {"body": "Looking into it."})
+    call("post", f"/drafts/{first['drafts'][0]['id']}/publish", {})
+    call("post", f"/drafts/{second['drafts'][0]['id']}/dismiss", {"reason": "test alert"})
+    call("post", "/drafts/nope/dismiss", {})
+    call("post", "/drafts/nope/publish", raw="[]")
+    call("post", "/drafts/nope/publish", {"body": 1})
+    call("post", "/drafts/nope/dismiss", raw="[]")
+    call("post", "/drafts/nope/dismiss", {"reason": 1})
+    call("delete", f"/alert-rules/{rule['id']}", secret=operator_secret)
+    call("delete", f"/alert-rules/{rule['id']}")
+    call("delete", f"/alert-rules/{rule['id']}")
+    call("get", "/alert-rules", secret=None)
 
     documented = {
         (path, method) for path, operations in spec["paths"].items() for method in operations

@@ -1,8 +1,8 @@
 """Postmortems promised by a date, incident templates with required blanks, peak hours set
 in the admin UI, and signing updates as a page-level default an operator may opt out of.
 
-Revision ID: 0010_postmortems_templates
-Revises: 0009_incident_subscriptions
+Revision ID: 0013_postmortems_templates
+Revises: 0012_update_corrections
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_postmortems_templates"
-down_revision = "0009_incident_subscriptions"
+revision = "0013_postmortems_templates"
+down_revision = "0012_update_corrections"
 branch_labels = None
 depends_on = None
 
