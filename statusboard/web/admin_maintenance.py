@@ -168,15 +168,17 @@ def _suggest(form: ScheduleForm, leaves: list[Any]) -> ResponseReturnValue:
     picked = request.form.get("slot", "")
     if picked:
         start, _, end = picked.partition("/")
-        form.scheduled_for.data = datetime.fromisoformat(start)
-        form.scheduled_until.data = datetime.fromisoformat(end)
+        form.scheduled_for.data = start.replace("T", " ")
+        form.scheduled_until.data = end.replace("T", " ")
         form.scheduled_for.errors = form.scheduled_until.errors = []
         return _page(form, leaves, 200)
     length = timedelta(hours=1)
-    if form.scheduled_for.data and form.scheduled_until.data:
-        given = form.scheduled_until.data - form.scheduled_for.data
-        if timedelta(0) < given <= timedelta(days=14):
-            length = given
+    try:
+        given = _time(form, "scheduled_until") - _time(form, "scheduled_for")
+    except DomainError:
+        given = length  # times not given (or not readable): an hour
+    if timedelta(0) < given <= timedelta(days=14):
+        length = given
     session = db_session()
     plan = planning.effective(session, settings_of().planning)
     slots = planning.suggest(session, plan, length=length, now=clock.now())

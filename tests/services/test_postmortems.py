@@ -317,4 +317,4 @@ def test_the_accountability_report_counts_postmortems_kept_and_broken(
     _publish(session, kept, actor, publishing_settings)
     clock.freeze(DUE_AT + DAY)  # the other one is a day overdue, still unpublished
     page = admin_client.get("/admin/report/?days=30").get_data(as_text=True)
-    assert "Postmortems: 50% (1/2)" in page
+    assert "Postmortems published by the promised date: 50% (1 of 2)" in page
