@@ -1,10 +1,14 @@
 """Does a long history slow the public surfaces? Fills one database with 100,000 incidents
-and 1,000,000 updates and another with 100 incidents, then times the cold render (no snapshot
-yet, a fresh process's first request) of every public surface on each, and their sizes.
+and 1,000,000 updates over 50 components (each incident moving one component to an outage
+and back, so the uptime bars have changes to read) and another with 100 incidents, then times
+the cold render (no snapshot yet, a fresh process's first request) of every public surface on
+each, and their sizes. Both databases hold the same recent weeks; only the history before the
+component pages' 12-month window grows, which is what a long history must not slow.
 
 Usage: .venv/bin/python benchmarks/history_scale.py [--incidents 100000] [--updates-per 10]
-Set STATUSBOARD_BENCH_DATABASE_URL=postgresql://... (an empty database it may wipe) to run
-on PostgreSQL; by default it uses temporary SQLite files.
+    [--database-url postgresql://...]
+The database URL (or STATUSBOARD_BENCH_DATABASE_URL) names an empty database it may wipe;
+by default it uses temporary SQLite files. Rows go in by bulk inserts of 5,000.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from statusboard.db import database, make_engine  # noqa: E402
 from statusboard.models import (  # noqa: E402
     Base,
     Component,
+    ComponentChange,
     Incident,
     PageState,
     Update,
@@ -54,10 +59,20 @@ SURFACES = [
     "/feed.rss",
     "/feed.json",
     "/incidents/{recent}.atom",
+    "/components/{component}",
+    "/components/{component}/status.svg",
+    "/components/{component}/uptime.svg",
+    "/badge.svg",
+    "/embed",
+    "/uptime",
+    "/api/v2/uptime.json",
 ]
+COMPONENTS = 50
+# Older history ends before the component pages' 12-month window (and the page's 90 days).
+HISTORY_BEFORE = timedelta(days=400)
 
 
-def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
+def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str, str]:
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
@@ -79,17 +94,17 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
                 "is_group": False,
                 "showcase": True,
                 "only_show_if_degraded": False,
-                "created_at": NOW,
+                "created_at": NOW - span - HISTORY_BEFORE,
                 "updated_at": NOW,
             }
-            for n in range(1, 11)
+            for n in range(1, COMPONENTS + 1)
         ]
         connection.execute(insert(Component), components)
-    component_ids = list(range(1, 11))
+    component_ids = list(range(1, COMPONENTS + 1))
     next_update_id = 1
     chunk = 5000
     for first in range(0, incidents, chunk):
-        rows, updates, links = [], [], []
+        rows, updates, links, changes = [], [], [], []
         for number in range(first, min(first + chunk, incidents)):
             # The same recent fortnight in both databases (the last 30 incidents); only the
             # history before it grows.
@@ -97,7 +112,7 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
             if recent <= 30:
                 start = NOW - timedelta(hours=recent * 11)
             else:
-                start = NOW - timedelta(days=15) - span * (1 - number / incidents)
+                start = NOW - HISTORY_BEFORE - span * (1 - number / incidents)
             open_incident = number >= incidents - 2
             rows.append(
                 {
@@ -117,7 +132,9 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
                     "eta_at": None,
                 }
             )
-            links.append({"incident_id": number + 1, "component_id": rng.choice(component_ids)})
+            component_id = rng.choice(component_ids)
+            outage = rng.choice(["degraded_performance", "partial_outage", "major_outage"])
+            links.append({"incident_id": number + 1, "component_id": component_id})
             for step in range(updates_per):
                 last = step == updates_per - 1
                 status = (
@@ -143,11 +160,22 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
                         else at + timedelta(minutes=30),
                     }
                 )
+                if step == 0 or (last and not open_incident):
+                    old, new = ("operational", outage) if step == 0 else (outage, "operational")
+                    changes.append(
+                        {
+                            "update_id": next_update_id,
+                            "component_id": component_id,
+                            "old_status": old,
+                            "new_status": new,
+                        }
+                    )
                 next_update_id += 1
         with engine.begin() as connection:
             connection.execute(insert(Incident), rows)
             connection.execute(insert(incident_component), links)
             connection.execute(insert(Update), updates)
+            connection.execute(insert(ComponentChange), changes)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             for table_ in Base.metadata.sorted_tables:
@@ -167,11 +195,29 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str]:
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+    with engine.begin() as connection:
+        # The open incidents' components are in an outage now, as the page shows them.
+        for incident_id in (incidents - 1, incidents):
+            connection.execute(
+                update(Component)
+                .where(
+                    Component.id
+                    == select(incident_component.c.component_id)
+                    .where(incident_component.c.incident_id == incident_id)
+                    .scalar_subquery()
+                )
+                .values(status="partial_outage")
+            )
     with engine.connect() as connection:
         recent = connection.scalar(select(Incident.public_id).order_by(Incident.id.desc()))
         oldest = connection.scalar(select(Incident.public_id).order_by(Incident.id))
+        component = connection.scalar(
+            select(Component.public_id)
+            .join(incident_component, incident_component.c.component_id == Component.id)
+            .where(incident_component.c.incident_id == incidents)
+        )
     engine.dispose()
-    return recent, oldest
+    return recent, oldest, str(component)
 
 
 def cold_render(url: str, path: str, snapshot_root: Path, repeats: int = 3) -> tuple[float, int]:
@@ -200,21 +246,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--updates-per", type=int, default=10)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("STATUSBOARD_BENCH_DATABASE_URL"),
+        help="an empty database it may wipe (PostgreSQL); default: temporary SQLite files",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="statusboard-history-"))
-    big_url = os.environ.get("STATUSBOARD_BENCH_DATABASE_URL") or f"sqlite:///{work / 'big.db'}"
+    big_url = args.database_url or f"sqlite:///{work / 'big.db'}"
     small_url = f"sqlite:///{work / 'small.db'}" if big_url.startswith("sqlite") else big_url
     results: dict[str, dict[str, float]] = {}
     for label, url, count in (("small", small_url, 100), ("big", big_url, args.incidents)):
         started = time.perf_counter()
-        recent, oldest = fill(url, count, args.updates_per)
+        recent, oldest, component = fill(url, count, args.updates_per)
         print(
             f"filled {count} incidents, {count * args.updates_per} updates "
             f"in {time.perf_counter() - started:.0f}s",
             file=sys.stderr,
         )
         for surface in SURFACES:
-            path = surface.format(recent=recent, oldest=oldest)
+            path = surface.format(recent=recent, oldest=oldest, component=component)
             ms, size = cold_render(url, path, work / "snapshots")
             results.setdefault(surface, {})[f"{label}_ms"] = round(ms, 1)
             results[surface][f"{label}_bytes"] = size

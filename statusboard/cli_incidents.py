@@ -23,6 +23,7 @@ from statusboard.cli_options import (
     parse_component_changes,
     parse_eta,
     parse_next_update,
+    parse_time,
     published,
     read_body,
     refusals,
@@ -75,6 +76,10 @@ def incident() -> None:
     "--eta", default="unknown", help="Expected resolution: ISO 8601 with an offset, or unknown."
 )
 @NEXT_UPDATE
+@click.option(
+    "--started-at",
+    help="When it began, if earlier (ISO 8601, up to 30 days back): corrects the uptime history.",
+)
 @BODY
 @BODY_FILE
 @CHANGES
@@ -88,6 +93,7 @@ def incident_open(
     status: str,
     eta: str,
     next_update: str | None,
+    started_at: str | None,
     body: str | None,
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
@@ -128,6 +134,7 @@ def incident_open(
             component_changes=changes,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
+            started_at=parse_time(started_at, "started_at") if started_at else None,
         )
         public_id = opened.public_id
     published(app, public_id, as_json)
@@ -193,6 +200,10 @@ def incident_update(
 
 @incident.command("resolve")
 @click.argument("incident_id", metavar="ID")
+@click.option(
+    "--resolved-at",
+    help="When it ended, if earlier (ISO 8601, up to 30 days back): corrects the uptime history.",
+)
 @BODY
 @BODY_FILE
 @CHANGES
@@ -207,6 +218,7 @@ def incident_update(
 @JSON
 def incident_resolve(
     incident_id: str,
+    resolved_at: str | None,
     body: str | None,
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
@@ -228,6 +240,7 @@ def incident_resolve(
             component_changes=parse_component_changes(session, component_changes),
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
+            resolved_at=parse_time(resolved_at, "resolved_at") if resolved_at else None,
             postmortem_by=postmortem_by.date() if postmortem_by else None,
             time_zone=settings_of(app).page.time_zone,
         )

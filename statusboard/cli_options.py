@@ -39,6 +39,8 @@ OPTION_OF_FIELD = {
     "body": "BODY",
     "eta": "--eta",
     "next_update_at": "--next-update",
+    "started_at": "--started-at",
+    "resolved_at": "--resolved-at",
     "components": "--component",
     "component": "--component",
     "operator": "--as",

@@ -82,6 +82,9 @@ ARGUMENTS: dict[str, tuple[str, Callable[[Session, datetime | None], Iterable[ob
     "public.history": ("page", _history_pages),
     **{f"feeds.incident_{fmt}": ("public_id", _incident_ids) for fmt in ("atom", "rss", "json")},
     **{f"feeds.component_{fmt}": ("public_id", _component_ids) for fmt in ("atom", "rss", "json")},
+    "uptime.component": ("public_id", _component_ids),
+    "uptime.component_status_badge": ("public_id", _component_ids),
+    "uptime.component_uptime_badge": ("public_id", _component_ids),
 }
 
 

@@ -59,7 +59,7 @@ class Incident(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"))
     started_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     monitoring_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     # The promises in force, copied from the latest update: the ETA (None = unknown) and the
@@ -115,7 +115,7 @@ class Update(Base):
     signed_by: Mapped[str | None] = mapped_column(String(120))
     deliver_notifications: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    display_at: Mapped[datetime] = mapped_column(default=clock.now)
+    display_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     # When its words were last corrected (a typo); the earlier words are its corrections.
     edited_at: Mapped[datetime | None]
 

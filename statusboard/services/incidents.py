@@ -21,6 +21,7 @@ from statusboard.domain.statuses import (
     IncidentStatus,
     check_incident_transition,
 )
+from statusboard.domain.uptime import check_backfill
 from statusboard.models import Component, Incident, IncidentKind, Update
 from statusboard.services import postmortems, publishing, updates
 from statusboard.services.audit import Actor
@@ -61,8 +62,11 @@ def open_incident(
     component_changes: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
+    started_at: datetime | None = None,
 ) -> Incident:
-    """Declare an incident with its first update, ETA (None = unknown) and next-update promise."""
+    """Declare an incident with its first update, ETA (None = unknown) and next-update promise.
+    `started_at`: when it began, if earlier than now (a backfill, at most 30 days back): the
+    first update and its component changes take effect then, in the uptime history too."""
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("give the incident a name customers will understand", field="name")
@@ -73,13 +77,15 @@ def open_incident(
             "a new incident starts as investigating, identified or monitoring", field="status"
         )
     now = clock.now()
+    if started_at is not None:
+        started_at = check_backfill(started_at, now, field="started_at")
     incident = Incident(
         name=name,
         impact=impact,
         status=status,
         kind=IncidentKind.INCIDENT,
         owner=actor.operator,
-        started_at=now,
+        started_at=started_at or now,
         created_at=now,
         updated_at=now,
     )
@@ -97,6 +103,7 @@ def open_incident(
         notify=notify,
         action="incident.open",
         channels=channels,
+        effective_at=started_at,
     )
     return incident
 
@@ -115,6 +122,7 @@ def post_update(
     notify: bool = True,
     action: str = "incident.update",
     channels: publishing.PublishOptions | None = None,
+    effective_at: datetime | None = None,
 ) -> Update:
     """Append a public update; set the promises; the component statuses given are what this
     incident claims. An update that resolves is a resolve, wherever it comes from."""
@@ -156,6 +164,7 @@ def post_update(
         channels=channels,
         eta=incident.eta_at.isoformat() if incident.eta_at else None,
         next_update_at=incident.next_update_at.isoformat(),
+        effective_at=effective_at,
     )
 
 
@@ -172,10 +181,13 @@ def resolve(
     status: IncidentStatus = IncidentStatus.RESOLVED,
     postmortem_by: date | None = None,
     time_zone: str = "UTC",
+    resolved_at: datetime | None = None,
 ) -> Update:
     """Resolve, the same from the form, the API and the CLI: the components the incident
     touched go back to operational unless another open incident or active maintenance still
     claims them (then they take the worst status still claimed); statuses given here win.
+    `resolved_at`: when it really ended, if earlier than now (a backfill, at most 30 days
+    back, not before its start or last update): the uptime history counts it over then.
     `postmortem_by` promises a postmortem by the end of that day (in `time_zone`). An update
     with status "postmortem" publishes the postmortem (services/postmortems.py)."""
     if status is IncidentStatus.POSTMORTEM:
@@ -193,6 +205,11 @@ def resolve(
         raise Conflict("this incident is already resolved; nothing was sent", field="status")
     if incident.id is not None:
         check_incident_transition(current, status)
+    if resolved_at is not None:
+        last_word = max([incident.started_at, *(u.display_at for u in incident.updates)])
+        resolved_at = check_backfill(
+            resolved_at, clock.now(), not_before=last_word, field="resolved_at"
+        )
     incident.eta_at = None
     incident.next_update_at = None
     if postmortem_by is not None:
@@ -213,6 +230,7 @@ def resolve(
         postmortem_by=incident.postmortem_due_at.isoformat()
         if incident.postmortem_due_at
         else None,
+        effective_at=resolved_at,
     )
 
 

@@ -18,6 +18,7 @@ from statusboard.config import PageSettings
 from statusboard.domain.honesty import PromiseState
 from statusboard.domain.statuses import INDICATOR_DESCRIPTIONS, Indicator
 from statusboard.models import Component, ComponentChange, Incident, IncidentKind, Update
+from statusboard.services.uptime import History, Uptime
 
 NAMESPACE = "statusboard"
 # page.updated_at before anything was ever published (the key must never be null).
@@ -177,15 +178,64 @@ def incident_object(
     return data
 
 
-def component_list(components: Sequence[Component], page: PageInfo) -> list[dict[str, Any]]:
+def component_list(
+    components: Sequence[Component], page: PageInfo, history: Uptime | None = None
+) -> list[dict[str, Any]]:
     """The flat list in page order; positions counted 1.. within each parent, so gaps left
-    by deleted rows never show."""
+    by deleted rows never show. With `history`, each carries its uptime under the namespace."""
     counters: dict[int | None, int] = {}
     result = []
     for component in components:
         counters[component.group_id] = counters.get(component.group_id, 0) + 1
-        result.append(component_object(component, page, counters[component.group_id]))
+        data = component_object(component, page, counters[component.group_id])
+        found = history.find(component.public_id) if history is not None else None
+        if found is not None:
+            data[NAMESPACE] = {"uptime": uptime_facts(found)}
+        result.append(data)
     return result
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def uptime_facts(history: History) -> dict[str, Any]:
+    """A component's uptime over the window: the % and, per local day, downtime minutes, %
+    and worst status (null: no data that day)."""
+    return {
+        "days": len(history.days),
+        "percent": _rounded(history.percent),
+        "daily": [
+            {
+                "date": day.day.isoformat(),
+                "downtime_minutes": round(day.downtime, 2),
+                "percent": _rounded(day.uptime_percent),
+                "worst_status": day.worst.value if day.worst is not None else None,
+            }
+            for day in history.days
+        ],
+    }
+
+
+def uptime_document(history: Uptime) -> dict[str, Any]:
+    return {
+        "time_zone": history.zone.key,
+        "from": history.days[0].isoformat(),
+        "to": history.days[-1].isoformat(),
+        "components": [
+            {
+                "id": found.component.public_id,
+                "name": found.component.name,
+                "group": found.component.is_group,
+                "group_id": found.component.group.public_id
+                if found.component.group is not None
+                else None,
+                "uptime": uptime_facts(found),
+            }
+            for row in history.rows
+            for found in (row, *row.children)
+        ],
+    }
 
 
 def incident_list(

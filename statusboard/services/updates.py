@@ -56,6 +56,7 @@ def append_update(
     overrides: Mapping[Component, ComponentStatus] | None = None,
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
+    effective_at: datetime | None = None,
     **audit_detail: Any,
 ) -> Update:
     """Append one public message to `subject` (an incident or a maintenance window).
@@ -64,8 +65,12 @@ def append_update(
     `finished`: the subject is over (resolved, completed); its claims end, and each component
     it touched takes the worst status still claimed by another, or operational.
     `overrides`: statuses set as given, whatever is claimed (explicit changes on a resolve).
+    `effective_at`: when what it says took effect, for a message posted late (a backfill,
+    checked by the caller): its display time and the time its component changes count from in
+    the uptime history, and the subject's resolution time when it finishes it.
     The subject's own fields (status, ETA, next update) are set by the caller beforehand."""
     now = clock.now()
+    shown_at = effective_at or now
     body = clean_body(body)
     author = actor.operator
     new = Update(
@@ -81,13 +86,13 @@ def append_update(
         else None,
         deliver_notifications=notify,
         created_at=now,
-        display_at=now,
+        display_at=shown_at,
     )
     session.add(new)
     subject.status = status
     subject.updated_at = now
     if finished and subject.resolved_at is None:
-        subject.resolved_at = now
+        subject.resolved_at = shown_at
     _move_components(session, subject, new, claims or {}, overrides or {}, finished, now)
     session.flush()
     promises.record_update_promises(session, update=new)
@@ -100,6 +105,7 @@ def append_update(
         subject_id=subject.public_id,
         update=new.public_id,
         status=str(status),
+        **({"effective_at": shown_at.isoformat()} if effective_at else {}),
         **audit_detail,
     )
     page.bump_version(session)

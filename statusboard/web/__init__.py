@@ -33,6 +33,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         public,
         subscribe,
+        uptime,
     )
 
     app.register_blueprint(auth.blueprint)
@@ -41,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api_v2.blueprint, url_prefix="/api/v2")
     app.register_blueprint(feeds.blueprint)
+    app.register_blueprint(uptime.blueprint)
     app.register_blueprint(api_v1.blueprint, url_prefix="/api/v1")
     app.register_blueprint(api_alerts.blueprint, url_prefix="/api/v1/alerts")
     app.register_blueprint(admin_alerts.blueprint, url_prefix="/admin")

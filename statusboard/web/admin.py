@@ -146,6 +146,7 @@ def declare() -> ResponseReturnValue:
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
                 channels=_channel_choices(form.name.data, form.status.data, form.body.data, None),
+                started_at=form.started_at_value(_zone()),
             )
             session.commit()
         except DomainError as error:
@@ -300,6 +301,7 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 channels=_channel_choices(
                     incident.name, IncidentStatus.RESOLVED, form.body.data, incident
                 ),
+                resolved_at=form.resolved_at_value(_zone()),
             )
             session.commit()
         except DomainError as error:

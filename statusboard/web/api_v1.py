@@ -173,13 +173,15 @@ def open_incident() -> ResponseReturnValue:
             "components",
             "notify",
             "template",
+            "started_at",
         },
-        nullable={"eta", "next_update_at"},
+        nullable={"eta", "next_update_at", "started_at"},
     )
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
     filled = _from_template(session, body)
+    started_at = body.timestamp("started_at")
     incident = incidents.open_incident(
         session,
         name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
@@ -193,6 +195,7 @@ def open_incident() -> ResponseReturnValue:
         notify=body.boolean("notify", True),
         publishing_settings=settings_of().publishing,
         actor=_actor(),
+        started_at=None if started_at is MISSING else started_at,
     )
     session.commit()
     return _created(_incident_json(incident.public_id), f"/api/v1/incidents/{incident.public_id}")
@@ -258,9 +261,13 @@ def _from_template(
 
 @blueprint.post("/incidents/<public_id>/resolve")
 def resolve(public_id: str) -> ResponseReturnValue:
-    body = Body({"body", "components", "notify", "postmortem_by"}, nullable={"postmortem_by"})
+    body = Body(
+        {"body", "components", "notify", "postmortem_by", "resolved_at"},
+        nullable={"postmortem_by", "resolved_at"},
+    )
     session = db_session()
     incident = _find_incident(public_id)
+    resolved_at = body.timestamp("resolved_at")
     incidents.resolve(
         session,
         incident=incident,
@@ -271,6 +278,7 @@ def resolve(public_id: str) -> ResponseReturnValue:
         publishing_settings=settings_of().publishing,
         postmortem_by=body.day("postmortem_by"),
         time_zone=settings_of().page.time_zone,
+        resolved_at=None if resolved_at is MISSING else resolved_at,
     )
     session.commit()
     return jsonify(_incident_json(public_id))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.models import IncidentKind
-from statusboard.services import statuspage, timeline
+from statusboard.services import statuspage, timeline, uptime
 from statusboard.services.components import ordered_components
 from statusboard.services.page import current_version
 from statusboard.services.statuspage import PageInfo
@@ -93,7 +93,24 @@ def status(session: Session) -> Body:
 
 @surface(blueprint, "/components.json")
 def components(session: Session) -> Body:
-    return _document(session, components=_components)
+    return _document(session, components=_components_with_uptime)
+
+
+def _components_with_uptime(
+    session: Session, page: PageInfo, now: datetime
+) -> list[dict[str, Any]]:
+    history = uptime.uptime(session, zone=settings_of().page.time_zone, now=now)
+    return statuspage.component_list(ordered_components(session), page, history)
+
+
+@surface(blueprint, "/uptime.json")
+def uptime_json(session: Session) -> Body:
+    """statusboard's own: every component's 90-day uptime, per day. No Statuspage keys but
+    `page`."""
+    history = uptime.uptime(session, zone=settings_of().page.time_zone)
+    return _document(
+        session, **{statuspage.NAMESPACE: lambda *_: statuspage.uptime_document(history)}
+    )
 
 
 @surface(blueprint, "/incidents.json")

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
     Field,
     HiddenField,
@@ -225,6 +226,15 @@ class DeclareForm(MessageForm):
     )
     impact = SelectField("Impact", choices=IMPACT_CHOICES, default=Impact.MAJOR.value)
     status = SelectField("Status", choices=OPEN_STATUS_CHOICES)
+    started_at = DateTimeLocalField(
+        "It began at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+    def started_at_value(self, fallback_zone: str) -> datetime | None:
+        """A backfill: the past time it began, in the page's zone (or one posted); None = now."""
+        if self.started_at.data is None:
+            return None
+        return local_datetime(self.started_at.data, self.zone(fallback_zone))
 
 
 class ResolveForm(FlaskForm):
@@ -253,6 +263,18 @@ class PostmortemForm(FlaskForm):
         render_kw={"rows": 24},
     )
     notify = BooleanField("Send it to everyone who heard of the incident", default=True)
+    resolved_at = DateTimeLocalField(
+        "It ended at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_zone = HiddenField(default="")
+
+    def resolved_at_value(self, fallback_zone: str) -> datetime | None:
+        """A backfill: the past time it ended, in the page's zone (or one posted); None = now."""
+        if self.resolved_at.data is None:
+            return None
+        return local_datetime(
+            self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
+        )
 
 
 class CorrectionForm(FlaskForm):

@@ -239,6 +239,11 @@ SCHEMAS: dict[str, Any] = {
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
             "template": TEMPLATE_ID,
+            "started_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it began, if earlier (up to 30 days back): corrects the "
+                "uptime history; absent or null = now",
+            },
         },
         required=["name", "impact", "body"],
     ),
@@ -273,6 +278,11 @@ SCHEMAS: dict[str, Any] = {
                 "format": "date",
                 "description": "promise a postmortem by the end of this day (page time zone); "
                 "publish it later as an update with status postmortem",
+            },
+            "resolved_at": {
+                **INPUT_TIMESTAMP,
+                "description": "when it ended, if earlier (up to 30 days back, not before its "
+                "last update): corrects the uptime history; absent or null = now",
             },
         },
         required=["body"],

@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import database
-from statusboard.services import calendar, health, maintenance, statuspage, timeline
+from statusboard.services import calendar, health, maintenance, statuspage, timeline, uptime
 from statusboard.services.page import current_version
 from statusboard.web.surfaces import Body, surface
 
@@ -20,10 +20,10 @@ HTML = "text/html; charset=utf-8"
 
 @surface(blueprint, "/")
 def index(session: Session) -> Body:
-    view = timeline.page_view(
-        session, public_accountability=settings_of().page.public_accountability
-    )
-    return render_template("public/index.html", view=view), HTML
+    page = settings_of().page
+    view = timeline.page_view(session, public_accountability=page.public_accountability)
+    history = uptime.uptime(session, zone=page.time_zone)
+    return render_template("public/index.html", view=view, uptime=history), HTML
 
 
 @surface(blueprint, "/incidents/<public_id>")

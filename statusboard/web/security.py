@@ -23,8 +23,8 @@ from werkzeug.exceptions import BadRequest
 from statusboard.config import settings_of
 from statusboard.domain.text import has_forbidden
 
-# Paths other sites may frame (the embeddable status widget, when there is one).
-FRAMEABLE_PREFIXES: tuple[str, ...] = ()
+# Paths other sites may frame: the embeddable status widget (/embed, and /embed.js, harmless).
+FRAMEABLE_PREFIXES: tuple[str, ...] = ("/embed",)
 
 SCRIPTS_AND_STYLES = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -1,8 +1,8 @@
 """Postmortems promised by a date, incident templates with required blanks, peak hours set
 in the admin UI, and signing updates as a page-level default an operator may opt out of.
 
-Revision ID: 0013_postmortems_templates
-Revises: 0012_update_corrections
+Revision ID: 0014_postmortems_templates
+Revises: 0013_uptime
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_postmortems_templates"
-down_revision = "0012_update_corrections"
+revision = "0014_postmortems_templates"
+down_revision = "0013_uptime"
 branch_labels = None
 depends_on = None
 
