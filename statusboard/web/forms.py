@@ -246,6 +246,19 @@ class ResolveForm(FlaskForm):
         ],
     )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
+    resolved_at = DateTimeLocalField(
+        "It ended at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_zone = HiddenField(default="")
+
+    def resolved_at_value(self, fallback_zone: str) -> datetime | None:
+        """A backfill: the past time it ended, in the page's zone (or one posted); None = now."""
+        if self.resolved_at.data is None:
+            return None
+        return local_datetime(
+            self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
+        )
+
     promise_postmortem = BooleanField("Promise a postmortem")
     postmortem_by = DateField("Postmortem by", validators=[Optional()])
 
@@ -263,18 +276,6 @@ class PostmortemForm(FlaskForm):
         render_kw={"rows": 24},
     )
     notify = BooleanField("Send it to everyone who heard of the incident", default=True)
-    resolved_at = DateTimeLocalField(
-        "It ended at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
-    )
-    time_zone = HiddenField(default="")
-
-    def resolved_at_value(self, fallback_zone: str) -> datetime | None:
-        """A backfill: the past time it ended, in the page's zone (or one posted); None = now."""
-        if self.resolved_at.data is None:
-            return None
-        return local_datetime(
-            self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
-        )
 
 
 class CorrectionForm(FlaskForm):
