@@ -7,6 +7,7 @@ and prints the incident's public id and address (or its JSON with --json).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO
 
 import click
@@ -34,7 +35,7 @@ from statusboard.config import settings_of
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.models import Incident, IncidentKind
-from statusboard.services import incidents
+from statusboard.services import incidents, postmortems, templates
 
 OPEN_STATUSES = [s.value for s in IncidentStatus if s.is_open]
 CHANGES = click.option(
@@ -53,6 +54,15 @@ NEXT_UPDATE = click.option(
 
 def _find(session: Session, public_id: str) -> Incident:
     return incidents.find_incident(session, public_id, kind=IncidentKind.INCIDENT)
+
+
+TEMPLATE = click.option(
+    "--template",
+    "template_id",
+    metavar="ID",
+    help="Start from an incident template: what is not given comes from it; its "
+    "[[blanks]] must be replaced in BODY.",
+)
 
 
 @click.group()
@@ -76,6 +86,7 @@ def incident() -> None:
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@TEMPLATE
 @ACTING_AS
 @JSON
 def incident_open(
@@ -89,6 +100,7 @@ def incident_open(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    template_id: str | None,
     email: str,
     as_json: bool,
 ) -> None:
@@ -102,16 +114,27 @@ def incident_open(
             )
 
     def work(session: Session) -> str:
+        body_text, changes = message, parse_component_changes(session, component_changes)
+        if template_id:
+            filled = templates.apply(
+                session,
+                templates.find_template(session, template_id),
+                body=body_text,
+                impact=Impact(impact),
+                status=IncidentStatus(status),
+                component_changes=changes,
+            )
+            body_text, changes = filled.body, filled.component_changes
         return incidents.open_incident(
             session,
             name=title,
             impact=Impact(impact),
             status=IncidentStatus(status),
-            body=message,
+            body=body_text,
             actor=acting_as(session, email),
             eta=expected,
             next_update_at=parse_next_update(next_update),
-            component_changes=parse_component_changes(session, component_changes),
+            component_changes=changes,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
             started_at=parse_time(started_at, "started_at") if started_at else None,
@@ -133,6 +156,7 @@ def incident_open(
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@TEMPLATE
 @ACTING_AS
 @JSON
 def incident_update(
@@ -144,6 +168,7 @@ def incident_update(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    template_id: str | None,
     email: str,
     as_json: bool,
 ) -> None:
@@ -153,15 +178,25 @@ def incident_update(
         message, expected = read_body(body, body_file), parse_eta(eta)
 
     def work(session: Session) -> None:
+        body_text, changes = message, parse_component_changes(session, component_changes)
+        if template_id:
+            filled = templates.apply(
+                session,
+                templates.find_template(session, template_id),
+                body=body_text,
+                status=IncidentStatus(status),
+                component_changes=changes,
+            )
+            body_text, changes = filled.body, filled.component_changes
         incidents.post_update(
             session,
             incident=_find(session, incident_id),
             status=IncidentStatus(status),
-            body=message,
+            body=body_text,
             actor=acting_as(session, email),
             eta=expected,
             next_update_at=parse_next_update(next_update),
-            component_changes=parse_component_changes(session, component_changes),
+            component_changes=changes,
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
         )
@@ -180,6 +215,12 @@ def incident_update(
 @BODY_FILE
 @CHANGES
 @NO_NOTIFY
+@click.option(
+    "--postmortem-by",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Promise a postmortem by the end of this day (YYYY-MM-DD, the page's zone).",
+)
 @ACTING_AS
 @JSON
 def incident_resolve(
@@ -189,6 +230,7 @@ def incident_resolve(
     body_file: IO[str] | None,
     component_changes: tuple[str, ...],
     no_notify: bool,
+    postmortem_by: datetime | None,
     email: str,
     as_json: bool,
 ) -> None:
@@ -209,6 +251,43 @@ def incident_resolve(
             notify=not no_notify,
             publishing_settings=settings_of(app).publishing,
             resolved_at=parse_time(resolved_at, "resolved_at") if resolved_at else None,
+            postmortem_by=postmortem_by.date() if postmortem_by else None,
+            time_zone=settings_of(app).page.time_zone,
+        )
+
+    write(app, work)
+    published(app, incident_id, as_json)
+
+
+@incident.command("postmortem")
+@click.argument("incident_id", metavar="ID")
+@BODY
+@BODY_FILE
+@NO_NOTIFY
+@ACTING_AS
+@JSON
+def incident_postmortem(
+    incident_id: str,
+    body: str | None,
+    body_file: IO[str] | None,
+    no_notify: bool,
+    email: str,
+    as_json: bool,
+) -> None:
+    """Publish the postmortem BODY (Markdown) of resolved incident ID to everyone who heard
+    of it. Blanks like [[next step]] must be filled first."""
+    app = load_app()
+    with refusals():
+        message = read_body(body, body_file)
+
+    def work(session: Session) -> None:
+        postmortems.publish(
+            session,
+            incident=_find(session, incident_id),
+            body=message,
+            actor=acting_as(session, email),
+            notify=not no_notify,
+            publishing_settings=settings_of(app).publishing,
         )
 
     write(app, work)

@@ -50,6 +50,8 @@ OPTION_OF_FIELD = {
     "scheduled_until": "--until",
     "incident": "ID",
     "maintenance": "ID",
+    "template": "--template",
+    "postmortem_by": "--postmortem-by",
 }
 MINUTES = re.compile(r"^(\d+)\s*m(in)?$")
 T = TypeVar("T")

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+
+from statusboard.domain.peak_hours import PeakHours, PeakWindow, parse_blackouts, parse_peak_hours
 
 PREFIX = "STATUSBOARD_"
 INSTANCE_DIR = Path(os.environ.get("STATUSBOARD_INSTANCE_DIR", "instance")).absolute()
@@ -100,6 +102,26 @@ def _minutes_each_impact(value: str) -> dict[str, int]:
         minutes = _positive_int(value)
         return dict.fromkeys(("critical", "major", "minor", "none"), minutes)
     return _minutes_by_impact(value)
+
+
+def _days_by_impact(value: str) -> dict[str, int]:
+    """ "critical=5,major=5,minor=0,none=0" -> dict (0: none by default); every impact given."""
+    result: dict[str, int] = {}
+    for part in value.split(","):
+        key, _, days = part.partition("=")
+        result[key.strip()] = _non_negative_int(days)
+    missing = {"critical", "major", "minor", "none"} - result.keys()
+    if missing:
+        raise ValueError(f"missing impacts: {', '.join(sorted(missing))}")
+    return result
+
+
+def _peak_hours(value: str) -> tuple[PeakWindow, ...]:
+    return parse_peak_hours(value)
+
+
+def _blackouts(value: str) -> frozenset[date]:
+    return parse_blackouts(value)
 
 
 def _chat_format(value: str) -> str:
@@ -496,6 +518,38 @@ SETTINGS: list[Setting] = [
         _non_negative_int,
         "remind subscribers this long before a maintenance window starts (0: no reminder)",
     ),
+    Setting(
+        "POSTMORTEM_WORKING_DAYS",
+        {"critical": 5, "major": 5, "minor": 0, "none": 0},
+        _days_by_impact,
+        "resolving offers a postmortem this many working days (Mon-Fri, page zone) later, per "
+        "impact; 0 offers none by default",
+    ),
+    Setting(
+        "SIGN_UPDATES",
+        True,
+        _bool,
+        "sign public updates with the author's name unless they opt out in their profile",
+    ),
+    Setting(
+        "PEAK_HOURS",
+        (),
+        _peak_hours,
+        "weekly peak hours to keep maintenance out of, in one or more zones: "
+        "'Europe/Berlin mon-fri 08:00-18:00; America/New_York mon-fri 09:00-17:00'",
+    ),
+    Setting(
+        "BLACKOUT_DATES",
+        frozenset(),
+        _blackouts,
+        "days (page zone) with no maintenance, e.g. 2026-12-24,2026-12-31",
+    ),
+    Setting(
+        "MAINTENANCE_MIN_NOTICE_HOURS",
+        48,
+        _non_negative_int,
+        "hours of notice a maintenance window should give; less asks for confirmation",
+    ),
 ]
 
 
@@ -698,6 +752,20 @@ class PublishingSettings:
         default_factory=lambda: {"critical": 15, "major": 30, "minor": 60, "none": 120}
     )
     maintenance_reminder: timedelta = timedelta(hours=1)
+    # Working days to the default postmortem date, per impact (0: none offered).
+    postmortem_days: Mapping[str, int] = field(
+        default_factory=lambda: {"critical": 5, "major": 5, "minor": 0, "none": 0}
+    )
+    # Updates carry the author's name unless the author opted out.
+    sign_updates: bool = True
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    """When maintenance should not happen (domain/peak_hours.py) and the notice it needs."""
+
+    peak_hours: PeakHours
+    min_notice: timedelta
 
 
 @dataclass(frozen=True)
@@ -712,6 +780,7 @@ class Settings:
     delivery: DeliverySettings
     nags: NagSettings
     publishing: PublishingSettings
+    planning: PlanningSettings
     export: ExportSettings
 
 
@@ -883,6 +952,16 @@ def build_settings(v: Mapping[str, Any]) -> Settings:
             channels=channels.enabled - {"chat", "purge"},
             next_update_minutes=v["NEXT_UPDATE_MINUTES"],
             maintenance_reminder=timedelta(minutes=v["MAINTENANCE_REMINDER_MINUTES"]),
+            postmortem_days=v["POSTMORTEM_WORKING_DAYS"],
+            sign_updates=v["SIGN_UPDATES"],
+        ),
+        planning=PlanningSettings(
+            peak_hours=PeakHours(
+                windows=tuple(v["PEAK_HOURS"]),
+                blackouts=frozenset(v["BLACKOUT_DATES"]),
+                blackout_zone=v["TIME_ZONE"],
+            ),
+            min_notice=timedelta(hours=v["MAINTENANCE_MIN_NOTICE_HOURS"]),
         ),
     )
 

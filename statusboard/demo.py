@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from statusboard import clock, demo_alerts
 from statusboard.config import PublishingSettings
 from statusboard.domain.errors import Conflict
+from statusboard.domain.postmortems import add_working_days
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Component, Incident, Operator
-from statusboard.services import components, incidents, maintenance, page
+from statusboard.services import components, incidents, maintenance, page, postmortems
 from statusboard.services.audit import Actor
 
 # The demo writes history: it goes to the page, never to a network or a subscriber.
@@ -86,6 +87,26 @@ PAST = [
     ),
 ]
 
+# Postmortems promised on resolving (working days later), and published so many days after
+# the resolution (None: still promised). Blanks in the generated draft are filled with these.
+POSTMORTEMS: dict[str, tuple[int, int | None, dict[str, str]]] = {
+    "Dashboard login errors": (
+        5,
+        2,
+        {
+            "[[what customers saw, and for how long]]": "For 26 minutes, about a third of "
+            "dashboard logins ended on an error page. The API and webhooks were not affected.",
+            "[[the cause, in words customers understand]]": "One of our three identity servers "
+            "used a certificate that had expired. Our monitoring checked the certificates of "
+            "the load balancer, not those of the servers behind it.",
+            "[[what changes so this does not happen again, and by when]]": "- Every "
+            "certificate is now checked, and we are alerted 30 days before one expires (done).\n"
+            "- Certificates renew automatically on all identity servers (by 15 Dec).",
+        },
+    ),
+    "Delayed webhook deliveries": (5, None, {}),
+}
+
 
 def seed(session: Session) -> None:
     """Refuses on a database that already has components or incidents."""
@@ -154,9 +175,7 @@ def _past_incident(
     for minutes, step_status, body in steps[1:]:
         clock.freeze(start + timedelta(minutes=minutes))
         if step_status == "resolved":
-            incidents.resolve(
-                session, incident=incident, body=body, actor=actor, publishing_settings=QUIET
-            )
+            _resolve(session, actor, incident, body)
         else:
             incidents.post_update(
                 session,
@@ -166,6 +185,29 @@ def _past_incident(
                 actor=actor,
                 publishing_settings=QUIET,
             )
+
+
+def _resolve(session: Session, actor: Actor, incident: Incident, body: str) -> None:
+    """Resolve; where POSTMORTEMS says so, promise a postmortem and maybe publish it."""
+    promise = POSTMORTEMS.get(incident.name)
+    resolved_at = clock.now()
+    incidents.resolve(
+        session,
+        incident=incident,
+        body=body,
+        actor=actor,
+        publishing_settings=QUIET,
+        postmortem_by=add_working_days(resolved_at.date(), promise[0]) if promise else None,
+    )
+    if promise is None or promise[1] is None:
+        return
+    clock.freeze(resolved_at + timedelta(days=promise[1]))
+    text = postmortems.draft_for(session, incident, time_zone="UTC")
+    for blank, words in promise[2].items():
+        text = text.replace(blank, words)
+    postmortems.publish(
+        session, incident=incident, body=text, actor=actor, publishing_settings=QUIET
+    )
 
 
 def _ongoing_incident(

@@ -65,6 +65,16 @@ def test_demo_seeds_an_empty_database_and_refuses_a_second_time(env, session):
     assert len(ongoing.updates) == 3
     upcoming = session.scalars(select(Incident).where(Incident.kind == "maintenance")).all()
     assert [w.status for w in upcoming] == ["scheduled"]
+    # One past incident has its postmortem published, the other one still promised.
+    finished = {
+        i.name: i
+        for i in session.scalars(select(Incident).where(Incident.resolved_at.is_not(None)))
+    }
+    published = finished["Dashboard login errors"]
+    assert published.status == "postmortem"
+    assert "expired" in published.updates[-1].body and "[[" not in published.updates[-1].body
+    promised = finished["Delayed webhook deliveries"]
+    assert promised.status == "resolved" and promised.postmortem_due_at is not None
     again = runner.invoke(main, ["demo"])
     assert again.exit_code != 0 and "already has data" in again.output
 

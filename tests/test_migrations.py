@@ -42,3 +42,29 @@ def test_the_hardening_migration_repairs_text_stored_with_control_characters(tmp
     engine.dispose()
     assert name == "Olive é"
     assert generation == 0
+
+
+def test_operators_who_never_chose_to_sign_follow_the_pages_default_after_upgrade(tmp_path):
+    """Signing was opt-in (False by default): those rows become "follow the page" (NULL);
+    an operator who had opted in stays signed."""
+    from sqlalchemy import text
+
+    from statusboard import migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0008_hardening")
+    with engine.begin() as connection:
+        for email, signs in (("a@b.org", 0), ("c@d.org", 1)):
+            connection.execute(
+                text(
+                    "INSERT INTO operator (email, name, password_hash, role, active, on_call, "
+                    "sign_updates, created_at, session_generation) VALUES (:email, 'A', 'x', "
+                    "'admin', 1, 1, :signs, '2026-01-01 00:00:00', 0)"
+                ),
+                {"email": email, "signs": signs},
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT email, sign_updates FROM operator ORDER BY email"))
+        assert [tuple(r) for r in rows] == [("a@b.org", None), ("c@d.org", 1)]
+    engine.dispose()

@@ -41,3 +41,9 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     code = "forbidden"
     http_status = 403
+
+
+class NeedsConfirmation(InvalidInput):
+    """Allowed, but only once the operator confirms it (e.g. maintenance in peak hours)."""
+
+    code = "needs_confirmation"

@@ -87,17 +87,33 @@ class Ladder:
         return escalation(number)
 
 
+# A postmortem is promised days ahead, so its ladder counts in days whatever the impact: a
+# heads-up the day before, the due nag, everyone a day late, the admins three days late, then
+# daily, the gap doubling up to a week.
+POSTMORTEM_LADDER = Ladder(
+    heads_up=timedelta(days=1),
+    escalate_all=timedelta(days=1),
+    escalate_admins=timedelta(days=3),
+    repeat=timedelta(days=1),
+    repeat_max=timedelta(days=7),
+)
+
+
 @dataclass(frozen=True)
 class NagPolicy:
     ladders: Mapping[str, Ladder]
     acknowledge_for: timedelta
 
-    def ladder(self, impact: str) -> Ladder:
+    def ladder(self, impact: str, kind: str | None = None) -> Ladder:
+        if kind == "postmortem":
+            return POSTMORTEM_LADDER
         return self.ladders[str(impact)]
 
     @property
     def longest_heads_up(self) -> timedelta:
-        return max(ladder.heads_up for ladder in self.ladders.values())
+        return max(
+            POSTMORTEM_LADDER.heads_up, *(ladder.heads_up for ladder in self.ladders.values())
+        )
 
     @classmethod
     def from_settings(cls, nags: NagMinutes) -> NagPolicy:
@@ -143,7 +159,7 @@ class NagFacts:
     """Everything a nag may say, gathered by the service."""
 
     level: str
-    promise_kind: str  # next_update | eta | maintenance_end | maintenance_start
+    promise_kind: str  # next_update | eta | maintenance_end | maintenance_start | postmortem
     incident_name: str
     incident_kind: str  # incident | maintenance
     impact: str
@@ -184,6 +200,11 @@ def _what_was_promised(facts: NagFacts) -> str:
             f"Customers were told the maintenance starts at {_clock(facts.due_at)} "
             f"{said}; statusboard starts it on the page then."
         )
+    if facts.promise_kind == "postmortem":
+        return (
+            f"Customers were promised a postmortem by {facts.due_at:%d %b %H:%M UTC} "
+            f"(promised {facts.made_at:%d %b %H:%M UTC}); write it from the timeline draft."
+        )
     return f"Customers were promised the next update by {_clock(facts.due_at)} {said}."
 
 
@@ -206,6 +227,10 @@ def headline(promise_kind: str, due_at: datetime, now: datetime) -> str:
             f"Maintenance running {format_minutes(late)} past its end: "
             "post an update or complete it"
         )
+    if promise_kind == "postmortem":
+        if late < timedelta(0):
+            return f"Postmortem due in {soon}"
+        return f"Postmortem overdue by {format_minutes(late)}: publish it"
     if late < timedelta(0):
         return f"Next update due in {soon}"
     if late < timedelta(minutes=1):

@@ -25,8 +25,10 @@ from statusboard.models.incident import (
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
 from statusboard.models.page import PageState
+from statusboard.models.planning import PeakHoursSetting
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
 from statusboard.models.subscriber import Subscriber, SubscriberKind
+from statusboard.models.template import IncidentTemplate
 from statusboard.models.token import ApiToken
 
 __all__ = [
@@ -44,11 +46,13 @@ __all__ = [
     "Component",
     "ComponentChange",
     "Incident",
+    "IncidentTemplate",
     "ImportedRecord",
     "IncidentKind",
     "LoginFailure",
     "Operator",
     "PageState",
+    "PeakHoursSetting",
     "Role",
     "Update",
     "UpdateCorrection",

@@ -66,6 +66,9 @@ class Incident(Base):
     # time by which the next public update is due (None once resolved).
     eta_at: Mapped[datetime | None]
     next_update_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Incidents only: the date by which a postmortem was promised on resolving (None: none
+    # promised). The promise itself is a Promise row like the others.
+    postmortem_due_at: Mapped[datetime | None]
     # Maintenance windows only.
     scheduled_for: Mapped[datetime | None]
     scheduled_until: Mapped[datetime | None]

@@ -27,13 +27,17 @@ class Operator(Base):
     role: Mapped[Role] = mapped_column(default=Role.OPERATOR)
     active: Mapped[bool] = mapped_column(default=True)
     on_call: Mapped[bool] = mapped_column(default=True)
-    # Public updates are signed with the author's name only when they choose so.
-    sign_updates: Mapped[bool] = mapped_column(default=False)
+    # Whether public updates carry the author's name: None follows the page's default
+    # (STATUSBOARD_SIGN_UPDATES); True or False is the operator's own choice.
+    sign_updates: Mapped[bool | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[datetime | None]
     # Part of every session's identity: raising it ends every session at once (logout,
     # password, role or activation change), although the cookies themselves live on.
     session_generation: Mapped[int] = mapped_column(default=0)
+
+    def signs(self, page_default: bool) -> bool:
+        return page_default if self.sign_updates is None else self.sign_updates
 
     @property
     def is_admin(self) -> bool:

@@ -30,6 +30,8 @@ class PromiseKind(StrEnum):
     # "the work starts at T": the worker starts the window itself, so operators only get a
     # heads-up before it; it is kept when the window starts.
     MAINTENANCE_START = "maintenance_start"
+    # "a postmortem will follow by T": made on resolving, kept when the postmortem is published.
+    POSTMORTEM = "postmortem"
 
 
 class PromiseStatus(StrEnum):

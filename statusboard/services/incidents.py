@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from statusboard import clock
 from statusboard.config import PublishingSettings
 from statusboard.domain.errors import Conflict, InvalidInput, NotFound, PromiseInThePast
+from statusboard.domain.postmortems import check_postmortem_date
 from statusboard.domain.promises import check_eta, check_next_update, default_next_update
 from statusboard.domain.statuses import (
     ComponentStatus,
@@ -22,7 +23,7 @@ from statusboard.domain.statuses import (
 )
 from statusboard.domain.uptime import check_backfill
 from statusboard.models import Component, Incident, IncidentKind, Update
-from statusboard.services import publishing, updates
+from statusboard.services import postmortems, publishing, updates
 from statusboard.services.audit import Actor
 
 MAX_NAME = 200
@@ -178,13 +179,27 @@ def resolve(
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
     status: IncidentStatus = IncidentStatus.RESOLVED,
+    postmortem_by: date | None = None,
+    time_zone: str = "UTC",
     resolved_at: datetime | None = None,
 ) -> Update:
     """Resolve, the same from the form, the API and the CLI: the components the incident
     touched go back to operational unless another open incident or active maintenance still
     claims them (then they take the worst status still claimed); statuses given here win.
     `resolved_at`: when it really ended, if earlier than now (a backfill, at most 30 days
-    back, not before its start or last update): the uptime history counts it over then."""
+    back, not before its start or last update): the uptime history counts it over then.
+    `postmortem_by` promises a postmortem by the end of that day (in `time_zone`). An update
+    with status "postmortem" publishes the postmortem (services/postmortems.py)."""
+    if status is IncidentStatus.POSTMORTEM:
+        return postmortems.publish(
+            session,
+            incident=incident,
+            body=body,
+            actor=actor,
+            publishing_settings=publishing_settings,
+            notify=notify,
+            channels=channels,
+        )
     current = IncidentStatus(incident.status)
     if not current.is_open and status is IncidentStatus.RESOLVED:
         raise Conflict("this incident is already resolved; nothing was sent", field="status")
@@ -197,6 +212,9 @@ def resolve(
         )
     incident.eta_at = None
     incident.next_update_at = None
+    if postmortem_by is not None:
+        updates.clean_body(body)
+        incident.postmortem_due_at = check_postmortem_date(postmortem_by, clock.now(), time_zone)
     return updates.append_update(
         session,
         subject=incident,
@@ -209,6 +227,9 @@ def resolve(
         overrides=component_changes,
         notify=notify,
         channels=channels,
+        postmortem_by=incident.postmortem_due_at.isoformat()
+        if incident.postmortem_due_at
+        else None,
         effective_at=resolved_at,
     )
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from statusboard import clock
-from statusboard.config import PublishingSettings
-from statusboard.domain.errors import InvalidInput, NotFound, PromiseInThePast
+from statusboard.config import PlanningSettings, PublishingSettings
+from statusboard.domain import peak_hours
+from statusboard.domain.errors import InvalidInput, NeedsConfirmation, NotFound, PromiseInThePast
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
@@ -58,7 +60,12 @@ def schedule_maintenance(
     components: Sequence[Component] = (),
     notify: bool = True,
     channels: publishing.PublishOptions | None = None,
+    planning: PlanningSettings | None = None,
+    confirmed: bool = False,
 ) -> Incident:
+    """Schedule a window. With `planning`, one that overlaps peak hours or a blackout, or gives
+    less than the minimum notice, is refused (NeedsConfirmation, naming each reason) unless
+    `confirmed`; the confirmed reasons are audited with it."""
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("give the maintenance a name customers will understand", field="name")
@@ -73,6 +80,22 @@ def schedule_maintenance(
         )
     if any(c.is_group for c in components):
         raise InvalidInput("choose components, not groups", field="components")
+    concerns = (
+        peak_hours.warnings(
+            planning.peak_hours,
+            scheduled_for,
+            scheduled_until,
+            now=now,
+            min_notice=planning.min_notice,
+        )
+        if planning is not None
+        else []
+    )
+    if concerns and not confirmed:
+        updates.clean_body(body)
+        raise NeedsConfirmation(
+            "Confirm to schedule it anyway: " + "; ".join(concerns) + ".", field="scheduled_for"
+        )
     window = Incident(
         kind=IncidentKind.MAINTENANCE,
         name=name,
@@ -97,6 +120,7 @@ def schedule_maintenance(
         notify=notify,
         channels=channels,
         action="maintenance.schedule",
+        **({"confirmed_despite": concerns} if concerns else {}),
     )
     return window
 
@@ -254,6 +278,7 @@ def _append(
     notify: bool,
     action: str,
     channels: publishing.PublishOptions | None = None,
+    **audit_detail: Any,
 ) -> Update:
     starting = (
         status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
@@ -273,6 +298,7 @@ def _append(
         notify=notify,
         channels=channels,
         scheduled_until=window.scheduled_until.isoformat() if window.scheduled_until else None,
+        **audit_detail,
     )
 
 

@@ -74,6 +74,12 @@ class NagSetup:
         )
 
 
+def update_form_url(base_url: str, incident: Incident, kind: PromiseKind | None = None) -> str:
+    """Where the nag's button leads: the update form, or the postmortem editor."""
+    verb = "postmortem" if kind is PromiseKind.POSTMORTEM else "update"
+    return f"{base_url}/admin/incidents/{incident.public_id}/{verb}"
+
+
 def draft_ladder(escalate_all: int, escalate_admins: int, repeat_max: int) -> Ladder:
     """At once to the on-call operators, then everyone, then the admins; repeating after."""
     return Ladder(
@@ -83,10 +89,6 @@ def draft_ladder(escalate_all: int, escalate_admins: int, repeat_max: int) -> La
         repeat=timedelta(minutes=escalate_admins),
         repeat_max=timedelta(minutes=max(repeat_max, escalate_admins)),
     )
-
-
-def update_form_url(base_url: str, incident: Incident) -> str:
-    return f"{base_url}/admin/incidents/{incident.public_id}/update"
 
 
 def draft_url(base_url: str, draft: Draft) -> str:
@@ -159,7 +161,7 @@ def _message(
         public_text=markup.plain_text(latest.html) if latest else "",
         public_posted_at=latest.display_at if latest else None,
         public_line=_public_line(promise.kind, incident, now, setup.public_honesty),
-        update_url=update_form_url(setup.base_url, incident),
+        update_url=update_form_url(setup.base_url, incident, promise.kind),
         incident_url=f"{setup.base_url}/incidents/{incident.public_id}",
         recipient_names=tuple(p.name if isinstance(p, Operator) else p for p in people),
     )
@@ -255,7 +257,7 @@ def _plan_promises(session: Session, *, setup: NagSetup, now: datetime) -> list[
     )
     due: dict[int, str] = {}
     for candidate in candidates:
-        level = setup.policy.ladder(candidate.impact).level_at(
+        level = setup.policy.ladder(candidate.impact, candidate.kind.value).level_at(
             due_at=candidate.due_at, made_at=candidate.made_at, now=now
         )
         if level is None or (candidate.kind is PromiseKind.MAINTENANCE_START and level != HEADS_UP):

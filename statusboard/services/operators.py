@@ -248,8 +248,9 @@ def end_sessions(session: Session, *, operator: Operator) -> None:
 
 
 def update_profile(
-    session: Session, *, operator: Operator, name: str, sign_updates: bool, actor: Actor
+    session: Session, *, operator: Operator, name: str, sign_updates: bool | None, actor: Actor
 ) -> None:
+    """`sign_updates`: True or False is the operator's own choice; None follows the page."""
     name = _clean_name(name)
     operator.name = name
     operator.sign_updates = sign_updates

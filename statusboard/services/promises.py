@@ -44,9 +44,13 @@ def active_promises(session: Session, incident: Incident) -> list[Promise]:
 def _promised(incident: Incident) -> dict[PromiseKind, datetime | None]:
     """What the incident publicly promises right now, per kind."""
     if is_finished(incident):
-        return dict.fromkeys(PromiseKind, None)
+        # Once resolved, only the postmortem is still owed; publishing it (status
+        # "postmortem") keeps it.
+        owed = incident.postmortem_due_at if incident.status == "resolved" else None
+        return dict.fromkeys(PromiseKind, None) | {PromiseKind.POSTMORTEM: owed}
     maintenance = incident.kind == IncidentKind.MAINTENANCE
     return {
+        PromiseKind.POSTMORTEM: None,
         PromiseKind.NEXT_UPDATE: incident.next_update_at,
         PromiseKind.ETA: incident.eta_at,
         PromiseKind.MAINTENANCE_END: incident.scheduled_until if maintenance else None,
@@ -179,7 +183,7 @@ def needing_attention(
     return [
         Attention(promise=p, incident=p.incident, now=now)
         for p in rows
-        if p.due_at <= now + policy.ladder(p.incident.impact).heads_up
+        if p.due_at <= now + policy.ladder(p.incident.impact, p.kind.value).heads_up
     ]
 
 

@@ -126,7 +126,12 @@ def fan_out(
                     if not filter_ or component_id in filter_:
                         add(kind.value, f"{public_id}/{component_public_id}", subscriber_id)
     if purpose is Purpose.NOTICE and is_finished_status(update.status):
+        changed = {c.component.public_id for c in update.component_changes}
         for channel, target, heard_by in _heard_of(session, incident):
+            # A webhook's per-component target hears of a component change only; a
+            # postmortem changes none, so its subscriber hears of it once, as an incident.
+            if channel == "webhook" and "/" in target and target.split("/", 1)[1] not in changed:
+                continue
             add(channel, target, heard_by)
     rows = list(wanted.values())
     for start in range(0, len(rows), 5000):

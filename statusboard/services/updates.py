@@ -23,6 +23,7 @@ from statusboard.config import PublishingSettings
 from statusboard.domain import markup
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, worst_component_status
+from statusboard.domain.templates import check_filled
 from statusboard.models import Component, ComponentChange, Incident, Update, UpdateCorrection
 from statusboard.models.incident import incident_component
 from statusboard.services import audit, page, promises, publishing
@@ -37,6 +38,7 @@ def clean_body(body: str) -> str:
         raise InvalidInput(
             f"keep the message under {markup.MAX_BODY_LENGTH} characters", field="body"
         )
+    check_filled(body)  # a template's (or postmortem draft's) blanks are never sent as-is
     return body
 
 
@@ -79,7 +81,9 @@ def append_update(
         eta_at=subject.eta_at,
         next_update_at=subject.next_update_at,
         author=author,
-        signed_by=author.name if author and author.sign_updates else None,
+        signed_by=author.name
+        if author and author.signs(publishing_settings.sign_updates)
+        else None,
         deliver_notifications=notify,
         created_at=now,
         display_at=shown_at,

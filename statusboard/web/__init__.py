@@ -19,10 +19,13 @@ def register_blueprints(app: Flask) -> None:
         admin_alerts,
         admin_maintenance,
         admin_nags,
+        admin_peak_hours,
+        admin_postmortems,
         admin_publishing,
         admin_report,
         admin_subscribers,
         admin_team,
+        admin_templates,
         admin_tokens,
         api_alerts,
         api_team,
@@ -52,4 +55,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe.blueprint)
     app.register_blueprint(admin_publishing.blueprint, url_prefix="/admin/publishing")
     app.register_blueprint(admin_report.blueprint, url_prefix="/admin/report")
+    app.register_blueprint(admin_postmortems.blueprint, url_prefix="/admin/incidents")
+    app.register_blueprint(admin_templates.blueprint, url_prefix="/admin/templates")
+    app.register_blueprint(admin_peak_hours.blueprint, url_prefix="/admin/peak-hours")
     app.register_blueprint(admin_subscribers.blueprint, url_prefix="/admin/subscribers")

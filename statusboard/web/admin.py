@@ -23,6 +23,7 @@ from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import markup
 from statusboard.domain.errors import DomainError
+from statusboard.domain.postmortems import add_working_days, default_postmortem_date
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.domain.wording import near_duplicate
 from statusboard.models import Component, Incident, IncidentKind, Update
@@ -31,12 +32,13 @@ from statusboard.services import (
     incidents,
     operators,
     publishing,
+    templates,
     timeline,
     updates,
 )
 from statusboard.services.audit import Actor
 from statusboard.services.publishing import PublishOptions
-from statusboard.web import forms
+from statusboard.web import forms, template_offer
 from statusboard.web.admin_publishing import channel_options_from_form, draft_notice
 from statusboard.web.auth import require_operator
 
@@ -121,10 +123,15 @@ def dashboard() -> ResponseReturnValue:
 def declare() -> ResponseReturnValue:
     form = forms.DeclareForm()
     leaves = _leaves()
+    template = template_offer.chosen_template()
+    chosen: Mapping[str, str] = request.form
+    if template is not None and request.method == "GET":
+        chosen = template_offer.start_from(form, template)
     preview = (
         markup.render(form.body.data) if form.body.data and "preview" in request.form else None
     )
-    if form.validate_on_submit() and preview is None:
+    repeated = preview is None and template_offer.copy_paste(form, template)
+    if not repeated and form.validate_on_submit() and preview is None:
         session = db_session()
         try:
             incident = incidents.open_incident(
@@ -154,8 +161,11 @@ def declare() -> ResponseReturnValue:
         form=form,
         leaves=leaves,
         preview=preview,
-        chosen=request.form,
+        chosen=chosen,
         **_time_fields(form.impact.data),
+        template=template,
+        templates=templates.all_templates(db_session()),
+        repeated=repeated,
     ), status
 
 
@@ -182,10 +192,15 @@ def post_update(public_id: str) -> ResponseReturnValue:
         flash("This incident is resolved; open a new one if the problem is back.", "info")
         return redirect(url_for("admin.incident", public_id=public_id))
     form = forms.MessageForm()
+    template = template_offer.chosen_template()
+    chosen: Mapping[str, str] = request.form
     if request.method == "GET":
         form.status.data = incident.status
         form.eta_mode.data = "time" if incident.eta_at else "unknown"
         form.notify.data = True
+        if template is not None:
+            chosen = template_offer.start_from(form, template)
+            form.status.data = incident.status
     leaves = _leaves()
     preview = (
         markup.render(form.body.data) if form.body.data and "preview" in request.form else None
@@ -202,6 +217,8 @@ def post_update(public_id: str) -> ResponseReturnValue:
             "update. Customers notice copy-paste: say what changed, what you "
             "tried, or when you expect to know more — or confirm below.",
         ]
+    elif preview is None and template_offer.copy_paste(form, template):
+        repeated = template.body if template else None
     if repeated is None and form.validate_on_submit() and preview is None:
         try:
             eta = (
@@ -241,10 +258,12 @@ def post_update(public_id: str) -> ResponseReturnValue:
         affected=set(incident.components),
         previous=incident.updates[-1] if incident.updates else None,
         preview=preview,
-        chosen=request.form,
+        chosen=chosen,
         view=timeline.page_view(session),
         **_time_fields(str(incident.impact)),
         repeated=repeated,
+        template=template,
+        templates=templates.all_templates(session),
     ), status
 
 
@@ -261,6 +280,14 @@ def resolve(public_id: str) -> ResponseReturnValue:
     session = db_session()
     incident = incidents.find_incident(session, public_id)
     form = forms.ResolveForm()
+    if request.method == "GET":
+        offered = default_postmortem_date(
+            incident.impact, clock.now(), _zone(), settings_of().publishing.postmortem_days
+        )
+        form.promise_postmortem.data = offered is not None
+        form.postmortem_by.data = offered or add_working_days(
+            clock.now().astimezone(ZoneInfo(_zone())).date(), 5
+        )
     if form.validate_on_submit():
         try:
             incidents.resolve(
@@ -270,6 +297,8 @@ def resolve(public_id: str) -> ResponseReturnValue:
                 actor=_actor(),
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                postmortem_by=form.postmortem_date(),
+                time_zone=_zone(),
                 channels=_channel_choices(
                     incident.name, IncidentStatus.RESOLVED, form.body.data, incident
                 ),
@@ -283,7 +312,11 @@ def resolve(public_id: str) -> ResponseReturnValue:
             return redirect(url_for("admin.incident", public_id=public_id))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "admin/resolve.html", form=form, incident=incident, chosen=request.form
+        "admin/resolve.html",
+        form=form,
+        incident=incident,
+        chosen=request.form,
+        page_zone=_zone(),
     ), status
 
 
@@ -438,13 +471,15 @@ def profile() -> ResponseReturnValue:
     session = db_session()
     me = current_user._get_current_object()
     form = forms.ProfileForm(obj=me)
+    if request.method == "GET":
+        form.show_signing(me.sign_updates)
     if form.validate_on_submit():
         try:
             operators.update_profile(
                 session,
                 operator=me,
                 name=form.name.data,
-                sign_updates=form.sign_updates.data,
+                sign_updates=form.sign_updates_choice(),
                 actor=_actor(),
             )
             if form.password.data:
@@ -464,4 +499,6 @@ def profile() -> ResponseReturnValue:
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/profile.html", form=form), status
+    return render_template(
+        "admin/profile.html", form=form, page_signs=settings_of().publishing.sign_updates
+    ), status

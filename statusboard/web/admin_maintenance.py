@@ -4,7 +4,9 @@ it has no impact, ETA or next-update promise, only a promised end."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
@@ -26,7 +29,7 @@ from statusboard.domain.errors import DomainError, InvalidInput
 from statusboard.domain.promises import local_datetime
 from statusboard.domain.statuses import MaintenanceStatus
 from statusboard.models import IncidentKind
-from statusboard.services import components, maintenance, publishing
+from statusboard.services import components, maintenance, planning, publishing
 from statusboard.services.audit import Actor
 from statusboard.services.incidents import find_incident
 from statusboard.web.admin import show_form_error
@@ -101,6 +104,8 @@ def schedule() -> ResponseReturnValue:
     session = db_session()
     form = ScheduleForm()
     leaves = [c for c in components.ordered_components(session) if not c.is_group]
+    if "suggest" in request.form or "slot" in request.form:
+        return _suggest(form, leaves)
     if form.validate_on_submit():
         try:
             chosen = set(request.form.getlist("components"))
@@ -117,6 +122,8 @@ def schedule() -> ResponseReturnValue:
                 components=[c for c in leaves if c.public_id in chosen],
                 notify=form.notify.data,
                 publishing_settings=settings_of().publishing,
+                planning=planning.effective(session, settings_of().planning),
+                confirmed=bool(request.form.get("confirm_peak")),
             )
             session.commit()
         except DomainError as error:
@@ -125,6 +132,17 @@ def schedule() -> ResponseReturnValue:
             flash(f"Maintenance “{window.name}” is scheduled and on the status page.", "success")
             return redirect(url_for("admin_maintenance.window", public_id=window.public_id))
     status = 400 if request.method == "POST" else 200
+    return _page(form, leaves, status)
+
+
+def _page(
+    form: ScheduleForm,
+    leaves: list[Any],
+    status: int,
+    suggestions: list[tuple[datetime, datetime]] | None = None,
+) -> ResponseReturnValue:
+    session = db_session()
+    plan = planning.effective(session, settings_of().planning)
     return render_template(
         "admin/maintenance.html",
         form=form,
@@ -132,8 +150,44 @@ def schedule() -> ResponseReturnValue:
         chosen=set(request.form.getlist("components")),
         upcoming=maintenance.upcoming(session),
         active=maintenance.active(session),
-        zone=settings_of().page.time_zone,
+        needs_confirmation=any(
+            e.startswith("Confirm to schedule it anyway") for e in form.scheduled_for.errors
+        ),
+        suggestions=suggestions,
+        zone=_zone(form),
+        peak_hours=[w.describe() for w in plan.peak_hours.windows],
+        blackouts=sorted(plan.peak_hours.blackouts),
+        min_notice_hours=int(plan.min_notice.total_seconds() // 3600),
     ), status
+
+
+def _suggest(form: ScheduleForm, leaves: list[Any]) -> ResponseReturnValue:
+    """ "Suggest a time": three quiet slots of the window's length (1 h when not given);
+    "Use" fills the form with one. Nothing is scheduled."""
+    zone = _zone(form)
+    picked = request.form.get("slot", "")
+    if picked:
+        start, _, end = picked.partition("/")
+        form.scheduled_for.data = start.replace("T", " ")
+        form.scheduled_until.data = end.replace("T", " ")
+        form.scheduled_for.errors = form.scheduled_until.errors = []
+        return _page(form, leaves, 200)
+    length = timedelta(hours=1)
+    try:
+        given = _time(form, "scheduled_until") - _time(form, "scheduled_for")
+    except DomainError:
+        given = length  # times not given (or not readable): an hour
+    if timedelta(0) < given <= timedelta(days=14):
+        length = given
+    session = db_session()
+    plan = planning.effective(session, settings_of().planning)
+    slots = planning.suggest(session, plan, length=length, now=clock.now())
+    local = ZoneInfo(zone)
+    shown = [
+        (a.astimezone(local).replace(tzinfo=None), b.astimezone(local).replace(tzinfo=None))
+        for a, b in slots
+    ]
+    return _page(form, leaves, 200, suggestions=shown)
 
 
 @blueprint.get("/<public_id>")

@@ -43,7 +43,7 @@ def banner_items() -> list[dict[str, Any]]:
             "late": item.late_by is not None,
             "paused": item.paused,
             "text": headline(item.promise.kind.value, item.promise.due_at, now),
-            "update_url": update_form_url(base_url, item.incident),
+            "update_url": update_form_url(base_url, item.incident, item.promise.kind),
         }
         for item in promises.needing_attention(db_session(), policy=_policy(), now=now)
     ]

@@ -8,9 +8,10 @@ from datetime import timedelta
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
+from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain.accountability import format_duration
-from statusboard.services import accountability
+from statusboard.services import accountability, planning
 from statusboard.web import charts
 from statusboard.web.auth import require_operator
 
@@ -37,4 +38,10 @@ def index() -> ResponseReturnValue:
         windows=accountability.WINDOWS,
         week_rows=charts.promise_weeks(report.weeks),
         mttr_rows=charts.mttr_by_component(report.components),
+        planned=planning.figures(
+            db_session(),
+            planning.effective(db_session(), settings_of().planning),
+            since=report.since,
+            now=report.now,
+        ),
     )

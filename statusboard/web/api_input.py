@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Literal, TypeVar, overload
 
@@ -179,6 +179,18 @@ class Body:
             return parsed.astimezone(UTC)
         except OverflowError:
             raise InvalidInput(f"{name} is out of range", field=name) from None
+
+    def day(self, name: str) -> date | None:
+        """A calendar date, "YYYY-MM-DD"; absent or null means none."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(f"{name} must be a date such as 2026-12-01", field=name) from None
 
     def required_timestamp(self, name: str) -> datetime:
         value = self.timestamp(name)

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from statusboard import clock
 from statusboard.config import settings_of
 from statusboard.db import db_session
 from statusboard.domain import text
-from statusboard.domain.errors import Forbidden, NotFound
+from statusboard.domain.errors import Forbidden, InvalidInput, NotFound
 from statusboard.domain.statuses import (
     ComponentStatus,
     Impact,
@@ -28,6 +29,7 @@ from statusboard.services import (
     incidents,
     maintenance,
     statuspage,
+    templates,
     timeline,
     tokens,
 )
@@ -170,6 +172,7 @@ def open_incident() -> ResponseReturnValue:
             "next_update_at",
             "components",
             "notify",
+            "template",
             "started_at",
         },
         nullable={"eta", "next_update_at", "started_at"},
@@ -177,16 +180,18 @@ def open_incident() -> ResponseReturnValue:
     session = db_session()
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
+    filled = _from_template(session, body)
     started_at = body.timestamp("started_at")
     incident = incidents.open_incident(
         session,
         name=body.text("name", required=True, max_length=text.INCIDENT_NAME),
-        impact=body.choice("impact", Impact, required=True),
-        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
-        status=body.choice("status", IncidentStatus) or IncidentStatus.INVESTIGATING,
+        impact=filled.impact if filled else body.choice("impact", Impact, required=True),
+        body=filled.body if filled else _message(body),
+        status=(filled.status if filled else body.choice("status", IncidentStatus))
+        or IncidentStatus.INVESTIGATING,
         eta=None if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
-        component_changes=body.component_changes(session),
+        component_changes=filled.component_changes if filled else body.component_changes(session),
         notify=body.boolean("notify", True),
         publishing_settings=settings_of().publishing,
         actor=_actor(),
@@ -204,18 +209,19 @@ def read_incident(public_id: str) -> ResponseReturnValue:
 @blueprint.post("/incidents/<public_id>/updates")
 def post_update(public_id: str) -> ResponseReturnValue:
     body = Body(
-        {"status", "body", "eta", "next_update_at", "components", "notify"},
+        {"status", "body", "eta", "next_update_at", "components", "notify", "template"},
         nullable={"eta", "next_update_at"},
     )
     session = db_session()
     incident = _find_incident(public_id)
     eta = body.timestamp("eta")
     next_update_at = body.timestamp("next_update_at")
+    filled = _from_template(session, body, status=IncidentStatus(incident.status))
     incidents.post_update(
         session,
         incident=incident,
-        status=body.choice("status", IncidentStatus, required=True),
-        body=body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False),
+        status=filled.status if filled else body.choice("status", IncidentStatus, required=True),
+        body=filled.body if filled else _message(body),
         eta=incidents.KEEP_ETA if eta is MISSING else eta,
         next_update_at=None if next_update_at is MISSING else next_update_at,
         component_changes=body.component_changes(session),
@@ -227,9 +233,38 @@ def post_update(public_id: str) -> ResponseReturnValue:
     return _created(_incident_json(public_id), f"/api/v1/incidents/{public_id}")
 
 
+def _message(body: Body) -> str:
+    return body.text("body", required=True, max_length=text.MESSAGE_BODY, one_line=False)
+
+
+def _from_template(
+    session: Session, body: Body, *, status: IncidentStatus | None = None
+) -> templates.Filled | None:
+    """With a `template` id, what the request leaves out comes from the template — its body
+    too, whose blanks the write path then refuses by name."""
+    public_id = body.text("template", max_length=32)
+    if not public_id:
+        return None
+    try:
+        template = templates.find_template(session, public_id)
+    except NotFound as missing:  # a bad field of this request, not a missing resource
+        raise InvalidInput(missing.message, field="template") from None
+    return templates.apply(
+        session,
+        template,
+        body=body.text("body", max_length=text.MESSAGE_BODY, one_line=False),
+        impact=body.choice("impact", Impact),
+        status=body.choice("status", IncidentStatus) or status,
+        component_changes=body.component_changes(session),
+    )
+
+
 @blueprint.post("/incidents/<public_id>/resolve")
 def resolve(public_id: str) -> ResponseReturnValue:
-    body = Body({"body", "components", "notify", "resolved_at"}, nullable={"resolved_at"})
+    body = Body(
+        {"body", "components", "notify", "postmortem_by", "resolved_at"},
+        nullable={"postmortem_by", "resolved_at"},
+    )
     session = db_session()
     incident = _find_incident(public_id)
     resolved_at = body.timestamp("resolved_at")
@@ -241,6 +276,8 @@ def resolve(public_id: str) -> ResponseReturnValue:
         notify=body.boolean("notify", True),
         actor=_actor(),
         publishing_settings=settings_of().publishing,
+        postmortem_by=body.day("postmortem_by"),
+        time_zone=settings_of().page.time_zone,
         resolved_at=None if resolved_at is MISSING else resolved_at,
     )
     session.commit()

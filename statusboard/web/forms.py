@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     Field,
@@ -258,6 +259,24 @@ class ResolveForm(FlaskForm):
             self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
         )
 
+    promise_postmortem = BooleanField("Promise a postmortem")
+    postmortem_by = DateField("Postmortem by", validators=[Optional()])
+
+    def postmortem_date(self) -> date | None:
+        return self.postmortem_by.data if self.promise_postmortem.data else None
+
+
+class PostmortemForm(FlaskForm):
+    body = TextAreaField(
+        "Postmortem (Markdown)",
+        validators=[
+            DataRequired("Write the postmortem."),
+            Text(text.MESSAGE_BODY, one_line=False),
+        ],
+        render_kw={"rows": 24},
+    )
+    notify = BooleanField("Send it to everyone who heard of the incident", default=True)
+
 
 class CorrectionForm(FlaskForm):
     body = TextAreaField(
@@ -295,7 +314,24 @@ class OperatorForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Text(text.OPERATOR_NAME)])
-    sign_updates = BooleanField("Sign my public updates with my name")
+    signing = RadioField(
+        "Sign my public updates with my name",
+        choices=[
+            ("page", "As the page does"),
+            ("yes", "Always sign them"),
+            ("no", "Never: they appear without my name"),
+        ],
+        default="page",
+    )
+
+    SIGNING = {"page": None, "yes": True, "no": False}
+
+    def sign_updates_choice(self) -> bool | None:
+        return self.SIGNING.get(self.signing.data or "page")
+
+    def show_signing(self, choice: bool | None) -> None:
+        self.signing.data = {None: "page", True: "yes", False: "no"}[choice]
+
     password = PasswordField(
         "New password (leave empty to keep)", validators=[Optional(), Length(min=10, max=256)]
     )

@@ -28,6 +28,14 @@ INPUT_TIMESTAMP = {
     "format": "date-time",
     "examples": ["2026-11-24T15:00:00Z"],
 }
+# With a template, what the request leaves out (impact, status, components, even the body)
+# comes from it; a body with its [[blanks]] unfilled is refused (422, field "body").
+TEMPLATE_ID = {
+    "type": "string",
+    "maxLength": 32,
+    "description": "an incident template's id: it fills in what the request leaves out "
+    "(impact, status, components, body); its [[blanks]] must be replaced in the body",
+}
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
 INCIDENT_STATUSES = [s.value for s in IncidentStatus]
 IMPACTS = [i.value for i in Impact]
@@ -231,6 +239,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean", "description": "notify subscribers (default true)"},
+            "template": TEMPLATE_ID,
             "started_at": {
                 **INPUT_TIMESTAMP,
                 "description": "when it began, if earlier (up to 30 days back): corrects the "
@@ -253,6 +262,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "components": _ref("ComponentStatuses"),
             "notify": {"type": "boolean"},
+            "template": TEMPLATE_ID,
         },
         required=["status", "body"],
     ),
@@ -264,6 +274,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "absent = every affected component back to operational",
             },
             "notify": {"type": "boolean"},
+            "postmortem_by": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "promise a postmortem by the end of this day (page time zone); "
+                "publish it later as an update with status postmortem",
+            },
             "resolved_at": {
                 **INPUT_TIMESTAMP,
                 "description": "when it ended, if earlier (up to 30 days back, not before its "

@@ -60,6 +60,12 @@ def page_zone_time(value: datetime) -> str:
     return value.astimezone(zone).strftime("%H:%M %Z")
 
 
+def page_zone_date(value: datetime) -> str:
+    """ "12 Dec": a date promised in the page's zone (a postmortem's), the same for everyone."""
+    local = value.astimezone(ZoneInfo(settings_of().page.time_zone))
+    return f"{local.day} {local:%b %Y}"
+
+
 def eta_revisions(incident: Incident) -> int:
     """How often the ETA changed after the first update said it."""
     etas = [u.eta_at for u in incident.updates if u.status in OPEN_INCIDENT_STATUSES]
@@ -80,6 +86,7 @@ def register_templating(app: Flask) -> None:
         time_tag=time_tag,
         iso=iso,
         page_zone_time=page_zone_time,
+        page_zone_date=page_zone_date,
         minutes=format_minutes,
         revised=revised,
     )

@@ -95,7 +95,9 @@ def test_policy_reads_intervals_per_impact_from_settings():
     assert policy.ladder("none").heads_up == timedelta(minutes=15)
     assert policy.ladder("major").escalate_all == timedelta(minutes=5)
     assert policy.ladder("major").escalate_admins == timedelta(minutes=30)
-    assert policy.longest_heads_up == timedelta(minutes=15)
+    # A postmortem, promised days ahead, gets its heads-up the day before whatever the impact.
+    assert policy.ladder("critical", "postmortem").heads_up == timedelta(days=1)
+    assert policy.longest_heads_up == timedelta(days=1)
     assert policy.acknowledge_for == timedelta(minutes=20)
 
 

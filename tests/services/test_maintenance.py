@@ -172,6 +172,7 @@ def test_operator_schedules_a_window_from_the_admin_form(
             "body": "Short blips possible.",
             "components": [database_component.public_id],
             "time_zone": "Europe/Berlin",
+            "confirm_peak": "1",  # an hour's notice is less than the 48 h minimum
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
