@@ -14,9 +14,8 @@ import signal
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
@@ -106,12 +105,7 @@ def build_scheduler(app: Flask, jobs: list[Job] | None = None) -> BlockingSchedu
 
 def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> None:
     """Send deliveries as soon as they are committed: a short poll (an indexed query) rather
-    than the scheduler's interval, so the first attempt follows the commit within a second.
-
-    The three stages of a round overlap: while the threads send one batch, this thread claims
-    and builds the next and records the one before, so the network never waits for the
-    database. At most two batches are out at once (each claim is a lease, so nothing is sent
-    twice)."""
+    than the scheduler's interval, so the first attempt follows the commit within a second."""
     from statusboard.app import channels
     from statusboard.config import settings_of
     from statusboard.db import database
@@ -122,33 +116,22 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
     context = outbox.OutboxContext.from_settings(settings, app.config["SECRET_KEY"])
     worker = f"{socket.gethostname()}:{os.getpid()}"
     concurrency = settings.delivery.concurrency
-    in_flight: deque[list[Future[outbox.Outcome]]] = deque()
     with app.app_context(), ThreadPoolExecutor(concurrency) as executor:
         registry, db = channels(app), database(app)
-        send = outbox.sender(registry)
-        while not stop.is_set() or in_flight:
-            jobs: list[outbox.Job] = []
-            if not stop.is_set() and len(in_flight) < 2:
-                try:
-                    jobs = outbox.take_due(
-                        db, registry, context, worker=worker, limit=concurrency * 16
-                    )
-                except Exception:  # the database went away: wait and try again
-                    log.exception("claiming deliveries failed")
-                if jobs:
-                    in_flight.append([executor.submit(send, job) for job in jobs])
-            # Record the oldest batch once it is sent; wait for it when there is nothing
-            # new to claim or two batches are already out.
-            if in_flight and (
-                not jobs or len(in_flight) == 2 or all(f.done() for f in in_flight[0])
-            ):
-                batch = in_flight.popleft()
-                outcomes = [future.result() for future in batch]
-                try:
-                    outbox.finish(db, outcomes, context, worker=worker, enabled=registry.keys())
-                except Exception:  # unrecorded claims expire and are retried as ambiguous
-                    log.exception("recording deliveries failed")
-            elif not jobs and not in_flight:
+        while not stop.is_set():
+            try:
+                claimed = outbox.deliver_due(
+                    db,
+                    registry,
+                    context,
+                    worker=worker,
+                    limit=concurrency * 16,
+                    executor=executor,
+                )
+            except Exception:  # the database went away: wait and try again
+                log.exception("delivery round failed")
+                claimed = 0
+            if not claimed:
                 stop.wait(idle)
     for channel in registry.values():  # end open connections (SMTP) politely
         close = getattr(channel, "close", None)

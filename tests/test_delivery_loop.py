@@ -1,5 +1,5 @@
 """The worker's delivery loop, run as the worker runs it (a thread with a stop event), over
-batches small enough that several are out at once."""
+a fan-out of several batches."""
 
 import threading
 import time
@@ -18,7 +18,7 @@ from tests.conftest import START
 
 @pytest.fixture
 def app_overrides(publishing_overrides):
-    # Two senders: a claim takes 32 rows, so a fan-out of 100 is several overlapping batches.
+    # Two senders: a claim takes 32 rows, so a fan-out of 200 takes several rounds.
     return publishing_overrides | {"DELIVERY_CONCURRENCY": 2}
 
 
