@@ -22,6 +22,11 @@ PUBLIC = [
     "/subscribe",
     "/static/style.css",
     "/nowhere",
+    "/feeds",
+    "/uptime",
+    "/badge.svg",
+    "/api/v2/uptime.json",
+    "/subscribe/webhooks",
 ]
 ADMIN = [
     "/admin/",
@@ -31,6 +36,14 @@ ADMIN = [
     "/admin/tokens",
     "/admin/operators",
     "/admin/audit",
+    "/admin/alerts/",
+    "/admin/subscribers/",
+    "/admin/templates/",
+    "/admin/peak-hours/",
+    "/admin/report/",
+    "/admin/publishing/",
+    "/admin/maintenance/",
+    "/admin/nags/",
 ]
 API = [
     "/api/v1/components",
@@ -66,6 +79,18 @@ def test_every_public_admin_and_api_response_carries_the_headers(admin_client, b
     for path in PUBLIC + ADMIN + API:
         _assert_headers(admin_client.get(path, headers=bearer))
     _assert_headers(admin_client.post("/api/v1/components", data="{", headers=bearer))
+
+
+def test_only_the_embed_may_be_framed_by_other_sites(client):
+    for path in ("/embed", "/embed.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors *" in csp and "script-src 'self'" in csp
+        assert "X-Frame-Options" not in response.headers
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    _assert_headers(client.get("/"))  # the page itself stays unframeable
 
 
 def test_admin_pages_carry_no_inline_script(admin_client):
