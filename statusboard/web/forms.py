@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DateTimeLocalField,
     EmailField,
     Field,
     HiddenField,
@@ -226,15 +225,16 @@ class DeclareForm(MessageForm):
     )
     impact = SelectField("Impact", choices=IMPACT_CHOICES, default=Impact.MAJOR.value)
     status = SelectField("Status", choices=OPEN_STATUS_CHOICES)
-    started_at = DateTimeLocalField(
-        "It began at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    started_at = StringField(
+        "It began at, if earlier than now (YYYY-MM-DD HH:MM)", validators=[Optional(), Text(20)]
     )
 
     def started_at_value(self, fallback_zone: str) -> datetime | None:
         """A backfill: the past time it began, in the page's zone (or one posted); None = now."""
-        if self.started_at.data is None:
+        if not self.started_at.data:
             return None
-        return local_datetime(self.started_at.data, self.zone(fallback_zone))
+        typed = parse_date_time(self.started_at.data.strip(), field="started_at")
+        return local_datetime(typed, self.zone(fallback_zone))
 
 
 class ResolveForm(FlaskForm):
@@ -246,18 +246,17 @@ class ResolveForm(FlaskForm):
         ],
     )
     notify = BooleanField("Notify subscribers and social accounts", default=True)
-    resolved_at = DateTimeLocalField(
-        "It ended at (only if earlier than now)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    resolved_at = StringField(
+        "It ended at, if earlier than now (YYYY-MM-DD HH:MM)", validators=[Optional(), Text(20)]
     )
     time_zone = HiddenField(default="")
 
     def resolved_at_value(self, fallback_zone: str) -> datetime | None:
         """A backfill: the past time it ended, in the page's zone (or one posted); None = now."""
-        if self.resolved_at.data is None:
+        if not self.resolved_at.data:
             return None
-        return local_datetime(
-            self.resolved_at.data, operator_zone(self.time_zone.data, fallback_zone)
-        )
+        typed = parse_date_time(self.resolved_at.data.strip(), field="resolved_at")
+        return local_datetime(typed, operator_zone(self.time_zone.data, fallback_zone))
 
     promise_postmortem = BooleanField("Promise a postmortem")
     postmortem_by = DateField("Postmortem by", validators=[Optional()])

@@ -28,6 +28,7 @@ def schedule(client, **overrides):
         "scheduled_until": "2026-11-24 23:30",
         "body": "Writes pause for a few minutes.",
         "notify": "y",
+        "confirm_peak": "y",  # nine hours' notice is short: said and confirmed
     }
     data.update(overrides)
     return client.post("/admin/maintenance/", data=data)

@@ -63,4 +63,4 @@ def test_the_report_shows_how_long_customers_waited_after_the_first_alert(
         "Median p90 Worst Dismissed API 3 6 min 9 min 9 min 1" in page
     )
     # No alert touched the web app: the table ends with the API.
-    assert "Dismissed API 3 6 min 9 min 9 min 1 Times are shown" in page
+    assert "Dismissed API 3 6 min 9 min 9 min 1 Times are in UTC" in page
