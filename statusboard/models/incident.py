@@ -32,8 +32,6 @@ incident_component = Table(
     # The status this incident or maintenance claims for the component while it is open (None:
     # affected, no claim). A component's status is the worst claim of any open one.
     Column("claimed_status", String(32), nullable=True),
-    # A component's incidents (its page, its uptime), not a scan of every incident's links.
-    Index("ix_incident_component_component", "component_id", "incident_id"),
 )
 
 
