@@ -23,6 +23,7 @@ from statusboard.domain.statuses import (
     rollup,
 )
 from statusboard.models import (
+    AuditEvent,
     Component,
     ComponentChange,
     Incident,
@@ -142,11 +143,14 @@ def promise_state(session: Session, incident: Incident, now: datetime) -> Promis
 
 
 def last_update_at(session: Session) -> datetime | None:
-    """When someone last changed what the page says: the newest public update or component
-    change. A promise turning overdue changes the page but is no update."""
+    """When someone last told customers something: the newest public update or a status an
+    admin set by hand. A promise turning overdue, or a component being added or renamed,
+    changes the page but is no update."""
     times = [
         session.scalar(select(func.max(Update.created_at))),
-        session.scalar(select(func.max(Component.updated_at))),
+        session.scalar(
+            select(func.max(AuditEvent.at)).where(AuditEvent.action == "component.status")
+        ),
     ]
     return max((t for t in times if t is not None), default=None)
 

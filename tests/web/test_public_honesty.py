@@ -94,3 +94,27 @@ def test_without_javascript_the_footer_says_times_are_utc(client, incident):
     page = client.get("/").get_data(as_text=True)
     assert "Times are in UTC." in page
     assert "your time zone" not in page
+
+
+def test_adding_or_renaming_a_component_is_no_update_but_setting_its_status_is(
+    client, session, clock, operator, incident
+):
+    from statusboard.domain.statuses import ComponentStatus
+    from statusboard.services import components
+
+    actor = Actor(operator, "test")
+    clock.freeze(START + 20 * MIN)
+    web = components.create_component(session, name="Web app", actor=actor)
+    components.edit_component(
+        session, component=web, name="Website", description="The shop", actor=actor
+    )
+    session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'Last updated <time datetime="2026-11-24T12:00:00.000Z"' in page
+    clock.freeze(START + 30 * MIN)
+    components.set_component_status(
+        session, component=web, status=ComponentStatus.DEGRADED_PERFORMANCE, actor=actor
+    )
+    session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'Last updated <time datetime="2026-11-24T12:30:00.000Z"' in page
