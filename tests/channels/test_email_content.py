@@ -9,7 +9,6 @@ import pytest
 
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.services import components, incidents, subscribers
-from statusboard.services.audit import Actor
 from tests.conftest import START
 from tests.fakes.publishing import deliver
 
@@ -19,11 +18,6 @@ READER = "reader@example.com"
 @pytest.fixture
 def app_overrides(publishing_overrides):
     return {**publishing_overrides, "TIME_ZONE": "Europe/Paris"}
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 def _subscribe(session, address, chosen=()):

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from statusboard.app import channels
 from statusboard.config import settings_of
 from statusboard.db import database
-from statusboard.services import outbox
+from statusboard.models import Component, Operator
+from statusboard.services import components, outbox
+from statusboard.services.audit import Actor
 from tests.fakes.chat_hooks import FakeChatHooks
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.social import FakeBluesky, FakeMastodon, FakeX, WebhookReceiver
@@ -139,3 +141,17 @@ def chat_hooks() -> Iterator[FakeChatHooks]:
     fake = FakeChatHooks()
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def actor(operator: Operator) -> Actor:
+    """The test operator acting through the web, as most service tests act."""
+    return Actor(operator, "test")
+
+
+@pytest.fixture
+def api(session: Session, actor: Actor) -> Component:
+    """A component named API, committed."""
+    component = components.create_component(session, name="API", actor=actor)
+    session.commit()
+    return component

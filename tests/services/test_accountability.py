@@ -5,7 +5,6 @@ import pytest
 from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.services import accountability, components, incidents, maintenance, promises
-from statusboard.services.audit import Actor
 from tests.conftest import QUIET, START
 
 MIN = timedelta(minutes=1)
@@ -13,11 +12,6 @@ MIN = timedelta(minutes=1)
 
 def at(minutes: float):
     return START + minutes * MIN
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 @pytest.fixture

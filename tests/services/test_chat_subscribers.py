@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
-from statusboard.services import components, incidents
-from statusboard.services.audit import Actor
+from statusboard.services import incidents
 from tests.conftest import START, login
 from tests.fakes.chat_hooks import DISCORD_HOOK, SLACK_HOOK, TEAMS_HOOK
 from tests.fakes.publishing import deliver
@@ -26,18 +25,6 @@ def app_overrides(publishing_overrides, chat_hooks):
         "TIME_ZONE": "Europe/Paris",
         "WEBHOOK_MAX_FAILURES": 3,
     }
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
-
-
-@pytest.fixture
-def api(session, actor):
-    component = components.create_component(session, name="API", actor=actor)
-    session.commit()
-    return component
 
 
 def _subscribe(client, url, **form):

@@ -6,13 +6,7 @@ from statusboard.domain.errors import InvalidInput, InvalidTransition, PromiseIn
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import AuditEvent, Incident
 from statusboard.services import components, incidents
-from statusboard.services.audit import Actor
 from tests.conftest import START
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 @pytest.fixture

@@ -7,13 +7,7 @@ from statusboard.domain.errors import InvalidInput, InvalidTransition, PromiseIn
 from statusboard.domain.statuses import ComponentStatus, Impact, MaintenanceStatus
 from statusboard.models import Incident
 from statusboard.services import components, incidents, maintenance
-from statusboard.services.audit import Actor
 from tests.conftest import QUIET, START
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 @pytest.fixture

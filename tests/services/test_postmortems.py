@@ -12,8 +12,7 @@ from statusboard.db import database
 from statusboard.domain.errors import Conflict, InvalidInput, InvalidTransition
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Promise, PromiseKind, PromiseStatus
-from statusboard.services import components, incidents, postmortems, promises, subscribers
-from statusboard.services.audit import Actor
+from statusboard.services import incidents, postmortems, promises, subscribers
 from statusboard.services.nags import NagSetup
 from tests.conftest import START
 from tests.fakes.publishing import deliver, network_settings
@@ -31,18 +30,6 @@ def app_overrides(fake_x, fake_mastodon, fake_bluesky, mailbox, room):
     settings["CHAT_WEBHOOK_URL"] = room.url + "/hooks/nags"
     settings["ESCALATION_EMAIL"] = "boss@example.com"
     return settings
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
-
-
-@pytest.fixture
-def api(session, actor):
-    component = components.create_component(session, name="API", actor=actor)
-    session.commit()
-    return component
 
 
 def _email(session, address):

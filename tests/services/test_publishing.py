@@ -8,7 +8,6 @@ from statusboard.domain.retry import LIMITS
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.models import Delivery, DeliveryState, Subscriber, SubscriberKind
 from statusboard.services import components, incidents, publishing, subscribers
-from statusboard.services.audit import Actor
 from statusboard.services.publishing import ChannelChoice
 from tests.conftest import START
 from tests.fakes.publishing import deliver
@@ -18,18 +17,6 @@ from tests.fakes.social import MASTODON_422, MASTODON_429, X_TOO_MANY
 @pytest.fixture
 def app_overrides(publishing_overrides):
     return publishing_overrides
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
-
-
-@pytest.fixture
-def api(session, actor):
-    component = components.create_component(session, name="API", actor=actor)
-    session.commit()
-    return component
 
 
 def _subscribe_email(session, address, components_=()):

@@ -11,13 +11,7 @@ from statusboard.domain.errors import InvalidInput
 from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.models import AuditEvent
 from statusboard.services import components, incidents, uptime
-from statusboard.services.audit import Actor
 from tests.conftest import START
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 def test_an_incident_shows_as_downtime_on_its_day_and_lists_itself(

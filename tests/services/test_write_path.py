@@ -25,11 +25,6 @@ def app_overrides(publishing_overrides):
 
 
 @pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
-
-
-@pytest.fixture
 def parts(session, actor):
     made = {
         name: components.create_component(session, name=name, actor=actor)

@@ -15,7 +15,6 @@ import pytest
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.services import components, incidents
 from statusboard.services import page as page_state
-from statusboard.services.audit import Actor
 from tests.conftest import START
 
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
@@ -57,11 +56,6 @@ JSON_FEED_1_1 = {
         },
     },
 }
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 @pytest.fixture

@@ -1,16 +1,8 @@
 from datetime import timedelta
 
-import pytest
-
 from statusboard.domain.statuses import ComponentStatus, Impact, IncidentStatus
 from statusboard.services import components, incidents
-from statusboard.services.audit import Actor
 from tests.conftest import START
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 def test_operator_markdown_is_rendered_and_script_never_reaches_the_page(

@@ -11,13 +11,7 @@ import pytest
 from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.export import export
 from statusboard.services import components, incidents
-from statusboard.services.audit import Actor
 from tests.conftest import START
-
-
-@pytest.fixture
-def actor(operator):
-    return Actor(operator, "test")
 
 
 @pytest.fixture
