@@ -32,6 +32,7 @@ from sqlalchemy import insert, make_url, select, text, update  # noqa: E402
 
 from statusboard import migrate  # noqa: E402
 from statusboard.app import create_app  # noqa: E402
+from statusboard.config import normalize_database_url  # noqa: E402
 from statusboard.db import database, make_engine  # noqa: E402
 from statusboard.models import (  # noqa: E402
     Base,
@@ -170,6 +171,7 @@ def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str, str]:
                             "component_id": component_id,
                             "old_status": old,
                             "new_status": new,
+                            "at": at,
                         }
                     )
                 next_update_id += 1
@@ -302,7 +304,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="statusboard-history-"))
-    big_url = args.database_url or f"sqlite:///{work / 'big.db'}"
+    big_url = normalize_database_url(args.database_url or f"sqlite:///{work / 'big.db'}")
     if big_url.startswith("sqlite"):
         small_url = f"sqlite:///{work / 'small.db'}"
     else:

@@ -149,6 +149,12 @@ class UpdateCorrection(Base):
 
 class ComponentChange(Base):
     __tablename__ = "component_change"
+    # The uptime bars read a window of changes by time: for every component (the page) or
+    # for one (its page and badges), from these alone, however long the history.
+    __table_args__ = (
+        Index("ix_component_change_at", "at"),
+        Index("ix_component_change_component_at", "component_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(
@@ -157,6 +163,7 @@ class ComponentChange(Base):
     component_id: Mapped[int] = mapped_column(ForeignKey("component.id"))
     old_status: Mapped[ComponentStatus]
     new_status: Mapped[ComponentStatus]
+    at: Mapped[datetime]  # when it took effect: its update's display_at
 
     update: Mapped[Update] = relationship(back_populates="component_changes")
     component: Mapped[Component] = relationship()

@@ -189,7 +189,12 @@ def _move_components(
             target = ComponentStatus.OPERATIONAL
         if component.status is not target:
             new.component_changes.append(
-                ComponentChange(component=component, old_status=component.status, new_status=target)
+                ComponentChange(
+                    component=component,
+                    old_status=component.status,
+                    new_status=target,
+                    at=new.display_at,
+                )
             )
             component.status = target
             component.updated_at = now

@@ -1,12 +1,11 @@
 """Uptime history of every component, read from the recorded status changes.
 
-One query reads the changes of all components inside the window (by the time each update
-takes effect, `display_at`, indexed), one the manual status changes (the audit log), one the
-incidents and maintenance windows that overlap it; the status before the window is the first
-change's old status, or the current one when nothing changed. So the cost follows the
-window's changes, never the whole history, and no rollup table is needed: in one run of
-benchmarks/history_scale.py (SQLite, 50 components, 2 shared cores) `/` with its 4,500 bars
-rendered cold in 425 ms with 100,000 incidents and 446 ms with 100.
+One query reads the changes of all components inside the window (by the time each took
+effect, `at`, indexed alone and with the component), one the manual status changes (the
+audit log), one the incidents and maintenance windows that overlap it; the status before the
+window is the first change's old status, or the current one when nothing changed. So the
+cost follows the window's changes, never the whole history, and no rollup table is needed:
+benchmarks/history_scale.py times every surface with 100 and with 100,000 incidents.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from statusboard.domain.uptime import (
     window_percent,
 )
 from statusboard.models import AuditEvent, Component, ComponentChange, Incident, IncidentKind
-from statusboard.models import Update as UpdateRow
 from statusboard.models.incident import incident_component
 from statusboard.services.components import ordered_components
 
@@ -156,12 +154,11 @@ def _changes(
     rows = session.execute(
         select(
             ComponentChange.component_id,
-            UpdateRow.display_at,
+            ComponentChange.at,
             ComponentChange.old_status,
             ComponentChange.new_status,
         )
-        .join(UpdateRow, UpdateRow.id == ComponentChange.update_id)
-        .where(UpdateRow.display_at >= since, UpdateRow.display_at <= until)
+        .where(ComponentChange.at >= since, ComponentChange.at <= until)
         .where(true() if ids is None else ComponentChange.component_id.in_(ids))
     )
     for component_id, at, old, new in rows:
