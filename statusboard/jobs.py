@@ -146,8 +146,8 @@ def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None
     loopback, so 10 reads a second cost under 0.1% of a core), and a new version is
     exported at once, incrementally (export.Exporter). LISTEN/NOTIFY would save those reads
     on PostgreSQL only, at the price of a connection that must be watched and re-opened;
-    polling works the same on both databases. With nothing new, the sweep re-checks a few
-    older surfaces once a second."""
+    polling works the same on both databases. A backlog left for a newer version is taken up
+    again at once; with nothing new, the sweep re-checks a few older surfaces once a second."""
     from statusboard.db import database
     from statusboard.export import exporter_for
     from statusboard.web.snapshots import VersionReader
@@ -166,7 +166,8 @@ def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None
         while not stop.is_set():
             try:
                 version = versions.read()
-                if version != exported or time.monotonic() - last_run >= 1.0:
+                due = version != exported or exporter.backlog
+                if due or time.monotonic() - last_run >= 1.0:
                     last_run = time.monotonic()
                     result = exporter.sync()
                     exported = exporter.version
@@ -181,7 +182,8 @@ def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None
             except Exception:  # a target or the database went away: try again shortly
                 log.exception("export failed")
                 stop.wait(1.0)
-            stop.wait(idle)
+            if not exporter.backlog:  # left for a newer version: export that one at once
+                stop.wait(idle)
     finally:
         exporter.close()
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from statusboard import jobs
 from statusboard.cli import main
 from statusboard.config import settings_of
+from statusboard.db import database
 from statusboard.domain.statuses import Impact, IncidentStatus
 from statusboard.export import ARGUMENTS, Exporter, ExportRefused, export, file_for
 from statusboard.services import components, incidents
@@ -110,6 +111,63 @@ def test_a_write_rewrites_only_the_files_whose_bytes_changed(
     export(app, tmp_path / "full")
     assert {k: v[1] for k, v in _files(tmp_path / "full").items()} == {
         k: v[1] for k, v in after.items()
+    }
+
+
+def test_a_newer_version_goes_out_before_the_rest_of_the_last_ones(
+    app, session, operator, admin, tmp_path, publishing_settings
+):
+    """The surfaces readers look at after a write go out first; the rest of a version (the
+    component pages and feeds here) is left as soon as a newer version exists, and finished
+    after it, so a write never waits for the last version's whole site."""
+    for name in ("Search", "Billing", "Mail"):
+        components.create_component(session, name=name, actor=Actor(admin, "t"))
+    session.commit()
+    _open(session, operator, publishing_settings, "Slow pages")
+    written_during: list[str] = []
+    armed = threading.Event()
+
+    class WriteDuring(DirectoryTarget):
+        """A target that lets an operator post while the backlog is being worked through."""
+
+        def put(self, file):
+            super().put(file)
+            if armed.is_set() and file.relative.startswith("components/"):
+                armed.clear()
+                with database(app).session() as other:
+                    created = incidents.open_incident(
+                        other,
+                        name="Checkout failing",
+                        impact=Impact.MAJOR,
+                        body="Looking.",
+                        actor=Actor(None, "test"),
+                        publishing_settings=publishing_settings,
+                    )
+                    written_during.append(created.public_id)
+
+    live = tmp_path / "live"
+    exporter = Exporter(app, [WriteDuring(live)])
+    exporter.sync(full=True)
+    _open(session, operator, publishing_settings, "Slow search")
+    armed.set()
+
+    exporter.sync()
+    assert written_during and exporter.backlog  # left for the newer version
+    assert b"Checkout failing" not in (live / "index.html").read_bytes()
+
+    newer = exporter.sync()
+    assert newer is not None and b"Checkout failing" in (live / "index.html").read_bytes()
+    assert (live / f"incidents/{written_during[0]}.html").exists()
+    order = list(newer.written)
+    later = [n for n, name in enumerate(order) if name.startswith("components/")]
+    assert later and order.index("index.html") < min(later)
+
+    while exporter.backlog:
+        exporter.sync()
+    exporter.close()
+    export(app, tmp_path / "full")  # and the result is the whole site, byte for byte
+    assert {k: v[1] for k, v in _files(tmp_path / "full").items()} == {
+        k: v[1] for k, v in _files(live).items()
     }
 
 
