@@ -43,6 +43,7 @@ from statusboard.models import Component, Incident
 from statusboard.services.page import current_version
 from statusboard.services.timeline import HISTORY_PAGE_SIZE
 from statusboard.storage import BucketTarget, DirectoryTarget, ExportRefused, File, Target
+from statusboard.web.snapshots import store_for
 from statusboard.web.surfaces import CACHE_CONTROL, RENDERERS, match, render_surface
 
 __all__ = ["ExportRefused", "ExportResult", "Exporter", "export", "exporter_for", "file_for"]
@@ -185,6 +186,7 @@ class Exporter:
         self.sweep: deque[str] = deque()
         self.sweep_started: float | None = None
         self.backlog: dict[str, None] = {}  # live surfaces still to render, oldest first
+        self.store = store_for(app)
         self.pool = ThreadPoolExecutor(8, thread_name_prefix="export")
 
     def close(self) -> None:
@@ -235,7 +237,7 @@ class Exporter:
             expected = {file_for(p) for p in everything} | {f.relative for f in static}
             result = ExportResult(version, 0, (), (), 0.0)
             if first or static:
-                files = self._render(session, sorted(first & set(everything))) + static
+                files = self._render(session, sorted(first & set(everything)), version) + static
                 result = self._changed(
                     self._publish(version, files, expected, delete=not self.backlog)
                 )
@@ -249,7 +251,7 @@ class Exporter:
         while self.backlog:
             path = next(iter(self.backlog))
             del self.backlog[path]
-            files = self._render(session, [path])
+            files = self._render(session, [path], version)
             result = _merged(
                 result, self._publish(version, files, expected, delete=not self.backlog)
             )
@@ -310,15 +312,21 @@ class Exporter:
         assert self.held is not None
         return any(relative not in held for held in self.held.values())
 
-    def _render(self, session: Session, paths: list[str]) -> list[File]:
+    def _render(self, session: Session, paths: list[str], version: int) -> list[File]:
+        """The surfaces at `version` or newer: the host's copy when a web process rendered
+        it already (under a surge, the page and JSON are, at once), else rendered here and
+        kept for them."""
         files = []
         for path in paths:
-            try:
-                rendered = render_surface(session, path)
-            except HTTPException:  # gone between listing and rendering: deleted below
-                continue
-            finally:
-                session.expunge_all()  # one surface's rows at a time, however long the history
+            rendered = self.store.get(path)
+            if rendered is None or rendered.version < version:
+                try:
+                    rendered = render_surface(session, path)
+                except HTTPException:  # gone between listing and rendering: deleted below
+                    continue
+                finally:
+                    session.expunge_all()  # one surface's rows at a time
+                self.store.put(path, rendered)
             files.append(File(file_for(path), rendered.body, rendered.content_type, CACHE_CONTROL))
         return files
 

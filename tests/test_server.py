@@ -62,14 +62,14 @@ def test_a_port_already_listened_on_is_refused_not_shared():
     assert port_is_free("127.0.0.1", port)
 
 
-def _serve(env, port):
+def _serve(env, port, *, worker: bool = False):
     import subprocess
     import sys
     import time
     import urllib.request
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "statusboard.cli", "run", "--no-worker"],
+        [sys.executable, "-m", "statusboard.cli", "run", *([] if worker else ["--no-worker"])],
         env={**env, "STATUSBOARD_PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -124,3 +124,53 @@ def test_a_restart_after_sigterm_binds_at_once_while_old_connections_linger(
         for process in (first,):
             if process.poll() is None:
                 process.kill()
+
+
+def _children(pid: int) -> dict[int, tuple[str, int]]:
+    """The child processes of `pid`: (command line, niceness), from /proc."""
+    from pathlib import Path
+
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # fields after the command: state, ppid, ..., nice
+            found[int(stat.parent.name)] = (command, int(fields[16]))
+    return found
+
+
+def test_web_processes_beside_a_worker_yield_the_cpu_to_it(app, database_url, tmp_path):
+    """`statusboard run` on one host: under a surge the worker's publishing (export,
+    deliveries, nags) comes before serving more copies of the page."""
+    import os
+    import signal
+    import socket
+
+    from statusboard.server import WEB_NICENESS
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "STATUSBOARD_DATABASE_URL": database_url,
+        "STATUSBOARD_SECRET_KEY": "x",
+        "STATUSBOARD_INSTANCE_DIR": str(tmp_path),
+        "STATUSBOARD_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "STATUSBOARD_WEB_WORKERS": "2",
+        "STATUSBOARD_ACCESS_LOG": "false",
+    }
+    server = _serve(env, port, worker=True)
+    try:
+        children = _children(server.pid)
+        workers = [nice for command, nice in children.values() if "worker" in command]
+        web = [nice for command, nice in children.values() if "worker" not in command]
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert workers == [own]
+        assert web == [min(own + WEB_NICENESS, 19)] * 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

@@ -9,9 +9,11 @@ itself, so a write is seen by the very next request on any process and any host,
 nothing for the write to wait for or announce.
 
 Each rendering is also written to a store on disk (one file per surface, replaced
-atomically, never by an older version). With the database unreachable the newest copy of
-memory and store is served, so every process of a host serves the same last version, and a
-process started during the outage serves what its predecessors kept.
+atomically, never by an older version). A process that misses looks there before rendering:
+after a write, one rendering serves every process of the host, the export included. With
+the database unreachable the newest copy of memory and store is served, so every process of
+a host serves the same last version, and a process started during the outage serves what
+its predecessors kept.
 
 Public surfaces are answered here, before Flask: no routing, contexts, hooks or session, so
 no cookie and no "Vary: Cookie" can reach a response proxies and CDNs should share. What it
@@ -225,6 +227,10 @@ class Snapshots:
             kept = self.memory.get(path)
             if kept is not None and kept.version >= version:
                 return kept, False
+            shared = self.store.get(path)  # rendered by another process of this host
+            if shared is not None and shared.version >= version:
+                self._keep(path, shared)
+                return shared, False
             try:
                 return self.render(path), False
             except self.database_errors:  # the database went away mid-render
@@ -234,11 +240,14 @@ class Snapshots:
     def render(self, path: str) -> Rendered:
         with self.app.app_context(), database(self.app).session() as session:
             rendered = render_surface(session, path)
+        self._keep(path, rendered)
+        self.store.put(path, rendered)
+        return rendered
+
+    def _keep(self, path: str, rendered: Rendered) -> None:
         if len(self.memory) >= MEMORY_CAPACITY:
             self.memory.pop(next(iter(self.memory)), None)  # the longest kept
         self.memory[path] = rendered
-        self.store.put(path, rendered)
-        return rendered
 
     def last_good(self, path: str) -> Rendered:
         """The newest copy this host has: every process picks the same one."""
@@ -272,10 +281,14 @@ def snapshots(app: Flask) -> Snapshots:
     return app.extensions[EXTENSION]
 
 
-def register_snapshots(app: Flask) -> None:
-    # One store per database, so copies of two databases never mix.
+def store_for(app: Flask) -> Store:
+    """This host's store for the app's database: one per database, so copies of two
+    databases never mix."""
     settings = settings_of(app)
     database_key = hashlib.sha256(settings.database_url.encode()).hexdigest()
-    store = Store(Path(settings.web.snapshot_dir) / database_key[:12])
-    front = app.extensions[EXTENSION] = Snapshots(app, store, app.wsgi_app)
+    return Store(Path(settings.web.snapshot_dir) / database_key[:12])
+
+
+def register_snapshots(app: Flask) -> None:
+    front = app.extensions[EXTENSION] = Snapshots(app, store_for(app), app.wsgi_app)
     app.wsgi_app = front  # type: ignore[method-assign]

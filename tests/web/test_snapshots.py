@@ -197,6 +197,24 @@ def test_a_version_once_rendered_is_served_without_rendering_again(app, client, 
     assert len(after_write) > 1 and "Second problem" in page.get_data(as_text=True)
 
 
+def test_one_rendering_of_a_version_serves_every_process_of_the_host(
+    app, client, session, operator, tmp_path
+):
+    """After a write, the first process to be asked renders; the host's other processes
+    take its copy (no rendering queries); another host renders its own."""
+    other, elsewhere = same_host(app), another_process(settings_of(app).database_url, tmp_path)
+    open_incident(session, operator, name="Second problem")
+    assert b"Second problem" in client.get("/").get_data()  # rendered here, after the write
+    with count_queries(other) as here_statements:
+        assert b"Second problem" in other.test_client().get("/").get_data()
+    with count_queries(elsewhere) as there_statements:
+        assert b"Second problem" in elsewhere.test_client().get("/").get_data()
+    assert len(here_statements) == 1  # the version check alone
+    assert len(there_statements) > 2
+    for each in (other, elsewhere):
+        database(each).engine.dispose()
+
+
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to the database; stop() cuts connectivity like a network
     failure, start() restores it."""
