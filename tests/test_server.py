@@ -148,6 +148,7 @@ def test_web_processes_beside_a_worker_yield_the_cpu_to_it(app, database_url, tm
     import os
     import signal
     import socket
+    import time
 
     from statusboard.server import WEB_NICENESS
 
@@ -165,7 +166,9 @@ def test_web_processes_beside_a_worker_yield_the_cpu_to_it(app, database_url, tm
     }
     server = _serve(env, port, worker=True)
     try:
-        children = _children(server.pid)
+        deadline = time.monotonic() + 30
+        while len(children := _children(server.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first web process answers before the second is forked
         workers = [nice for command, nice in children.values() if "worker" in command]
         web = [nice for command, nice in children.values() if "worker" not in command]
         own = os.getpriority(os.PRIO_PROCESS, 0)
