@@ -55,9 +55,12 @@ def wait_for(url: str, timeout: float = 30) -> None:
 
 
 class Deployment:
-    """A temporary statusboard: its own database, instance dir and port."""
+    """A temporary statusboard: its own database, instance dir and port. A PostgreSQL
+    database it is given is emptied first (the benchmarks name one they may wipe)."""
 
     def __init__(self, database_url: str | None = None, **settings: str) -> None:
+        if database_url and database_url.startswith("postgres"):
+            _empty(database_url)
         self.dir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
         self.dir.chmod(0o755)  # nginx's workers (an unprivileged user) read the export
         self.port = free_port()
@@ -109,6 +112,18 @@ class Deployment:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _empty(url: str) -> None:
+    from sqlalchemy import text
+
+    from statusboard.config import normalize_database_url
+    from statusboard.db import make_engine
+
+    engine = make_engine(normalize_database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def process_tree_rss_mb(pid: int, field: str = "VmRSS") -> dict[int, float]:

@@ -6,7 +6,8 @@ machine's). Then a write storm: 10 API writers posting as fast as they can for 2
 the public endpoints are read.
 
 Usage: .venv/bin/python benchmarks/surge.py [--seconds 8] [--storm-seconds 20]
-Set STATUSBOARD_DATABASE_URL=postgresql://... to run against PostgreSQL instead of SQLite.
+Set STATUSBOARD_DATABASE_URL=postgresql://... (a database it may wipe) to run against
+PostgreSQL instead of SQLite.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ and the first purge request after the write (times of arrival at the receivers).
 during a surge of 64 connections (wrk) on the page.
 
 Usage: .venv/bin/python benchmarks/sync.py [--writes 8]
-Set STATUSBOARD_DATABASE_URL=postgresql://... to run against PostgreSQL instead of SQLite.
+Set STATUSBOARD_DATABASE_URL=postgresql://... (a database it may wipe) to run against
+PostgreSQL instead of SQLite.
 Prints a table, then one JSON object with p50/p99 per surface and scenario.
 """
 
