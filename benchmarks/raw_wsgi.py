@@ -1,5 +1,6 @@
 """The server's ceiling for benchmarks/surge.py: a few-line WSGI app answering fixed bytes,
-run by gunicorn with exactly the options `statusboard run` uses (same environment).
+run by gunicorn with exactly the options `statusboard run` uses (same environment), at the
+same lower priority as its web processes beside the worker.
 
 Usage: python benchmarks/raw_wsgi.py  (STATUSBOARD_* environment as for `statusboard run`)
 """
@@ -23,5 +24,7 @@ def application(environ, start_response):
 
 
 if __name__ == "__main__":
-    options = gunicorn_options(create_app())  # the settings only; the app is not served
+    # The settings only (the app is not served), as `statusboard run` with its worker has
+    # them: the same processes, threads and priority.
+    options = gunicorn_options(create_app(), beside_worker=True)
     _Gunicorn(application, options).run()  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
-def gunicorn_options(app: Flask) -> dict[str, Any]:
+def gunicorn_options(app: Flask, *, beside_worker: bool = False) -> dict[str, Any]:
     """Processes use the cores; threads absorb slow clients and requests that wait: a write
     waiting for SQLite's write lock holds its thread meanwhile. Measured with paired runs of
     64 connections on `/` (2 cores, 4 workers), 8 threads per worker against 2: 1,152 and
@@ -66,6 +66,7 @@ def gunicorn_options(app: Flask) -> dict[str, Any]:
         "accesslog": "-" if web.access_log else None,
         "errorlog": "-",
         "control_socket_disable": True,
+        **({"post_fork": _yield_to_the_worker} if beside_worker else {}),
     }
 
 
@@ -104,7 +105,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def serve(app: Flask, with_worker: bool = True) -> None:
-    options = gunicorn_options(app)
+    options = gunicorn_options(app, beside_worker=with_worker)
     host, port = settings_of(app).web.host, settings_of(app).web.port
     if not port_is_free(host, port):
         raise SystemExit(
@@ -113,7 +114,6 @@ def serve(app: Flask, with_worker: bool = True) -> None:
         )
     if with_worker:
         _start_worker()
-        options["post_fork"] = _yield_to_the_worker
     base = settings_of(app).page.base_url
     print(
         f"statusboard: public page {base}/  ·  admin {base}/admin/  ·  listening on "
