@@ -118,6 +118,9 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
     concurrency = settings.delivery.concurrency
     with app.app_context(), ThreadPoolExecutor(concurrency) as executor:
         registry, db = channels(app), database(app)
+        threading.Thread(
+            target=_renew_claims, args=(app, worker, context.lease, stop), daemon=True
+        ).start()
         while not stop.is_set():
             try:
                 claimed = outbox.deliver_due(
@@ -125,7 +128,12 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
                     registry,
                     context,
                     worker=worker,
-                    limit=concurrency * 16,
+                    # A round claims, sends, then records; the fewer rounds, the fewer
+                    # pauses in sending. Measured with benchmarks/fanout.py (10,000 webhooks
+                    # and 10,000 emails), 512 against 256: webhook rate 0.72 against 0.53
+                    # and 0.63 of the bare baseline on PostgreSQL, 0.85 against 0.72 and
+                    # 0.82 on SQLite. Claims are renewed while they are sent.
+                    limit=concurrency * 32,
                     executor=executor,
                 )
             except Exception:  # the database went away: wait and try again
@@ -137,6 +145,19 @@ def delivery_loop(app: Flask, stop: threading.Event, *, idle: float = 0.2) -> No
         close = getattr(channel, "close", None)
         if close is not None:
             close()
+
+
+def _renew_claims(app: Flask, worker: str, lease: timedelta, stop: threading.Event) -> None:
+    """Every third of a lease, extend the claims this worker is still sending."""
+    from statusboard.db import database
+    from statusboard.services import outbox
+
+    while not stop.wait(lease.total_seconds() / 3):
+        try:
+            with database(app).session(write_lock=True) as session:
+                outbox.renew_claims(session, worker=worker, lease=lease)
+        except Exception:  # the database went away: the next round tries again
+            log.exception("renewing delivery claims failed")
 
 
 def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None:

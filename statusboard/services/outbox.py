@@ -220,6 +220,19 @@ def sender(channels: Mapping[str, Channel]) -> Callable[[Job], Outcome]:
     return send
 
 
+def renew_claims(session: Session, *, worker: str, lease: timedelta) -> int:
+    """Extend the claims this worker is still sending: a live worker keeps its batch however
+    slow its receivers (a batch of 512 at a 10 s timeout may take longer than one lease),
+    while a dead worker's claims lapse within a lease and are taken over."""
+    result = session.execute(
+        sql_update(Delivery)
+        .where(Delivery.state == DeliveryState.SENDING, Delivery.claimed_by == worker)
+        .values(claimed_until=clock.now() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release_waiting(session: Session) -> int:
     """Make due every waiting delivery whose earlier ones (same incident, same target) are all
     finished. Runs before each claim, so a chain moves on within one round of the loop."""

@@ -468,6 +468,30 @@ def test_a_dead_workers_claim_is_taken_over_after_its_lease(
     assert row.state is DeliveryState.SENT and row.ambiguous and row.attempts == 2
 
 
+def test_a_live_worker_keeps_its_claims_past_the_lease_by_renewing_them(
+    app, session, clock, actor, api, fake_mastodon, publishing_settings
+):
+    """A slow batch outlasts one lease: while its worker renews, no other worker takes it
+    over (and sends it again); another worker's claims are left to lapse."""
+    from statusboard.services import outbox
+
+    _open(session, actor, api, publishing_settings)
+    mine, theirs = session.scalars(select(Delivery).order_by(Delivery.id).limit(2)).all()
+    for row, worker in ((mine, "slow-worker"), (theirs, "dead-worker")):
+        row.state, row.claimed_by = DeliveryState.SENDING, worker
+        row.claimed_until, row.attempts = START + timedelta(seconds=60), 1
+    session.commit()
+    clock.advance(timedelta(seconds=40))
+    assert outbox.renew_claims(session, worker="slow-worker", lease=timedelta(seconds=60)) == 1
+    session.commit()
+    clock.advance(timedelta(seconds=40))  # 80 s after the claims: past the first lease
+    deliver(app, session)
+    session.refresh(mine)
+    session.refresh(theirs)
+    assert mine.state is DeliveryState.SENDING and mine.claimed_by == "slow-worker"
+    assert theirs.state is DeliveryState.SENT and theirs.ambiguous
+
+
 def test_a_delivered_webhook_clears_its_subscribers_failure_count(
     app, session, clock, actor, api, receiver, publishing_settings
 ):
