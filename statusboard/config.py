@@ -503,7 +503,8 @@ SETTINGS: list[Setting] = [
         "DELIVERY_LEASE_SECONDS",
         60,
         _positive_int,
-        "how long a worker's claim on a delivery lasts before another worker may retry it",
+        "how long a claim on a delivery lasts unless its worker renews it (a running worker "
+        "does, every third of it); then another worker may retry it",
     ),
     Setting("DELIVERY_CONCURRENCY", 16, _positive_int, "deliveries one worker sends at once"),
     Setting(

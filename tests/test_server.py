@@ -62,6 +62,25 @@ def test_a_port_already_listened_on_is_refused_not_shared():
     assert port_is_free("127.0.0.1", port)
 
 
+def _server_environment(database_url, tmp_path, *, web_workers: int) -> tuple[dict, int]:
+    """The environment of a real `statusboard run` on the test database, and a free port."""
+    import os
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {
+        **os.environ,
+        "STATUSBOARD_DATABASE_URL": database_url,
+        "STATUSBOARD_SECRET_KEY": "x",
+        "STATUSBOARD_INSTANCE_DIR": str(tmp_path),
+        "STATUSBOARD_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "STATUSBOARD_WEB_WORKERS": str(web_workers),
+        "STATUSBOARD_ACCESS_LOG": "false",
+    }, port
+
+
 def _serve(env, port, *, worker: bool = False):
     import subprocess
     import sys
@@ -91,22 +110,9 @@ def test_a_restart_after_sigterm_binds_at_once_while_old_connections_linger(
     app, database_url, tmp_path
 ):
     import http.client
-    import os
     import signal
-    import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "STATUSBOARD_DATABASE_URL": database_url,
-        "STATUSBOARD_SECRET_KEY": "x",
-        "STATUSBOARD_INSTANCE_DIR": str(tmp_path),
-        "STATUSBOARD_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
-        "STATUSBOARD_WEB_WORKERS": "1",
-        "STATUSBOARD_ACCESS_LOG": "false",
-    }
+    env, port = _server_environment(database_url, tmp_path, web_workers=1)
     first = _serve(env, port)
     kept = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(4)]
     try:
@@ -147,23 +153,11 @@ def test_web_processes_beside_a_worker_yield_the_cpu_to_it(app, database_url, tm
     deliveries, nags) comes before serving more copies of the page."""
     import os
     import signal
-    import socket
     import time
 
     from statusboard.server import WEB_NICENESS
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "STATUSBOARD_DATABASE_URL": database_url,
-        "STATUSBOARD_SECRET_KEY": "x",
-        "STATUSBOARD_INSTANCE_DIR": str(tmp_path),
-        "STATUSBOARD_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
-        "STATUSBOARD_WEB_WORKERS": "2",
-        "STATUSBOARD_ACCESS_LOG": "false",
-    }
+    env, port = _server_environment(database_url, tmp_path, web_workers=2)
     server = _serve(env, port, worker=True)
     try:
         deadline = time.monotonic() + 30
