@@ -233,7 +233,6 @@ class Exporter:
                 first = set()
             else:  # only the sweep: a new version always goes out first
                 first = {self.sweep.popleft() for _ in range(min(SWEEP_SLICE, len(self.sweep)))}
-            self.version, self.since = version, began - IN_FLIGHT
             expected = {file_for(p) for p in everything} | {f.relative for f in static}
             result = ExportResult(version, 0, (), (), 0.0)
             if first or static:
@@ -241,6 +240,8 @@ class Exporter:
                 result = self._changed(
                     self._publish(version, files, expected, delete=not self.backlog)
                 )
+            # Only now: a first step that failed (a target away) is tried again next round.
+            self.version, self.since = version, began - IN_FLIGHT
             result = _merged(result, self._changed(self._drain(session, version, expected)))
         return replace(result, seconds=time.monotonic() - started)
 
@@ -250,11 +251,10 @@ class Exporter:
         result = ExportResult(version, 0, (), (), 0.0)
         while self.backlog:
             path = next(iter(self.backlog))
-            del self.backlog[path]
             files = self._render(session, [path], version)
-            result = _merged(
-                result, self._publish(version, files, expected, delete=not self.backlog)
-            )
+            last = len(self.backlog) == 1
+            result = _merged(result, self._publish(version, files, expected, delete=last))
+            del self.backlog[path]  # once written: a failed one stays for the next round
             session.commit()  # ends the read: the next one sees a newer version
             if self.backlog and current_version(session)[0] != version:
                 break
