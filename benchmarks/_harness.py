@@ -10,10 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _support import empty_postgres  # noqa: E402
 
 from statusboard import migrate  # noqa: E402
 from statusboard.app import create_app  # noqa: E402
@@ -28,10 +30,9 @@ from tests.fakes.social import FakeBluesky, FakeMastodon, FakeX, WebhookReceiver
 
 def fresh_database(url: str) -> str:
     url = normalize_database_url(url)
+    if url.startswith("postgresql"):
+        empty_postgres(url)
     engine = make_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     if engine.dialect.name == "sqlite":
         engine.dispose()
         path = Path(url.split("///", 1)[1])

@@ -60,7 +60,7 @@ class Deployment:
 
     def __init__(self, database_url: str | None = None, **settings: str) -> None:
         if database_url and database_url.startswith("postgres"):
-            _empty(database_url)
+            empty_postgres(database_url)
         self.dir = Path(tempfile.mkdtemp(prefix="statusboard-bench-"))
         self.dir.chmod(0o755)  # nginx's workers (an unprivileged user) read the export
         self.port = free_port()
@@ -114,7 +114,8 @@ class Deployment:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _empty(url: str) -> None:
+def empty_postgres(url: str) -> None:
+    """Drop everything in a PostgreSQL database the benchmark was given to wipe."""
     from sqlalchemy import text
 
     from statusboard.config import normalize_database_url

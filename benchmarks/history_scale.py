@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _support import emit, table  # noqa: E402
+from _support import emit, empty_postgres, table  # noqa: E402
 from sqlalchemy import insert, make_url, select, text, update  # noqa: E402
 
 from statusboard import migrate  # noqa: E402
@@ -76,10 +76,9 @@ HISTORY_BEFORE = timedelta(days=400)
 
 
 def fill(url: str, incidents: int, updates_per: int) -> tuple[str, str, str]:
+    if url.startswith("postgresql"):
+        empty_postgres(url)
     engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     migrate.upgrade(engine)
     rng = random.Random(7)
     span = timedelta(days=365 * 20)

@@ -26,7 +26,10 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _support import empty_postgres  # noqa: E402
 
 from tests.fakes.smtp import FakeSMTP, free_port  # noqa: E402
 from tests.fakes.social import WebhookReceiver  # noqa: E402
@@ -84,15 +87,7 @@ def main() -> None:
     os.environ.update(env)
     base = env["STATUSBOARD_BASE_URL"]
     if "postgresql" in env["STATUSBOARD_DATABASE_URL"]:
-        from sqlalchemy import text
-
-        from statusboard.config import normalize_database_url
-        from statusboard.db import make_engine
-
-        engine = make_engine(normalize_database_url(env["STATUSBOARD_DATABASE_URL"]))
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+        empty_postgres(env["STATUSBOARD_DATABASE_URL"])
 
     statusboard = str(Path(sys.executable).parent / "statusboard")
     subprocess.run([statusboard, "init"], env=env, check=True, capture_output=True)

@@ -25,7 +25,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _support import empty_postgres  # noqa: E402
 
 from tests.fakes.smtp import FakeSMTP  # noqa: E402
 
@@ -63,7 +66,6 @@ def configure(workdir: Path, smtp_port: int) -> dict[str, str]:
 
 def create_incidents() -> dict[int, float]:
     """Due time (epoch seconds) per incident number, through the real services."""
-    from sqlalchemy import text
 
     from statusboard import clock, migrate
     from statusboard.app import create_app
@@ -76,8 +78,7 @@ def create_incidents() -> dict[int, float]:
     app = create_app()
     db = database(app)
     if db.dialect == "postgresql":
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        empty_postgres(settings_of(app).database_url)
     migrate.upgrade(db.engine)
     first_due = clock.now() + timedelta(seconds=LEAD)
     due: dict[int, float] = {}
