@@ -318,8 +318,8 @@ class Exporter:
         kept for them."""
         files = []
         for path in paths:
-            rendered = self.store.get(path)
-            if rendered is None or rendered.version < version:
+            rendered = self.store.get(path, at_least=version)
+            if rendered is None:
                 try:
                     rendered = render_surface(session, path)
                 except HTTPException:  # gone between listing and rendering: deleted below

@@ -111,12 +111,16 @@ class Store:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def get(self, path: str) -> Rendered | None:
+    def get(self, path: str, at_least: int = 0) -> Rendered | None:
+        """The kept copy, if it is of version `at_least` or newer (an older one's body is
+        not read)."""
         try:
             with open(self._file(path), "rb") as handle:
                 header = json.loads(handle.readline())
+                if header["version"] < at_least:
+                    return None
                 body = handle.read()
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError):
             return None
         modified = header["last_modified"]
         return Rendered(
@@ -227,8 +231,8 @@ class Snapshots:
             kept = self.memory.get(path)
             if kept is not None and kept.version >= version:
                 return kept, False
-            shared = self.store.get(path)  # rendered by another process of this host
-            if shared is not None and shared.version >= version:
+            shared = self.store.get(path, at_least=version)  # another process's rendering
+            if shared is not None:
                 self._keep(path, shared)
                 return shared, False
             try:
