@@ -43,7 +43,7 @@ from statusboard.models import Component, Incident
 from statusboard.services.page import current_version
 from statusboard.services.timeline import HISTORY_PAGE_SIZE
 from statusboard.storage import BucketTarget, DirectoryTarget, ExportRefused, File, Target
-from statusboard.web.snapshots import store_for
+from statusboard.web.store import store_for
 from statusboard.web.surfaces import CACHE_CONTROL, RENDERERS, match, render_surface
 
 __all__ = ["ExportRefused", "ExportResult", "Exporter", "export", "exporter_for", "file_for"]

@@ -66,12 +66,24 @@ def check_promises(app: Flask) -> object:
     return report
 
 
+def _start_the_day(app: Flask) -> object:
+    from statusboard import clock
+    from statusboard.config import settings_of
+    from statusboard.db import database
+    from statusboard.services.page import start_the_day
+
+    zone = settings_of(app).page.time_zone
+    with database(app).session(write_lock=True) as session:
+        return start_the_day(session, zone=zone, now=clock.now())
+
+
 JOBS: list[Job] = [
     # Every 2 s: a nag reaches operators within seconds of a broken promise, with room to spare
     # under load (an idle check is two small queries).
     Job("check-promises", check_promises, every=timedelta(seconds=2)),
     Job("maintenance-windows", _advance_maintenance, every=timedelta(seconds=5)),
     Job("heartbeat", _heartbeat, every=timedelta(seconds=10)),  # read by /readyz
+    Job("new-day", _start_the_day, every=timedelta(seconds=30)),  # bars move on at midnight
 ]
 
 
@@ -186,7 +198,7 @@ def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None
     try:
         while not stop.is_set():
             try:
-                version = versions.read()
+                version = versions.read().version
                 due = version != exported or exporter.backlog
                 if due or time.monotonic() - last_run >= 1.0:
                     last_run = time.monotonic()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from statusboard.config import BucketSettings
-from statusboard.web.snapshots import write_atomically
+from statusboard.web.store import write_atomically
 
 
 class ExportRefused(Exception):

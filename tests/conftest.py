@@ -24,7 +24,7 @@ from statusboard.app import channels, create_app
 from statusboard.config import PublishingSettings, normalize_database_url, settings_of
 from statusboard.db import database, make_engine
 from statusboard.models import Base, Operator, Role
-from statusboard.services import operators
+from statusboard.services import operators, page, promises
 from statusboard.services.audit import Actor
 
 pytest_plugins = ["tests.fakes.publishing"]
@@ -118,6 +118,16 @@ def session(app: Flask) -> Iterator[Session]:
     yield session
     session.rollback()
     session.close()
+
+
+def worker_timers(session: Session, *, zone: str = "UTC") -> None:
+    """What the worker's timers have done by the service clock's now: promises past due are
+    broken and a new day has started, each bumping the page version. Tests that move the
+    clock past either call it before they read the public page, as a running worker would."""
+    now = clock_module.now()
+    promises.mark_broken(session, now=now)
+    page.start_the_day(session, zone=zone, now=now)
+    session.commit()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from statusboard.models.incident import (
 )
 from statusboard.models.login_failure import LoginFailure
 from statusboard.models.operator import Operator, Role
-from statusboard.models.page import PageState
+from statusboard.models.page import PageState, RenderedSurface
 from statusboard.models.planning import PeakHoursSetting
 from statusboard.models.promise import Nag, Promise, PromiseKind, PromiseStatus
 from statusboard.models.subscriber import Subscriber, SubscriberKind
@@ -52,6 +52,7 @@ __all__ = [
     "LoginFailure",
     "Operator",
     "PageState",
+    "RenderedSurface",
     "PeakHoursSetting",
     "Role",
     "Update",

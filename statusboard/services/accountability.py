@@ -102,7 +102,7 @@ def counted_promises(
         .join(Promise.incident)
         .where(
             settled_at >= since,
-            settled_at < now,
+            settled_at <= now,  # a promise the rendering write itself settled counts
             Promise.kind.in_([k.value for k in kinds]),
             or_(
                 Incident.kind == IncidentKind.INCIDENT, Promise.kind == PromiseKind.MAINTENANCE_END

@@ -1,19 +1,24 @@
 """The read path: public surfaces served from what `render_surface` made for the current data
 version, checked on every request.
 
-A request for a surface costs one query, the page version (on a connection each thread keeps,
-see `VersionReader`). When this process holds the surface at that version, its bytes go out
-with a version ETag, Last-Modified and cache headers (or a 304); otherwise the surface is
-rendered under this process's one render lock and kept. Every request reads the version
-itself, so a write is seen by the very next request on any process and any host, with
-nothing for the write to wait for or announce.
+A request for a surface costs one query, the page version (on a connection each process
+keeps, see `VersionReader`). When this process holds the surface at that version, its bytes
+go out with a version ETag, Last-Modified and cache headers (or a 304); otherwise it is taken
+from this host's store (web/store.py), or the database (below), or rendered under this
+process's one render lock, and kept. Every request reads the version itself, so a write is
+seen by the next request on any process and any host.
 
-Each rendering is also written to a store on disk (one file per surface, replaced
-atomically, never by an older version). A process that misses looks there before rendering:
-after a write, one rendering serves every process of the host, the export included. With
-the database unreachable the newest copy of memory and store is served, so every process of
-a host serves the same last version, and a process started during the outage serves what
-its predecessors kept.
+The surfaces a surge reads (IN_THE_WRITE) are rendered once per write, by the write, right
+after it commits, and published in the database (rendered_surface, page_state.published)
+before the writer is answered: readers on every process and host take that copy instead of
+each rendering it. Measured with benchmarks/surge.py (SQLite, 64 connections, 10 API
+writers), readers that rendered each new version in every process answered 700 req/s at a
+p99 of 480 ms; taking the published copy, 4,100 req/s at a p99 of 130 ms. Until the writer
+has published (PUBLISHING at most), readers answer the version published before it.
+
+With the database unreachable the newest copy of memory and store is served, so every
+process of a host serves the same last version, and a process started during the outage
+serves what its predecessors kept.
 
 Public surfaces are answered here, before Flask: no routing, contexts, hooks or session, so
 no cookie and no "Vary: Cookie" can reach a response proxies and CDNs should share. What it
@@ -25,31 +30,53 @@ Flask sees a surface's path only to answer why it could not be served (surfaces.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from flask import Flask
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.http import parse_date, parse_etags
 
-from statusboard.config import settings_of
+from statusboard import clock
 from statusboard.db import database
+from statusboard.models import RenderedSurface
+from statusboard.services import page
+from statusboard.services.page import BUMPED
+from statusboard.web.store import Store, store_for
 from statusboard.web.surfaces import FAILED, Rendered, match, render_surface
 
 EXTENSION = "statusboard.snapshots"
 MEMORY_CAPACITY = 2048  # surfaces a process keeps; bounds memory when crawlers walk history
 STALE = '110 - "Response is stale: database unreachable"'
+# Rendered and published by each write that changes the page (see `_publish_the_write`).
+IN_THE_WRITE = ("/", "/api/v2/summary.json")
+# How long readers keep answering the published version of those while a newer one is being
+# rendered by its writer: past it (the writer died, the write came from outside the app),
+# they render it themselves.
+PUBLISHING = timedelta(seconds=5)
 log = logging.getLogger(__name__)
+
+
+class PageVersion(NamedTuple):
+    version: int
+    published: int  # the version of the surfaces in rendered_surface
+    changed_at: Any  # page_state.updated_at as the driver returns it (text on SQLite)
+
+    def publishing(self) -> bool:
+        """Whether the newest version is young enough for its writer to be rendering it."""
+        changed = self.changed_at
+        if isinstance(changed, str):
+            changed = datetime.fromisoformat(changed)
+        if changed is None:
+            return False
+        if changed.tzinfo is None:
+            changed = changed.replace(tzinfo=UTC)
+        return clock.now() - changed < PUBLISHING
 
 
 class DatabaseUnavailable(Exception):
@@ -67,7 +94,7 @@ class VersionReader:
     A failed read drops the connection; the next one connects afresh. Disposing of the engine
     (after an outage, before a fork) drops it."""
 
-    SQL = "SELECT version FROM page_state WHERE id = 1"
+    SQL = "SELECT version, published, updated_at FROM page_state WHERE id = 1"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -75,7 +102,7 @@ class VersionReader:
         self._connection: Any = None
         event.listen(engine, "engine_disposed", self._forget)
 
-    def read(self) -> int:
+    def read(self) -> PageVersion:
         with self._lock:
             if self._connection is None:
                 connection = self.engine.raw_connection()
@@ -90,7 +117,7 @@ class VersionReader:
             except BaseException:
                 self._drop()
                 raise
-        return int(row[0]) if row else 1
+        return PageVersion(*row) if row else PageVersion(1, 0, None)
 
     def _forget(self, *_: Any) -> None:
         with self._lock:
@@ -101,75 +128,6 @@ class VersionReader:
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.invalidate()
-
-
-class Store:
-    """The last good copy of each surface on disk, for outages and processes started in one.
-    A file is a JSON header line and the body; it is replaced by renaming, so a reader sees
-    the old file or the new one, never half of one."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def get(self, path: str, at_least: int = 0) -> Rendered | None:
-        """The kept copy, if it is of version `at_least` or newer (an older one's body is
-        not read)."""
-        try:
-            with open(self._file(path), "rb") as handle:
-                header = json.loads(handle.readline())
-                if header["version"] < at_least:
-                    return None
-                body = handle.read()
-        except (OSError, ValueError, KeyError):
-            return None
-        modified = header["last_modified"]
-        return Rendered(
-            body=body,
-            content_type=header["content_type"],
-            etag=header["etag"],
-            last_modified=datetime.fromisoformat(modified) if modified else None,
-            version=header["version"],
-        )
-
-    def put(self, path: str, rendered: Rendered) -> None:
-        try:
-            with open(self._file(path), "rb") as handle:
-                kept = json.loads(handle.readline())["version"]
-        except (OSError, ValueError, KeyError):
-            kept = 0
-        if kept > rendered.version:
-            return  # another process stored a newer one meanwhile
-        modified = rendered.last_modified
-        header = {
-            "version": rendered.version,
-            "content_type": rendered.content_type,
-            "etag": rendered.etag,
-            "last_modified": modified.isoformat() if modified else None,
-        }
-        try:
-            write_atomically(self._file(path), json.dumps(header).encode() + b"\n" + rendered.body)
-        except OSError:  # a full or read-only disk must not break serving from memory
-            log.warning("could not store the last good copy of %s", path, exc_info=True)
-
-    def __contains__(self, path: str) -> bool:
-        return self._file(path).exists()
-
-    def _file(self, path: str) -> Path:
-        return self.directory / quote(path, safe="")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write then rename: a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class Snapshots:
@@ -185,6 +143,9 @@ class Snapshots:
         self.database_errors = (SQLAlchemyError, engine.dialect.loaded_dbapi.Error)
         self.memory: dict[str, Rendered] = {}
         self.render_lock = threading.Lock()
+        sessions = database(app).sessions
+        event.listen(sessions, "after_commit", self._publish_the_write)
+        event.listen(sessions, "after_rollback", self._forget_the_write)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         method = environ["REQUEST_METHOD"]
@@ -221,9 +182,12 @@ class Snapshots:
         """The surface at the current version, and whether it is a stale copy (the
         database being unreachable)."""
         try:
-            version = self.versions.read()
+            state = self.versions.read()
         except self.database_errors:
             return self.last_good(path), True
+        version = state.version
+        if path in IN_THE_WRITE and state.published < version and state.publishing():
+            version = state.published  # its writer is rendering it; it answers once done
         kept = self.memory.get(path)
         if kept is not None and kept.version >= version:
             return kept, False
@@ -236,10 +200,52 @@ class Snapshots:
                 self._keep(path, shared)
                 return shared, False
             try:
+                published = self._published(path, version)
+                if published is not None:
+                    return published, False
                 return self.render(path), False
             except self.database_errors:  # the database went away mid-render
                 log.warning("could not render %s", path, exc_info=True)
                 return self.last_good(path), True
+
+    def _publish_the_write(self, session: Session) -> None:
+        """A transaction that changed the page committed: render the surfaces a surge reads
+        and publish them (rendered_surface, page_state.published) for every process and
+        host, before whoever wrote is answered. Not inside the write: its SQLite write lock
+        (or PostgreSQL row lock on page_state) would be held for the rendering, and in a
+        storm of 10 writers 38 writes went through in 15 s instead of 274. A rendering that
+        fails leaves readers to render after PUBLISHING."""
+        if session.in_nested_transaction() or session.info.pop(BUMPED, None) is None:
+            return
+        try:
+            with self.app.app_context(), database(self.app).session() as reading:
+                rendered = {path: render_surface(reading, path) for path in IN_THE_WRITE}
+            rows = [_row(path, copy) for path, copy in rendered.items()]
+            database(self.app).write(lambda writing: page.publish(writing, rows))
+        except Exception:
+            log.warning("could not publish the page after a write", exc_info=True)
+            return
+        for path, copy in rendered.items():
+            kept = self.memory.get(path)
+            if kept is None or kept.version < copy.version:
+                self._keep(path, copy)
+            self.store.put(path, copy)
+
+    def _forget_the_write(self, session: Session) -> None:
+        if not session.in_nested_transaction():
+            session.info.pop(BUMPED, None)
+
+    def _published(self, path: str, version: int) -> Rendered | None:
+        if path not in IN_THE_WRITE:
+            return None
+        with database(self.app).session() as session:
+            row = page.rendered(session, path, at_least=version)
+            if row is None:
+                return None
+            kept = Rendered(row.body, row.content_type, row.etag, row.last_modified, row.version)
+        self._keep(path, kept)
+        self.store.put(path, kept)
+        return kept
 
     def render(self, path: str) -> Rendered:
         with self.app.app_context(), database(self.app).session() as session:
@@ -281,16 +287,19 @@ def _not_modified(environ: dict[str, Any], rendered: Rendered) -> bool:
     return since is not None and modified is not None and modified.replace(microsecond=0) <= since
 
 
+def _row(path: str, rendered: Rendered) -> RenderedSurface:
+    return RenderedSurface(
+        path=path,
+        version=rendered.version,
+        content_type=rendered.content_type,
+        etag=rendered.etag,
+        last_modified=rendered.last_modified,
+        body=rendered.body,
+    )
+
+
 def snapshots(app: Flask) -> Snapshots:
     return app.extensions[EXTENSION]
-
-
-def store_for(app: Flask) -> Store:
-    """This host's store for the app's database: one per database, so copies of two
-    databases never mix."""
-    settings = settings_of(app)
-    database_key = hashlib.sha256(settings.database_url.encode()).hexdigest()
-    return Store(Path(settings.web.snapshot_dir) / database_key[:12])
 
 
 def register_snapshots(app: Flask) -> None:

@@ -12,6 +12,7 @@ from statusboard import clock
 from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.services import components, incidents
 from statusboard.services.audit import Actor
+from tests.conftest import worker_timers
 from tests.fakes.publishing import deliver
 
 pytestmark = pytest.mark.browser
@@ -64,6 +65,7 @@ def outage(session, operator, publishing_settings):
         session.commit()
     finally:
         clock.unfreeze()
+    worker_timers(session)
     return incident
 
 

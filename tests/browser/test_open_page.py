@@ -13,6 +13,7 @@ from statusboard import clock
 from statusboard.domain.statuses import Impact
 from statusboard.services import incidents, tokens
 from statusboard.services.audit import Actor
+from tests.conftest import worker_timers
 
 pytestmark = pytest.mark.browser
 REFRESH_SECONDS = 1
@@ -42,6 +43,7 @@ def test_an_open_page_shows_a_posted_update_and_drops_the_overdue_line_without_r
         session.commit()
     finally:
         clock.unfreeze()
+    worker_timers(session)
     page = browser_page
     page.goto(live_url)
     assert page.locator("[data-overdue-since]").count() == 1

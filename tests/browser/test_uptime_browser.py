@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.services import components, incidents
 from statusboard.services.audit import Actor
-from tests.conftest import START
+from tests.conftest import START, worker_timers
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,7 @@ def outage(session, clock, operator, publishing_settings):
     )
     session.commit()
     clock.freeze(START)
+    worker_timers(session)
     return api, incident
 
 

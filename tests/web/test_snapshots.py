@@ -10,17 +10,19 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
 from statusboard.app import create_app
 from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.domain.statuses import Impact
+from statusboard.models import RenderedSurface
 from statusboard.server import warm_before_fork
-from statusboard.services import incidents
+from statusboard.services import incidents, page
 from statusboard.services.audit import Actor
-from statusboard.web.snapshots import snapshots
+from statusboard.web.snapshots import IN_THE_WRITE, PUBLISHING, snapshots
+from statusboard.web.surfaces import render_surface
 from tests.conftest import QUIET, login
 
 PUBLIC = ["/", "/history", "/api/v2/summary.json", "/feed.atom", "/history.atom", "/feed.json"]
@@ -102,7 +104,7 @@ def test_steady_state_public_request_makes_one_version_query(app, client, sessio
     # process's own connection, and (as SQLite shows) it is all that runs.
     assert statements == []
     if database(app).dialect == "sqlite":
-        assert traced == ["SELECT version FROM page_state WHERE id = 1"] * 10
+        assert traced == [snapshots(app).versions.SQL] * 10
 
 
 def test_conditional_get_answers_304(client, session, operator):
@@ -187,12 +189,12 @@ def test_a_write_on_one_host_is_visible_to_the_next_request_on_another(
 
 def test_a_version_once_rendered_is_served_without_rendering_again(app, client, session, operator):
     open_incident(session, operator)
-    client.get("/")
+    client.get("/history")
     with count_queries(app) as statements:
-        client.get("/")
+        client.get("/history")
     open_incident(session, operator, name="Second problem")
     with count_queries(app) as after_write:
-        page = client.get("/")
+        page = client.get("/history")
     assert statements == []  # only the version check, on the thread's own connection
     assert len(after_write) > 1 and "Second problem" in page.get_data(as_text=True)
 
@@ -204,15 +206,118 @@ def test_one_rendering_of_a_version_serves_every_process_of_the_host(
     take its copy (no rendering queries); another host renders its own."""
     other, elsewhere = same_host(app), another_process(settings_of(app).database_url, tmp_path)
     open_incident(session, operator, name="Second problem")
-    assert b"Second problem" in client.get("/").get_data()  # rendered here, after the write
+    assert b"Second problem" in client.get("/history").get_data()  # rendered here
     with count_queries(other) as here_statements:
-        assert b"Second problem" in other.test_client().get("/").get_data()
+        assert b"Second problem" in other.test_client().get("/history").get_data()
     with count_queries(elsewhere) as there_statements:
-        assert b"Second problem" in elsewhere.test_client().get("/").get_data()
+        assert b"Second problem" in elsewhere.test_client().get("/history").get_data()
     assert len(here_statements) == 1  # the version check alone
     assert len(there_statements) > 2
     for each in (other, elsewhere):
         database(each).engine.dispose()
+
+
+def test_a_write_publishes_the_surge_surfaces_so_no_reader_anywhere_renders_them(
+    app, client, session, operator, tmp_path
+):
+    """The page and summary.json are rendered once, by the write, right after it commits:
+    the host's processes take them from the store, another host from the database (one
+    read, no rendering)."""
+    other, elsewhere = same_host(app), another_process(settings_of(app).database_url, tmp_path)
+    for path in IN_THE_WRITE:  # every process holds the version before the write
+        for reader in (client, other.test_client(), elsewhere.test_client()):
+            reader.get(path)
+    open_incident(session, operator, name="Second problem")
+    for reader, front in ((client, app), (other.test_client(), other)):
+        with count_queries(front) as statements:
+            for path in IN_THE_WRITE:
+                assert b"Second problem" in reader.get(path).get_data(), path
+        assert statements == []  # the version checks alone (on their own connection)
+    with count_queries(elsewhere) as there_statements:
+        for path in IN_THE_WRITE:
+            assert b"Second problem" in elsewhere.test_client().get(path).get_data(), path
+    selects = [s for s in there_statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == len(IN_THE_WRITE)
+    assert all("rendered_surface" in select for select in selects)
+    for each in (other, elsewhere):
+        database(each).engine.dispose()
+
+
+def test_while_a_write_is_being_published_readers_answer_the_last_published_version(
+    app, client, session, operator, clock
+):
+    """A version committed without its publication (its writer died, or wrote from outside
+    the app): its writer's surge surfaces answer the last published version for
+    PUBLISHING, every other surface the new version at once; then readers render it."""
+    open_incident(session, operator, name="First problem")
+    before = client.get("/").headers["ETag"]
+    commit_from_elsewhere(app)
+    assert client.get("/").headers["ETag"] == before
+    assert client.get("/api/v2/status.json").headers["ETag"] != before
+    clock.advance(PUBLISHING)
+    assert client.get("/").headers["ETag"] != before
+
+
+def test_a_write_whose_publication_fails_is_committed_and_read_after_a_pause(
+    app, client, session, operator, clock, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template broke")
+
+    client.get("/")
+    monkeypatch.setattr("statusboard.web.snapshots.render_surface", broken)
+    open_incident(session, operator, name="Second problem")
+    monkeypatch.undo()
+    assert incidents_named(session, "Second problem") == 1
+    assert b"Second problem" not in client.get("/").get_data()
+    clock.advance(PUBLISHING)
+    assert b"Second problem" in client.get("/").get_data()  # rendered by the reader instead
+
+
+def test_a_publication_never_replaces_a_newer_one(app, session, operator, tmp_path):
+    """Two writers render in either order; the newer version stays published."""
+    open_incident(session, operator, name="First problem")
+    with app.app_context():
+        older = render_surface(session, "/")
+    open_incident(session, operator, name="Second problem")
+    stale = RenderedSurface(
+        path="/",
+        version=older.version,
+        content_type=older.content_type,
+        etag=older.etag,
+        last_modified=older.last_modified,
+        body=older.body,
+    )
+    database(app).write(lambda writing: page.publish(writing, [stale]))
+    elsewhere = another_process(settings_of(app).database_url, tmp_path)  # reads the table
+    assert b"Second problem" in elsewhere.test_client().get("/").get_data()
+    database(elsewhere).engine.dispose()
+
+
+def test_a_write_whose_commit_fails_leaves_no_rendering_behind(app, client, session, operator):
+    """What a write rendered is published only once it committed."""
+    client.get("/")
+
+    def refuse(session):
+        raise RuntimeError("the commit failed")
+
+    event.listen(database(app).sessions, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            open_incident(session, operator, name="Never happened")
+    finally:
+        event.remove(database(app).sessions, "before_commit", refuse)
+    session.rollback()
+    for reader in (client, same_host(app).test_client()):
+        assert b"Never happened" not in reader.get("/").get_data()
+    open_incident(session, operator, name="Second problem")
+    assert b"Second problem" in same_host(app).test_client().get("/").get_data()
+
+
+def incidents_named(session, name):
+    from statusboard.models import Incident
+
+    return session.scalar(select(func.count()).select_from(Incident).where(Incident.name == name))
 
 
 class TcpProxy:

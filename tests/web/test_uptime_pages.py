@@ -11,7 +11,7 @@ import pytest
 from statusboard.domain.statuses import ComponentStatus, Impact
 from statusboard.export import export
 from statusboard.services import components, incidents
-from tests.conftest import START
+from tests.conftest import START, worker_timers
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def outage(session, clock, actor, publishing_settings):
     )
     session.commit()
     clock.freeze(START)
+    worker_timers(session)
     return api, incident
 
 
