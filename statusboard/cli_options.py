@@ -73,10 +73,15 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
 
 
 def load_app() -> Flask:
+    """The app for one command; its database connections close when the command ends."""
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(database(app).engine.dispose)
+    return app
 
 
 @contextmanager
