@@ -244,6 +244,16 @@ def run_worker(app: Flask) -> None:
     )
     deliveries.start()
     threading.Thread(target=export_loop, args=(app, stopping), name="export", daemon=True).start()
+    from statusboard.web import publisher
+    from statusboard.web.snapshots import snapshots
+
+    front = snapshots(app)  # answers this host's writers (web/publisher.py)
+    threading.Thread(
+        target=publisher.serve,
+        args=(front.publisher, front.publish, stopping),
+        name="publisher",
+        daemon=True,
+    ).start()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()

@@ -17,7 +17,7 @@ from gunicorn.app.base import BaseApplication
 from statusboard.config import settings_of
 from statusboard.db import database
 from statusboard.export import public_paths
-from statusboard.web.snapshots import snapshots
+from statusboard.web.snapshots import HOT, snapshots
 
 log = logging.getLogger(__name__)
 
@@ -143,18 +143,3 @@ def warm_before_fork(app: Flask) -> None:
     database(app).engine.dispose()  # no connection may cross the fork
     gc.collect()
     gc.freeze()
-
-
-# The surfaces a surge asks for first: rendered at every start.
-HOT = frozenset(
-    (
-        "/",
-        "/history",
-        "/api/v2/summary.json",
-        "/api/v2/status.json",
-        "/api/v2/components.json",
-        "/api/v2/incidents/unresolved.json",
-        "/feed.atom",
-        "/history.atom",
-    )
-)

@@ -25,8 +25,8 @@ def test_the_master_warms_the_public_surfaces_and_holds_no_connection_across_the
     from flask import request_started
 
     from statusboard.db import database
-    from statusboard.server import HOT, warm_before_fork
-    from statusboard.web.snapshots import snapshots
+    from statusboard.server import warm_before_fork
+    from statusboard.web.snapshots import HOT, snapshots
 
     try:
         warm_before_fork(app)

@@ -18,7 +18,7 @@ class PageState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)  # always 1
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
-    # The version whose surge surfaces (snapshots.IN_THE_WRITE) are in rendered_surface.
+    # The version whose surge surfaces (snapshots.HOT) are in rendered_surface.
     published: Mapped[int] = mapped_column(default=0, server_default="0")
 
 

@@ -8,7 +8,7 @@ from this host's store (web/store.py), or the database (below), or rendered unde
 process's one render lock, and kept. Every request reads the version itself, so a write is
 seen by the next request on any process and any host.
 
-The surfaces a surge reads (IN_THE_WRITE) are rendered once per write, by the write, right
+The surfaces a surge reads (HOT) are rendered once per write, by the write, right
 after it commits, and published in the database (rendered_surface, page_state.published)
 before the writer is answered: readers on every process and host take that copy instead of
 each rendering it. Measured with benchmarks/surge.py (SQLite, 64 connections, 10 API
@@ -47,14 +47,25 @@ from statusboard.db import database
 from statusboard.models import RenderedSurface
 from statusboard.services import page
 from statusboard.services.page import BUMPED
+from statusboard.web import publisher
 from statusboard.web.store import Store, store_for
 from statusboard.web.surfaces import FAILED, Rendered, match, render_surface
 
 EXTENSION = "statusboard.snapshots"
 MEMORY_CAPACITY = 2048  # surfaces a process keeps; bounds memory when crawlers walk history
 STALE = '110 - "Response is stale: database unreachable"'
-# Rendered and published by each write that changes the page (see `_publish_the_write`).
-IN_THE_WRITE = ("/", "/api/v2/summary.json")
+# The surfaces a surge asks for first: rendered at every start (server.warm_before_fork) and
+# rendered once and published by every write that changes the page (`publish`).
+HOT = (
+    "/",
+    "/history",
+    "/api/v2/summary.json",
+    "/api/v2/status.json",
+    "/api/v2/components.json",
+    "/api/v2/incidents/unresolved.json",
+    "/feed.atom",
+    "/history.atom",
+)
 # How long readers keep answering the published version of those while a newer one is being
 # rendered by its writer: past it (the writer died, the write came from outside the app),
 # they render it themselves.
@@ -143,6 +154,9 @@ class Snapshots:
         self.database_errors = (SQLAlchemyError, engine.dialect.loaded_dbapi.Error)
         self.memory: dict[str, Rendered] = {}
         self.render_lock = threading.Lock()
+        self.publisher = publisher.address_for(store.directory)
+        self.publish_lock = threading.Lock()
+        self.published = 0  # the newest version this process published
         sessions = database(app).sessions
         event.listen(sessions, "after_commit", self._publish_the_write)
         event.listen(sessions, "after_rollback", self._forget_the_write)
@@ -186,7 +200,7 @@ class Snapshots:
         except self.database_errors:
             return self.last_good(path), True
         version = state.version
-        if path in IN_THE_WRITE and state.published < version and state.publishing():
+        if path in HOT and state.published < version and state.publishing():
             version = state.published  # its writer is rendering it; it answers once done
         kept = self.memory.get(path)
         if kept is not None and kept.version >= version:
@@ -209,34 +223,46 @@ class Snapshots:
                 return self.last_good(path), True
 
     def _publish_the_write(self, session: Session) -> None:
-        """A transaction that changed the page committed: render the surfaces a surge reads
-        and publish them (rendered_surface, page_state.published) for every process and
-        host, before whoever wrote is answered. Not inside the write: its SQLite write lock
-        (or PostgreSQL row lock on page_state) would be held for the rendering, and in a
-        storm of 10 writers 38 writes went through in 15 s instead of 274. A rendering that
-        fails leaves readers to render after PUBLISHING."""
-        if session.in_nested_transaction() or session.info.pop(BUMPED, None) is None:
+        """A transaction that changed the page committed: have HOT rendered and
+        published before whoever wrote is answered, by this host's worker when it answers
+        (web/publisher.py), else here. Not inside the write: its SQLite write lock (or the
+        PostgreSQL row lock on page_state) would be held for the rendering; in a storm of 10
+        writers, 38 writes went through in 15 s instead of 274."""
+        if session.in_nested_transaction():
             return
-        try:
-            with self.app.app_context(), database(self.app).session() as reading:
-                rendered = {path: render_surface(reading, path) for path in IN_THE_WRITE}
-            rows = [_row(path, copy) for path, copy in rendered.items()]
-            database(self.app).write(lambda writing: page.publish(writing, rows))
-        except Exception:
-            log.warning("could not publish the page after a write", exc_info=True)
-            return
-        for path, copy in rendered.items():
-            kept = self.memory.get(path)
-            if kept is None or kept.version < copy.version:
-                self._keep(path, copy)
-            self.store.put(path, copy)
+        version = session.info.pop(BUMPED, None)
+        if version is not None and not publisher.ask(self.publisher, version):
+            self.publish(version)
+
+    def publish(self, version: int) -> int:
+        """Render HOT at `version` or newer and publish them for every process and
+        host; the version published (0 when it failed, and readers render it after
+        PUBLISHING). One at a time: whoever waited may find its version published."""
+        with self.publish_lock:
+            if self.published >= version:
+                return self.published
+            try:
+                with self.app.app_context(), database(self.app).session() as reading:
+                    rendered = {path: render_surface(reading, path) for path in HOT}
+                rows = [_row(path, copy) for path, copy in rendered.items()]
+                database(self.app).write(lambda writing: page.publish(writing, rows))
+            except Exception:
+                log.warning("could not publish the page", exc_info=True)
+                return 0
+            for path, copy in rendered.items():
+                kept = self.memory.get(path)
+                if kept is None or kept.version < copy.version:
+                    self._keep(path, copy)
+                self.store.put(path, copy)
+            self.published = max(self.published, rows[0].version)
+            return self.published
 
     def _forget_the_write(self, session: Session) -> None:
         if not session.in_nested_transaction():
             session.info.pop(BUMPED, None)
 
     def _published(self, path: str, version: int) -> Rendered | None:
-        if path not in IN_THE_WRITE:
+        if path not in HOT:
             return None
         with database(self.app).session() as session:
             row = page.rendered(session, path, at_least=version)

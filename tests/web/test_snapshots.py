@@ -21,7 +21,7 @@ from statusboard.models import RenderedSurface
 from statusboard.server import warm_before_fork
 from statusboard.services import incidents, page
 from statusboard.services.audit import Actor
-from statusboard.web.snapshots import IN_THE_WRITE, PUBLISHING, snapshots
+from statusboard.web.snapshots import HOT, PUBLISHING, snapshots
 from statusboard.web.surfaces import render_surface
 from tests.conftest import QUIET, login
 
@@ -181,20 +181,20 @@ def test_a_write_on_one_host_is_visible_to_the_next_request_on_another(
     open_incident(session, operator)
     for reader in (here, there.test_client()):
         assert "Database slow" in reader.get("/").get_data(as_text=True)
-    before = there.test_client().get("/api/v2/status.json").headers["ETag"]
+    before = there.test_client().get("/api/v2/incidents.json").headers["ETag"]
     commit_from_elsewhere(app)  # no hook of either app runs
-    assert there.test_client().get("/api/v2/status.json").headers["ETag"] != before
+    assert there.test_client().get("/api/v2/incidents.json").headers["ETag"] != before
     database(there).engine.dispose()
 
 
 def test_a_version_once_rendered_is_served_without_rendering_again(app, client, session, operator):
     open_incident(session, operator)
-    client.get("/history")
+    client.get("/api/v2/incidents.json")
     with count_queries(app) as statements:
-        client.get("/history")
+        client.get("/api/v2/incidents.json")
     open_incident(session, operator, name="Second problem")
     with count_queries(app) as after_write:
-        page = client.get("/history")
+        page = client.get("/api/v2/incidents.json")
     assert statements == []  # only the version check, on the thread's own connection
     assert len(after_write) > 1 and "Second problem" in page.get_data(as_text=True)
 
@@ -206,11 +206,11 @@ def test_one_rendering_of_a_version_serves_every_process_of_the_host(
     take its copy (no rendering queries); another host renders its own."""
     other, elsewhere = same_host(app), another_process(settings_of(app).database_url, tmp_path)
     open_incident(session, operator, name="Second problem")
-    assert b"Second problem" in client.get("/history").get_data()  # rendered here
+    assert b"Second problem" in client.get("/api/v2/incidents.json").get_data()  # rendered here
     with count_queries(other) as here_statements:
-        assert b"Second problem" in other.test_client().get("/history").get_data()
+        assert b"Second problem" in other.test_client().get("/api/v2/incidents.json").get_data()
     with count_queries(elsewhere) as there_statements:
-        assert b"Second problem" in elsewhere.test_client().get("/history").get_data()
+        assert b"Second problem" in elsewhere.test_client().get("/api/v2/incidents.json").get_data()
     assert len(here_statements) == 1  # the version check alone
     assert len(there_statements) > 2
     for each in (other, elsewhere):
@@ -224,20 +224,23 @@ def test_a_write_publishes_the_surge_surfaces_so_no_reader_anywhere_renders_them
     the host's processes take them from the store, another host from the database (one
     read, no rendering)."""
     other, elsewhere = same_host(app), another_process(settings_of(app).database_url, tmp_path)
-    for path in IN_THE_WRITE:  # every process holds the version before the write
+    for path in HOT:  # every process holds the version before the write
         for reader in (client, other.test_client(), elsewhere.test_client()):
             reader.get(path)
     open_incident(session, operator, name="Second problem")
+    version = snapshots(app).versions.read().version
     for reader, front in ((client, app), (other.test_client(), other)):
         with count_queries(front) as statements:
-            for path in IN_THE_WRITE:
-                assert b"Second problem" in reader.get(path).get_data(), path
+            for path in HOT:
+                assert reader.get(path).headers["ETag"].startswith(f'"{version}-'), path
+            assert b"Second problem" in reader.get("/").get_data()
         assert statements == []  # the version checks alone (on their own connection)
     with count_queries(elsewhere) as there_statements:
-        for path in IN_THE_WRITE:
-            assert b"Second problem" in elsewhere.test_client().get(path).get_data(), path
+        for path in HOT:
+            assert elsewhere.test_client().get(path).headers["ETag"].startswith(f'"{version}-')
+        assert b"Second problem" in elsewhere.test_client().get("/").get_data()
     selects = [s for s in there_statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == len(IN_THE_WRITE)
+    assert len(selects) == len(HOT)
     assert all("rendered_surface" in select for select in selects)
     for each in (other, elsewhere):
         database(each).engine.dispose()
@@ -253,7 +256,7 @@ def test_while_a_write_is_being_published_readers_answer_the_last_published_vers
     before = client.get("/").headers["ETag"]
     commit_from_elsewhere(app)
     assert client.get("/").headers["ETag"] == before
-    assert client.get("/api/v2/status.json").headers["ETag"] != before
+    assert client.get("/api/v2/incidents.json").headers["ETag"] != before
     clock.advance(PUBLISHING)
     assert client.get("/").headers["ETag"] != before
 

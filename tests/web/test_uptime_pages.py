@@ -206,6 +206,7 @@ def test_history_groups_incidents_by_month_with_impact_duration_and_components(
     )
     session.commit()
     clock.freeze(START)
+    worker_timers(session)
     page = client.get("/history").get_data(as_text=True)
     assert re.findall(r"<h2>(\w+ 2026)</h2>", page) == ["November 2026", "October 2026"]
     assert 'class="history-item impact-critical"' in page
