@@ -1,7 +1,8 @@
 """An outage surge: public surfaces at 64 connections through `statusboard run`, without and
 with operators posting an update every 0.5 s through the API, against the ceilings: a
 few-line WSGI app under the same gunicorn settings (the server's ceiling, benchmarks/
-raw_wsgi.py), Flask's /healthz (the framework's) and nginx serving the exported files (the
+raw_wsgi.py), the same app answering each endpoint's exact response (the ceiling for those
+bytes), Flask's /healthz (the framework's) and nginx serving the exported files (the
 machine's). Then a write storm: 10 API writers posting as fast as they can for 20 s while
 the public endpoints are read.
 
@@ -13,6 +14,7 @@ PostgreSQL instead of SQLite.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -138,6 +140,35 @@ def p99_over_p50(result: dict) -> float | None:
     return round(result["p99_ms"] / result["p50_ms"], 2)
 
 
+def start_raw_wsgi(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "python"), str(Path(__file__).parent / "raw_wsgi.py")],
+        env={**env, "STATUSBOARD_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/")
+    return server, base
+
+
+def capture(base: str, paths: list[str], into: Path) -> None:
+    """Each path's response as statusboard sends it (headers and body), for raw_wsgi.py."""
+    captured = {}
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            body = response.read()
+            headers = [
+                [name, value]
+                for name, value in response.getheaders()
+                if name.lower() not in ("date", "server", "connection")
+            ]
+        captured[path] = {"headers": headers, "body": base64.b64encode(body).decode()}
+    into.write_text(json.dumps(captured))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
@@ -145,23 +176,17 @@ def main() -> None:
     args = parser.parse_args()
 
     deployment = Deployment(os.environ.get("STATUSBOARD_DATABASE_URL"))
-    raw: subprocess.Popen[bytes] | None = None
+    raw = same = None
     try:
         deployment.cli("init")
         deployment.cli("demo")
         token = deployment.cli("token", "create", "bench@example.com", "--name", "surge").strip()
         server = deployment.start("run")
         wait_for(deployment.base + TRIVIAL, timeout=180)  # renders every surface first
-        raw_port = free_port()
-        raw = subprocess.Popen(
-            [str(BIN / "python"), str(Path(__file__).parent / "raw_wsgi.py")],
-            env={**deployment.env, "STATUSBOARD_PORT": str(raw_port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        raw_base = f"http://127.0.0.1:{raw_port}"
-        wait_for(raw_base + "/")
+        raw, raw_base = start_raw_wsgi(deployment.env)
+        responses = deployment.dir / "responses.json"
+        capture(deployment.base, PUBLIC, responses)
+        same, same_base = start_raw_wsgi({**deployment.env, "RAW_WSGI_RESPONSES": str(responses)})
         incident = api(
             deployment.base,
             token,
@@ -185,7 +210,10 @@ def main() -> None:
         ceiling = wrk(raw_base + "/", seconds=args.seconds)
         healthz = wrk(deployment.base + TRIVIAL, seconds=args.seconds)
         quiet: dict[str, dict] = {}
-        for path in PUBLIC:
+        same_bytes: dict[str, dict] = {}
+        for path in PUBLIC:  # each beside the ceiling for its own bytes
+            wrk(same_base + path, seconds=1, connections=16)
+            same_bytes[path] = wrk(same_base + path, seconds=args.seconds)
             quiet[path] = wrk(deployment.base + path, seconds=args.seconds)
         with Writers(deployment.base, token, incident_id) as calm:
             time.sleep(args.seconds)
@@ -204,7 +232,9 @@ def main() -> None:
             for path in PUBLIC:
                 nginx_results[path] = wrk(base + path, seconds=args.seconds)
 
-        summary = report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, storm)
+        summary = report(
+            ceiling, healthz, quiet, same_bytes, busy, nginx_results, calm, surge, stormed, storm
+        )
         print(
             f"web processes RSS: max {max(rss.values()):.0f} MB now, peak "
             f"{max(peaks.values()):.0f} MB, across {len(rss)} processes; database: "
@@ -219,15 +249,18 @@ def main() -> None:
         emit(summary)
     finally:
         deployment.stop()
-        if raw is not None:
-            os.killpg(raw.pid, signal.SIGTERM)
-            try:
-                raw.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(raw.pid, signal.SIGKILL)
+        for server in (raw, same):
+            if server is not None:
+                os.killpg(server.pid, signal.SIGTERM)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
 
 
-def report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, storm) -> dict:
+def report(
+    ceiling, healthz, quiet, same_bytes, busy, nginx_results, calm, surge, stormed, storm
+) -> dict:
     top = ceiling["rps"]
     rows = [
         ["raw WSGI (ceiling)", f"{top:.0f}", ceiling["p50_ms"], ceiling["p99_ms"], "1.00", ""],
@@ -242,6 +275,17 @@ def report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, s
     ]
     endpoints: dict[str, dict] = {}
     for path in PUBLIC:
+        same = same_bytes[path]
+        rows.append(
+            [
+                f"raw WSGI, {path}'s bytes",
+                f"{same['rps']:.0f}",
+                same["p50_ms"],
+                same["p99_ms"],
+                f"{same['rps'] / top:.2f}",
+                "",
+            ]
+        )
         for label, result in (("", quiet[path]), (" + writes", busy[path])):
             rows.append(
                 [
@@ -258,12 +302,16 @@ def report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, s
             "p50_ms": quiet[path]["p50_ms"],
             "p99_ms": quiet[path]["p99_ms"],
             "ratio_to_raw_wsgi": round(quiet[path]["rps"] / top, 3),
+            "same_bytes_rps": same["rps"],
+            "same_bytes_p99_over_p50": p99_over_p50(same),
+            "ratio_to_same_bytes": round(quiet[path]["rps"] / same["rps"], 3),
             "with_writes": {
                 "rps": busy[path]["rps"],
                 "p50_ms": busy[path]["p50_ms"],
                 "p99_ms": busy[path]["p99_ms"],
                 "p99_over_p50": p99_over_p50(busy[path]),
                 "ratio_to_raw_wsgi": round(busy[path]["rps"] / top, 3),
+                "ratio_to_same_bytes": round(busy[path]["rps"] / same["rps"], 3),
                 "non_2xx": busy[path]["non_2xx"],
             },
             "nginx_rps": nginx_results[path]["rps"],
@@ -295,6 +343,7 @@ def report(ceiling, healthz, quiet, busy, nginx_results, calm, surge, stormed, s
         print(f"  failed write: {reason}")
     return {
         "raw_wsgi_rps": top,
+        "raw_wsgi_p99_over_p50": p99_over_p50(ceiling),
         "healthz": {"rps": healthz["rps"], "ratio_to_raw_wsgi": round(healthz["rps"] / top, 3)},
         "endpoints": endpoints,
         "write_p95_ms": {"without_surge": calm.p95(), "with_surge": surge.p95()},
