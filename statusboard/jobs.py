@@ -183,7 +183,7 @@ def export_loop(app: Flask, stop: threading.Event, *, idle: float = 0.1) -> None
     again at once; with nothing new, the sweep re-checks a few older surfaces once a second."""
     from statusboard.db import database
     from statusboard.export import exporter_for
-    from statusboard.web.snapshots import VersionReader
+    from statusboard.web.versions import VersionReader
 
     try:
         exporter = exporter_for(app)

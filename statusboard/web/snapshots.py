@@ -29,20 +29,17 @@ Flask sees a surface's path only to answer why it could not be served (surfaces.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_date, parse_etags
 
-from statusboard import clock
 from statusboard.db import database
 from statusboard.models import RenderedSurface
 from statusboard.services import page
@@ -50,6 +47,7 @@ from statusboard.services.page import BUMPED
 from statusboard.web import publisher
 from statusboard.web.store import Store, store_for
 from statusboard.web.surfaces import FAILED, Rendered, match, render_surface
+from statusboard.web.versions import VersionReader
 
 EXTENSION = "statusboard.snapshots"
 MEMORY_CAPACITY = 2048  # surfaces a process keeps; bounds memory when crawlers walk history
@@ -66,79 +64,11 @@ HOT = (
     "/feed.atom",
     "/history.atom",
 )
-# How long readers keep answering the published version of those while a newer one is being
-# rendered by its writer: past it (the writer died, the write came from outside the app),
-# they render it themselves.
-PUBLISHING = timedelta(seconds=5)
 log = logging.getLogger(__name__)
-
-
-class PageVersion(NamedTuple):
-    version: int
-    published: int  # the version of the surfaces in rendered_surface
-    changed_at: Any  # page_state.updated_at as the driver returns it (text on SQLite)
-
-    def publishing(self) -> bool:
-        """Whether the newest version is young enough for its writer to be rendering it."""
-        changed = self.changed_at
-        if isinstance(changed, str):
-            changed = datetime.fromisoformat(changed)
-        if changed is None:
-            return False
-        if changed.tzinfo is None:
-            changed = changed.replace(tzinfo=UTC)
-        return clock.now() - changed < PUBLISHING
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached and no copy of this surface exists."""
-
-
-class VersionReader:
-    """The page version, the one query of a public request, on one DBAPI connection the
-    process keeps (taken from the app's pool once), in autocommit: no pool checkout, liveness
-    ping or BEGIN/COMMIT per request, and no Core execution either: measured here, a read
-    through Core's `exec_driver_sql` took 130 µs, the DBAPI cursor 20 µs (SQLite, same
-    connection), on a path whose whole budget is a few hundred µs. One connection per process,
-    not per thread: threads take turns for 20 µs, and a PostgreSQL server is not asked for a
-    connection per thread of every web process (8 x 8 of them ran out of `max_connections`).
-    A failed read drops the connection; the next one connects afresh. Disposing of the engine
-    (after an outage, before a fork) drops it."""
-
-    SQL = "SELECT version, published, updated_at FROM page_state WHERE id = 1"
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = threading.Lock()
-        self._connection: Any = None
-        event.listen(engine, "engine_disposed", self._forget)
-
-    def read(self) -> PageVersion:
-        with self._lock:
-            if self._connection is None:
-                connection = self.engine.raw_connection()
-                if self.engine.dialect.name != "sqlite":  # SQLite's is in autocommit already
-                    connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-                self._connection = connection
-            try:
-                cursor = self._connection.cursor()
-                cursor.execute(self.SQL)
-                row = cursor.fetchone()
-                cursor.close()
-            except BaseException:
-                self._drop()
-                raise
-        return PageVersion(*row) if row else PageVersion(1, 0, None)
-
-    def _forget(self, *_: Any) -> None:
-        with self._lock:
-            self._drop()
-
-    def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.invalidate()
 
 
 class Snapshots:
