@@ -4,7 +4,6 @@ published by the last write, the time of the last change)."""
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -37,31 +36,27 @@ class PageVersion(NamedTuple):
 
 
 class VersionReader:
-    """The page version, the one query of a public request, on DBAPI connections of its own
+    """The page version, the one query of a public request, on a DBAPI connection of its own
     in autocommit: no pool checkout, liveness ping or BEGIN/COMMIT per request, and no Core
     execution either: measured here, a read through Core's `exec_driver_sql` took 130 µs, the
     DBAPI cursor 20 µs (SQLite, same connection), on a path whose whole budget is a few
     hundred µs.
 
-    On SQLite each thread has its own connection (a file handle, nothing on a server). On
-    PostgreSQL a process keeps at most SHARED connections, taken by whichever threads read:
-    a server is not asked for one per thread of every web process (8 x 8 of them ran out of
-    `max_connections`). With a single connection per process, py-spy found the threads
-    waiting for it in 11 % of their samples on SQLite under 64 connections, and on
-    PostgreSQL, where each read is a round trip, `/` answered 4,600 req/s against 9,700 for
-    a server sending the same bytes.
+    On SQLite each thread has its own connection (a file handle, nothing on a server): with
+    one shared by a process's 8 threads, py-spy found its threads waiting for that
+    connection's lock in 11 % of their samples under 64 connections. On PostgreSQL one per
+    process, taken from the app's pool: a server is not asked for a connection per thread
+    of every web process (8 x 8 of them ran out of `max_connections`).
 
-    A failed read drops its connection; the next one connects afresh. Disposing of the
-    engine (after an outage, before a fork) drops them all."""
+    A failed read drops the connection; the next one connects afresh. Disposing of the engine
+    (after an outage, before a fork) drops them all."""
 
     SQL = "SELECT version, published, updated_at FROM page_state WHERE id = 1"
-    SHARED = 4
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
-        self._idle: queue.LifoQueue[tuple[int, Any]] = queue.LifoQueue()
-        self._open = 0  # connections of the current generation, idle or in use
+        self._connection: Any = None
         self._own = threading.local()
         self._generation = 0  # bumped when the engine is disposed: every connection is dropped
         self._per_thread = engine.dialect.name == "sqlite"
@@ -84,60 +79,28 @@ class VersionReader:
             raise
 
     def _read_shared(self) -> Any:
-        generation, connection = self._take()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self.SQL)
-            row = cursor.fetchone()
-            cursor.close()
-        except BaseException:
-            self._discard(generation, connection)
-            raise
-        if generation == self._generation:
-            self._idle.put((generation, connection))
-        else:
-            self._discard(generation, connection)
-        return row
-
-    def _take(self) -> tuple[int, Any]:
-        while True:
-            try:
-                generation, connection = self._idle.get_nowait()
-            except queue.Empty:
-                with self._lock:
-                    generation, opening = self._generation, self._open < self.SHARED
-                    self._open += opening
-                if not opening:
-                    generation, connection = self._idle.get()  # another thread returns one
-                else:
-                    try:
-                        connection = self.engine.raw_connection()
-                        connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-                    except BaseException:
-                        self._discard(generation, None)
-                        raise
-            if generation == self._generation:
-                return generation, connection
-            self._discard(generation, connection)
-
-    def _discard(self, generation: int, connection: Any) -> None:
         with self._lock:
-            if generation == self._generation:
-                self._open -= 1
-                self._idle.put((-1, None))  # wakes a thread waiting for a connection: open one
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.invalidate()
+            if self._connection is None:
+                connection = self.engine.raw_connection()
+                connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+                self._connection = connection
+            try:
+                cursor = self._connection.cursor()
+                cursor.execute(self.SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            except BaseException:
+                self._drop()
+                raise
+        return row
 
     def _forget(self, *_: Any) -> None:
         with self._lock:
+            self._drop()
             self._generation += 1
-            self._open = 0
-        while True:
-            try:
-                idle = self._idle.get_nowait()[1]
-            except queue.Empty:
-                return
-            if idle is not None:
-                with contextlib.suppress(Exception):
-                    idle.invalidate()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()
