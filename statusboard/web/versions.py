@@ -46,7 +46,10 @@ class VersionReader:
     one shared by a process's 8 threads, py-spy found its threads waiting for that
     connection's lock in 11 % of their samples under 64 connections. On PostgreSQL one per
     process, taken from the app's pool: a server is not asked for a connection per thread
-    of every web process (8 x 8 of them ran out of `max_connections`).
+    of every web process (8 x 8 of them ran out of `max_connections`), and 4 per process
+    bought nothing (benchmarks/surge.py: `/` 4,474 and 4,706 req/s against 4,627 with one)
+    while the busier server slowed the writes' publication (write p95 676 and 712 ms against
+    384). Each read costs 50 µs of the web process's CPU in psycopg and a round trip.
 
     A failed read drops the connection; the next one connects afresh. Disposing of the engine
     (after an outage, before a fork) drops them all."""
