@@ -172,6 +172,8 @@ class Snapshots:
             if self.published >= version:
                 return self.published
             try:
+                if self.published >= self.versions.read().version:
+                    return self.published  # asked for a version not committed: nothing new
                 with self.app.app_context(), database(self.app).session() as reading:
                     rendered = {path: render_surface(reading, path) for path in HOT}
                 rows = [_row(path, copy) for path, copy in rendered.items()]

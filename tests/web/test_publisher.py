@@ -11,6 +11,7 @@ import pytest
 from statusboard.db import database
 from statusboard.web import publisher
 from statusboard.web.snapshots import snapshots
+from statusboard.web.surfaces import render_surface
 from tests.web.test_snapshots import open_incident, same_host
 
 
@@ -81,3 +82,17 @@ def test_garbage_from_a_local_process_publishes_nothing_and_the_worker_answers_o
     assert worker.published == 0
     open_incident(session, operator)  # published by the worker, as before
     assert worker.published > 0
+
+
+def test_asking_for_a_version_never_committed_renders_nothing(
+    app, session, operator, worker, monkeypatch
+):
+    open_incident(session, operator)
+    renders = []
+    monkeypatch.setattr(
+        "statusboard.web.snapshots.render_surface",
+        lambda *args, real=render_surface: renders.append(1) or real(*args),
+    )
+    for _ in range(3):
+        publisher.ask(worker.publisher, 10**9)
+    assert renders == []  # the worker published the current version already
