@@ -61,6 +61,9 @@ def current_version(session: Session) -> tuple[int, datetime | None]:
     return (row[0], row[1]) if row else (1, None)
 
 
+RENDERED_COLUMNS = ("path", "version", "content_type", "etag", "last_modified", "body")
+
+
 def publish(session: Session, surfaces: list[RenderedSurface]) -> None:
     """Keep `surfaces`, rendered at one version, and mark that version published, unless a
     newer one was published meanwhile (two writers render in either order)."""
@@ -85,6 +88,3 @@ def rendered(session: Session, path: str, at_least: int) -> RenderedSurface | No
             RenderedSurface.path == path, RenderedSurface.version >= at_least
         )
     )
-
-
-RENDERED_COLUMNS = ("path", "version", "content_type", "etag", "last_modified", "body")

@@ -11,10 +11,11 @@ seen by the next request on any process and any host.
 The surfaces a surge reads (HOT) are rendered once per write, by the write, right
 after it commits, and published in the database (rendered_surface, page_state.published)
 before the writer is answered: readers on every process and host take that copy instead of
-each rendering it. Measured with benchmarks/surge.py (SQLite, 64 connections, 10 API
-writers), readers that rendered each new version in every process answered 700 req/s at a
-p99 of 480 ms; taking the published copy, 4,100 req/s at a p99 of 130 ms. Until the writer
-has published (PUBLISHING at most), readers answer the version published before it.
+each rendering it. Measured in the write storm of benchmarks/surge.py (SQLite, 10 API
+writers), readers that rendered each new version in every process answered about 700 req/s
+at a p99 of 480 ms; taking the published copy, 2,900-3,400 req/s at a p99 of 63-81 ms.
+Until the writer has published (PUBLISHING at most), readers answer the version published
+before it.
 
 With the database unreachable the newest copy of memory and store is served, so every
 process of a host serves the same last version, and a process started during the outage
@@ -130,7 +131,7 @@ class Snapshots:
         except self.database_errors:
             return self.last_good(path), True
         version = state.version
-        if path in HOT and state.published < version and state.publishing():
+        if state.published < version and path in HOT and state.publishing():
             version = state.published  # its writer is rendering it; it answers once done
         kept = self.memory.get(path)
         if kept is not None and kept.version >= version:
@@ -141,7 +142,7 @@ class Snapshots:
                 return kept, False
             shared = self.store.get(path, at_least=version)  # another process's rendering
             if shared is not None:
-                self._keep(path, shared)
+                self._keep(path, shared)  # already in the store
                 return shared, False
             try:
                 published = self._published(path, version)
@@ -182,10 +183,7 @@ class Snapshots:
                 log.warning("could not publish the page", exc_info=True)
                 return 0
             for path, copy in rendered.items():
-                kept = self.memory.get(path)
-                if kept is None or kept.version < copy.version:
-                    self._keep(path, copy)
-                self.store.put(path, copy)
+                self._hold(path, copy)
             self.published = max(self.published, rows[0].version)
             return self.published
 
@@ -201,16 +199,22 @@ class Snapshots:
             if row is None:
                 return None
             kept = Rendered(row.body, row.content_type, row.etag, row.last_modified, row.version)
-        self._keep(path, kept)
-        self.store.put(path, kept)
+        self._hold(path, kept)
         return kept
 
     def render(self, path: str) -> Rendered:
         with self.app.app_context(), database(self.app).session() as session:
             rendered = render_surface(session, path)
-        self._keep(path, rendered)
-        self.store.put(path, rendered)
+        self._hold(path, rendered)
         return rendered
+
+    def _hold(self, path: str, rendered: Rendered) -> None:
+        """Keep a copy this process made or fetched, unless it holds a newer one, and store it
+        for the host."""
+        kept = self.memory.get(path)
+        if kept is None or kept.version <= rendered.version:
+            self._keep(path, rendered)
+        self.store.put(path, rendered)
 
     def _keep(self, path: str, rendered: Rendered) -> None:
         if len(self.memory) >= MEMORY_CAPACITY:

@@ -1,7 +1,8 @@
-"""The surfaces a write renders once it committed (the page, summary.json), kept in the
-database with the version they show (page_state.published), so that one rendering serves
-every process and host: measured with benchmarks/surge.py, every web process rendered each
-new version itself, and in a storm of 10 writers readers spent most of the CPU rendering.
+"""The surfaces a write renders once it committed (snapshots.HOT: the page, the JSON and the
+feeds a surge reads first), kept in the database with the version they show
+(page_state.published), so that one rendering serves every process and host: measured with
+benchmarks/surge.py, every web process rendered each new version itself, and in a storm of
+10 writers readers spent most of the CPU rendering.
 
 Revision ID: 0016_rendered_surfaces
 Revises: 0015_change_times
